@@ -1,0 +1,5 @@
+import sys
+
+from mpg.cli import main
+
+sys.exit(main())

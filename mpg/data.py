@@ -1,0 +1,94 @@
+"""Reading Auto MPG data (the shipped copy, a UCI-format file or a CSV) and the train/test split."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+from sklearn.model_selection import StratifiedShuffleSplit
+
+from mpg import config
+from mpg.schema import InputError, Problem, validate_vehicles
+
+_UCI_COLUMNS = [config.TARGET, *config.FEATURES, config.NAME]
+
+
+class DataError(InputError):
+    """A data file that cannot be used; the message names the file, column and first bad line."""
+
+
+def _read_raw(path: Path) -> tuple[pd.DataFrame, int]:
+    """Read a file as text cells; returns the frame and the file line of its first data row."""
+    with path.open("r", encoding="utf-8", errors="strict") as handle:
+        first = handle.readline()
+    if not first.strip():
+        raise DataError([Problem(None, None, "is empty")], source=str(path))
+    if "," in first:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        return frame, 2
+    # UCI format: whitespace-separated numbers, then a tab and the quoted car name.
+    frame = pd.read_csv(
+        path,
+        sep=r"\s+",
+        names=_UCI_COLUMNS,
+        dtype=str,
+        quotechar='"',
+        keep_default_na=False,
+    )
+    frame = frame.replace("?", "")
+    return frame, 1
+
+
+def load_auto_mpg(path: str | Path = config.DATA_PATH, *, with_target: bool = True) -> pd.DataFrame:
+    """Load and validate Auto MPG data: canonical columns, Origin as 1/2/3, NaN for missing.
+
+    Accepts the raw UCI format or a CSV with the canonical header (snake_case
+    too). Raises DataError naming the file, the column and the first bad line;
+    nothing is half-loaded.
+    """
+    path = Path(path)
+    try:
+        raw, first_line = _read_raw(path)
+    except DataError:
+        raise
+    except (
+        OSError,
+        UnicodeDecodeError,
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+    ) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+        raise DataError([Problem(None, None, f"cannot be read: {reason}")], source=str(path)) from None
+    try:
+        return validate_vehicles(raw, target=with_target, allow_missing=True)
+    except InputError as exc:
+        raise DataError(exc.problems, source=str(path), row_label=lambda r: f"line {r + first_line}") from None
+
+
+def labelled_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The rows with a known MPG, and how many were left out for lacking one."""
+    keep = frame[config.TARGET].notna()
+    return frame[keep].reset_index(drop=True), int((~keep).sum())
+
+
+def _strata(frame: pd.DataFrame) -> pd.Series:
+    # StratifiedShuffleSplit needs two rows per class: rare cylinder counts join the commonest.
+    cylinders = frame[config.CYLINDERS].fillna(frame[config.CYLINDERS].median())
+    counts = cylinders.value_counts()
+    return cylinders.where(cylinders.map(counts) >= 2, counts.idxmax())
+
+
+def split_train_test(
+    frame: pd.DataFrame, test_size: float = config.TEST_SIZE, seed: int = config.SEED
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The tutorial's split: StratifiedShuffleSplit on Cylinders, 20% test, random_state 42."""
+    splitter = StratifiedShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
+    train_index, test_index = next(splitter.split(frame, _strata(frame)))
+    return frame.iloc[train_index], frame.iloc[test_index]
+
+
+def frame_hash(frame: pd.DataFrame) -> str:
+    """sha256 of a frame's values, independent of how it was read."""
+    hashed = pd.util.hash_pandas_object(frame, index=False)
+    return hashlib.sha256(hashed.to_numpy().tobytes()).hexdigest()

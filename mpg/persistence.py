@@ -1,0 +1,118 @@
+"""Saving and loading the one fitted Pipeline, with its metadata and an integrity check."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+import sklearn
+from sklearn.pipeline import Pipeline
+
+from mpg import config
+
+RETRAIN_HINT = "retrain it with `python -m mpg train`"
+
+
+class ModelLoadError(RuntimeError):
+    """The model files are missing, altered, or were written by another scikit-learn."""
+
+
+@dataclass
+class LoadedModel:
+    """The fitted pipeline and the metadata saved beside it."""
+
+    pipeline: Pipeline
+    metadata: dict
+    directory: Path
+
+    @property
+    def version(self) -> str:
+        return self.metadata["model_sha256"][:12]
+
+
+def library_versions() -> dict[str, str]:
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "joblib": joblib.__version__,
+    }
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _atomic_write(path: Path, write) -> None:
+    # Write beside the target then rename, so a crash never leaves half a model.
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def save_model(pipeline: Pipeline, metadata: dict, directory: str | Path = config.MODELS_DIR) -> dict:
+    """Write model.joblib and model.json (versions and sha256 added); returns the full metadata."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    model_path = directory / config.MODEL_FILE
+    _atomic_write(model_path, lambda p: joblib.dump(pipeline, p, compress=3))
+    full = {
+        **metadata,
+        "versions": library_versions(),
+        "model_sha256": file_sha256(model_path),
+    }
+    text = json.dumps(full, indent=2, default=_json_default) + "\n"
+    _atomic_write(directory / config.METADATA_FILE, lambda p: p.write_text(text, encoding="utf-8"))
+    return full
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def load_model(directory: str | Path = config.MODELS_DIR) -> LoadedModel:
+    """Load a model we wrote: checks the sha256 before unpickling, and the scikit-learn version."""
+    directory = Path(directory)
+    model_path, meta_path = (
+        directory / config.MODEL_FILE,
+        directory / config.METADATA_FILE,
+    )
+    for path in (model_path, meta_path):
+        if not path.is_file():
+            raise ModelLoadError(f"{path}: no such file; {RETRAIN_HINT}")
+    try:
+        metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+        expected = metadata["model_sha256"]
+        trained_with = metadata["versions"]["scikit-learn"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelLoadError(f"{meta_path}: not valid model metadata ({exc}); {RETRAIN_HINT}") from None
+    actual = file_sha256(model_path)
+    if actual != expected:
+        raise ModelLoadError(
+            f"{model_path}: sha256 {actual[:12]}… does not match {meta_path.name} ({expected[:12]}…); "
+            f"refusing to load a file we did not write; {RETRAIN_HINT}"
+        )
+    if trained_with != sklearn.__version__:
+        raise ModelLoadError(
+            f"{model_path}: trained with scikit-learn {trained_with}, this is {sklearn.__version__}; {RETRAIN_HINT}"
+        )
+    return LoadedModel(joblib.load(model_path), metadata, directory)

@@ -1,0 +1,49 @@
+"""Prediction: validate, then call the fitted pipeline. Nothing here fits anything."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mpg import config
+from mpg.persistence import LoadedModel
+from mpg.schema import Problem, validate_vehicles
+
+
+def to_frame(vehicles) -> pd.DataFrame:
+    """A DataFrame from one vehicle (dict of scalars), a list of dicts, or columns (dict of lists)."""
+    if isinstance(vehicles, pd.DataFrame):
+        return vehicles
+    if isinstance(vehicles, dict) and not any(isinstance(v, (list, tuple)) for v in vehicles.values()):
+        vehicles = [vehicles]
+    return pd.DataFrame(vehicles)
+
+
+def predict_mpg(model: LoadedModel, vehicles) -> np.ndarray:
+    """Predicted MPG, one per vehicle in order. Raises InputError naming the row and field of bad input.
+
+    Each row's prediction depends on that row alone: the preprocessing was
+    fitted once on the training rows.
+    """
+    frame = validate_vehicles(to_frame(vehicles))
+    return model.pipeline.predict(frame[config.FEATURES])
+
+
+def outside_training_range(model: LoadedModel, vehicles) -> list[Problem]:
+    """Values inside the plausible bounds but outside what the model was trained on (extrapolation)."""
+    frame = validate_vehicles(to_frame(vehicles))
+    found = []
+    for name, spec in model.metadata["schema"]["features"].items():
+        if name == config.ORIGIN:
+            continue
+        low, high = spec["train_min"], spec["train_max"]
+        values = frame[name].to_numpy()
+        for row in np.flatnonzero((values < low) | (values > high)):
+            found.append(
+                Problem(
+                    int(row),
+                    name,
+                    f"{values[row]:g} is outside the training range {low:g}-{high:g}",
+                )
+            )
+    return sorted(found, key=lambda p: p.row)
