@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mpg import config
+from mpg import __version__, config
 from mpg.evaluate import StaleDataError, held_out_metrics
 from mpg.persistence import ModelLoadError, load_model
 from mpg.predict import predict_mpg
@@ -37,6 +37,7 @@ def _options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m mpg", description="Predict a car's fuel efficiency (Auto MPG).")
+    parser.add_argument("--version", action="version", version=f"mpg {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     train = commands.add_parser("train", help="select, fit and save the model")

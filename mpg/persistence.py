@@ -62,6 +62,7 @@ def _atomic_write(path: Path, write) -> None:
     os.close(handle)
     try:
         write(Path(temporary))
+        os.chmod(temporary, 0o644)  # mkstemp makes 0600; the model is meant to be read by servers
         os.replace(temporary, path)
     finally:
         Path(temporary).unlink(missing_ok=True)

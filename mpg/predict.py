@@ -19,13 +19,15 @@ def to_frame(vehicles) -> pd.DataFrame:
     return pd.DataFrame(vehicles)
 
 
-def predict_mpg(model: LoadedModel, vehicles) -> np.ndarray:
+def predict_mpg(model: LoadedModel, vehicles, *, allow_missing: bool = False) -> np.ndarray:
     """Predicted MPG, one per vehicle in order. Raises InputError naming the row and field of bad input.
 
     Each row's prediction depends on that row alone: the preprocessing was
-    fitted once on the training rows.
+    fitted once on the training rows. Missing values are refused unless
+    `allow_missing` (data-set rows, whose gaps the pipeline imputes with
+    training medians).
     """
-    frame = validate_vehicles(to_frame(vehicles))
+    frame = validate_vehicles(to_frame(vehicles), allow_missing=allow_missing)
     return model.pipeline.predict(frame[config.FEATURES])
 
 

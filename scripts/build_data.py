@@ -10,6 +10,7 @@ tests/test_data.py checks the result against the UCI file value for value.
 
 from __future__ import annotations
 
+import pandas as pd
 from vega_datasets import local_data
 
 from mpg import config
@@ -17,7 +18,7 @@ from mpg import config
 ORIGIN_CODES = {name: code for code, name in config.ORIGINS.items()}
 
 
-def build():
+def build() -> pd.DataFrame:
     cars = local_data.cars().dropna(subset=["Miles_per_Gallon"]).reset_index(drop=True)
     assert len(cars) == 398, len(cars)
     year = cars["Year"].dt.year - 1900

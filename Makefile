@@ -1,0 +1,49 @@
+# Every target sets itself up: a fresh machine with Python 3.11+ needs nothing else.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help run test test-fast train evaluate bench lint format data clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	@touch $@
+
+run: $(STAMP) ## run the app (until the app lands: load the committed model and print its card)
+	$(BIN)/python -m mpg evaluate
+
+test: $(STAMP) ## the whole test suite, slow tests included
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP) ## the quick tests only
+	$(BIN)/python -m pytest -m "not slow"
+
+train: $(STAMP) ## select, fit and save models/model.joblib
+	$(BIN)/python -m mpg train
+
+evaluate: $(STAMP) ## held-out metrics of the committed model
+	$(BIN)/python -m mpg evaluate
+
+bench: $(STAMP) ## every benchmark; writes bench/RESULTS.md
+	$(BIN)/python -m bench
+
+lint: $(STAMP) ## ruff check and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## apply ruff's formatting and fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+data: $(STAMP) ## rebuild mpg/data/auto-mpg.csv from the vega-datasets package
+	PYTHONPATH=. $(BIN)/python scripts/build_data.py
+
+clean: ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .ruff_cache

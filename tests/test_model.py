@@ -1,0 +1,90 @@
+"""The committed model: it loads, behaves sensibly, and meets the quality floor."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mpg import config
+from mpg.evaluate import held_out_metrics
+from mpg.predict import outside_training_range, predict_mpg
+from mpg.schema import InputError
+
+
+def test_quality_floor_on_held_out_rows(model):
+    metrics = held_out_metrics(model)
+    assert metrics["test_rmse"] < 2.9
+    assert metrics["test_rmse"] == pytest.approx(model.metadata["metrics"]["test_rmse"], abs=1e-9)
+
+
+def test_metadata_is_complete(model):
+    meta = model.metadata
+    assert set(meta["versions"]) >= {"python", "scikit-learn", "numpy", "pandas"}
+    assert len(meta["model_sha256"]) == 64
+    assert list(meta["schema"]["features"]) == config.FEATURES
+    assert meta["schema"]["origins"] == {"1": "USA", "2": "Europe", "3": "Japan"}
+    weight = meta["schema"]["features"][config.WEIGHT]
+    assert weight["train_min"] < weight["train_max"]
+    assert {"test_rmse", "test_mae", "test_r2", "cv_rmse"} <= set(meta["metrics"])
+    names = [row["name"] for row in meta["leaderboard"]]
+    assert meta["model"] == names[0]
+    assert {"linear_regression", "decision_tree", "random_forest", "svr_linear", "tutorial_forest_grid"} <= set(names)
+    assert [r["cv_rmse_mean"] for r in meta["leaderboard"]] == sorted(r["cv_rmse_mean"] for r in meta["leaderboard"])
+    assert len(meta["data"]["test_rows"]) == 80
+    assert len(meta["data"]["sha256"]) == 64
+
+
+def test_permutation_importances_cover_the_seven_inputs_sorted(model):
+    rows = model.metadata["importances"]["permutation"]
+    assert sorted(r["feature"] for r in rows) == sorted(config.FEATURES)
+    assert [r["mean"] for r in rows] == sorted((r["mean"] for r in rows), reverse=True)
+    assert all(r["std"] >= 0 for r in rows)
+
+
+def test_a_row_predicts_the_same_alone_as_in_any_batch(model, auto_mpg):
+    batch = auto_mpg.sample(50, random_state=1)
+    together = predict_mpg(model, batch)
+    alone = np.array([predict_mpg(model, batch.iloc[[i]])[0] for i in range(len(batch))])
+    np.testing.assert_allclose(alone, together, rtol=0, atol=1e-9)
+    reversed_ = predict_mpg(model, batch.iloc[::-1])
+    np.testing.assert_allclose(reversed_[::-1], together, rtol=0, atol=1e-9)
+
+
+def test_one_row_request_works(model, vehicle):
+    prediction = predict_mpg(model, vehicle)
+    assert prediction.shape == (1,)
+    assert 25 < prediction[0] < 45
+
+
+@pytest.mark.parametrize("car", range(0, 398, 40))
+def test_heavier_car_predicts_lower_mpg(model, auto_mpg, car):
+    row = auto_mpg.iloc[[car]][config.FEATURES].fillna(100.0)
+    heavier = row.copy()
+    heavier[config.WEIGHT] += 800
+    assert predict_mpg(model, heavier)[0] < predict_mpg(model, row)[0]
+
+
+def test_input_frame_is_not_modified(model, auto_mpg):
+    frame = auto_mpg.head(20).copy()
+    frame[config.ORIGIN] = frame[config.ORIGIN].map(config.ORIGINS)
+    before = frame.copy()
+    predict_mpg(model, frame)
+    pd.testing.assert_frame_equal(frame, before)
+
+
+def test_origin_names_and_codes_agree(model, vehicle):
+    assert predict_mpg(model, {**vehicle, "Origin": "Japan"})[0] == predict_mpg(model, vehicle)[0]
+
+
+def test_invalid_values_are_refused_not_predicted(model, vehicle):
+    with pytest.raises(InputError) as caught:
+        predict_mpg(model, [vehicle, {**vehicle, "Weight": -1}, {**vehicle, "Horsepower": None}])
+    problems = [(p.row, p.field) for p in caught.value.problems]
+    assert problems == [(1, config.WEIGHT), (2, config.HORSEPOWER)]
+
+
+def test_extrapolation_is_flagged(model, vehicle):
+    assert outside_training_range(model, vehicle) == []
+    found = outside_training_range(model, {**vehicle, "Weight": 6000.0})
+    assert [(p.row, p.field) for p in found] == [(0, config.WEIGHT)]
