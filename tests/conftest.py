@@ -36,7 +36,7 @@ def model() -> LoadedModel:
 @pytest.fixture(scope="session")
 def small_model_dir(tmp_path_factory, split) -> Path:
     """A LinearRegression pipeline saved like the real one: fast to fit, same files and checks."""
-    train, test = split
+    train, _ = split
     pipeline = build_pipeline(LinearRegression()).fit(train[config.FEATURES], train[config.TARGET])
     directory = tmp_path_factory.mktemp("small_model")
     save_model(pipeline, {"model": "linear_regression", "schema": input_schema(train)}, directory)

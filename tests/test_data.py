@@ -116,7 +116,7 @@ def test_bad_file_gives_one_clear_error(tmp_path, kind, text, where, problem):
 
 
 def test_missing_file_names_it(tmp_path):
-    with pytest.raises(DataError, match="nope.csv: cannot be read"):
+    with pytest.raises(DataError, match=r"nope\.csv: cannot be read"):
         load_auto_mpg(tmp_path / "nope.csv")
 
 
