@@ -9,6 +9,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 DATA_PATH = PACKAGE_DIR / "data" / "auto-mpg.csv"
 MODELS_DIR = PROJ_ROOT / "models"
 MODEL_FILE = "model.joblib"
+ONNX_FILE = "model.onnx"
 METADATA_FILE = "model.json"
 
 SEED = 42

@@ -17,6 +17,7 @@ import sklearn
 from sklearn.pipeline import Pipeline
 
 from mpg import config
+from mpg.compiled import CompiledModel, export_onnx
 
 RETRAIN_HINT = "retrain it with `python -m mpg train`"
 
@@ -27,9 +28,10 @@ class ModelLoadError(RuntimeError):
 
 @dataclass
 class LoadedModel:
-    """The fitted pipeline and the metadata saved beside it."""
+    """The fitted pipeline, its compiled (ONNX) form that every surface predicts with, and its metadata."""
 
     pipeline: Pipeline
+    compiled: CompiledModel
     metadata: dict
     directory: Path
 
@@ -69,15 +71,18 @@ def _atomic_write(path: Path, write) -> None:
 
 
 def save_model(pipeline: Pipeline, metadata: dict, directory: str | Path = config.MODELS_DIR) -> dict:
-    """Write model.joblib and model.json (versions and sha256 added); returns the full metadata."""
+    """Write model.joblib, model.onnx and model.json (versions and sha256s added); returns the metadata."""
     directory = Path(directory)
+    onnx_bytes = export_onnx(pipeline)  # first: a model that cannot be compiled is not saved at all
     directory.mkdir(parents=True, exist_ok=True)
-    model_path = directory / config.MODEL_FILE
+    model_path, onnx_path = directory / config.MODEL_FILE, directory / config.ONNX_FILE
     _atomic_write(model_path, lambda p: joblib.dump(pipeline, p, compress=3))
+    _atomic_write(onnx_path, lambda p: p.write_bytes(onnx_bytes))
     full = {
         **metadata,
         "versions": library_versions(),
         "model_sha256": file_sha256(model_path),
+        "onnx_sha256": file_sha256(onnx_path),
     }
     text = json.dumps(full, indent=2, default=_json_default) + "\n"
     _atomic_write(directory / config.METADATA_FILE, lambda p: p.write_text(text, encoding="utf-8"))
@@ -91,29 +96,28 @@ def _json_default(value):
 
 
 def load_model(directory: str | Path = config.MODELS_DIR) -> LoadedModel:
-    """Load a model we wrote: checks the sha256 before unpickling, and the scikit-learn version."""
+    """Load a model we wrote: checks both files' sha256 before using them, and the scikit-learn version."""
     directory = Path(directory)
-    model_path, meta_path = (
-        directory / config.MODEL_FILE,
-        directory / config.METADATA_FILE,
-    )
-    for path in (model_path, meta_path):
+    model_path, onnx_path = directory / config.MODEL_FILE, directory / config.ONNX_FILE
+    meta_path = directory / config.METADATA_FILE
+    for path in (model_path, onnx_path, meta_path):
         if not path.is_file():
             raise ModelLoadError(f"{path}: no such file; {RETRAIN_HINT}")
     try:
         metadata = json.loads(meta_path.read_text(encoding="utf-8"))
-        expected = metadata["model_sha256"]
+        expected = {model_path: str(metadata["model_sha256"]), onnx_path: str(metadata["onnx_sha256"])}
         trained_with = metadata["versions"]["scikit-learn"]
     except (ValueError, KeyError, TypeError) as exc:
         raise ModelLoadError(f"{meta_path}: not valid model metadata ({exc}); {RETRAIN_HINT}") from None
-    actual = file_sha256(model_path)
-    if actual != expected:
-        raise ModelLoadError(
-            f"{model_path}: sha256 {actual[:12]}… does not match {meta_path.name} ({expected[:12]}…); "
-            f"refusing to load a file we did not write; {RETRAIN_HINT}"
-        )
+    for path, digest in expected.items():
+        actual = file_sha256(path)
+        if actual != digest:
+            raise ModelLoadError(
+                f"{path}: sha256 {actual[:12]}… does not match {meta_path.name} ({digest[:12]}…); "
+                f"refusing to load a file we did not write; {RETRAIN_HINT}"
+            )
     if trained_with != sklearn.__version__:
         raise ModelLoadError(
             f"{model_path}: trained with scikit-learn {trained_with}, this is {sklearn.__version__}; {RETRAIN_HINT}"
         )
-    return LoadedModel(joblib.load(model_path), metadata, directory)
+    return LoadedModel(joblib.load(model_path), CompiledModel(onnx_path.read_bytes()), metadata, directory)

@@ -28,7 +28,7 @@ def predict_mpg(model: LoadedModel, vehicles, *, allow_missing: bool = False) ->
     training medians).
     """
     frame = validate_vehicles(to_frame(vehicles), allow_missing=allow_missing)
-    return model.pipeline.predict(frame[config.FEATURES])
+    return model.compiled.predict(frame[config.FEATURES].to_numpy(dtype=np.float64))
 
 
 def outside_training_range(model: LoadedModel, vehicles) -> list[Problem]:

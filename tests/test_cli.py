@@ -119,3 +119,4 @@ def test_train_twice_gives_the_same_model(tmp_path, model):
     assert a["metrics"]["test_rmse"] == pytest.approx(model.metadata["metrics"]["test_rmse"], abs=1e-9)
     assert [r["cv_rmse_mean"] for r in a["leaderboard"]] == [r["cv_rmse_mean"] for r in b["leaderboard"]]
     assert a["model_sha256"] == b["model_sha256"]
+    assert a["onnx_sha256"] == b["onnx_sha256"]

@@ -15,7 +15,8 @@ from mpg.schema import InputError
 def test_quality_floor_on_held_out_rows(model):
     metrics = held_out_metrics(model)
     assert metrics["test_rmse"] < 2.9
-    assert metrics["test_rmse"] == pytest.approx(model.metadata["metrics"]["test_rmse"], abs=1e-9)
+    # model.json's figure was computed with the scikit-learn Pipeline, this one with the compiled path
+    assert metrics["test_rmse"] == pytest.approx(model.metadata["metrics"]["test_rmse"], abs=1e-4)
 
 
 def test_metadata_is_complete(model):

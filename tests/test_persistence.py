@@ -37,6 +37,13 @@ def test_tampered_model_is_refused(model_copy):
         load_model(model_copy)
 
 
+def test_tampered_onnx_is_refused(model_copy):
+    path = model_copy / config.ONNX_FILE
+    path.write_bytes(path.read_bytes() + b"\0")
+    with pytest.raises(ModelLoadError, match=r"model\.onnx: sha256 .* does not match"):
+        load_model(model_copy)
+
+
 def test_other_scikit_learn_version_is_refused(model_copy):
     meta_path = model_copy / config.METADATA_FILE
     meta = json.loads(meta_path.read_text())
@@ -58,5 +65,5 @@ def test_corrupt_metadata_is_reported(model_copy):
 
 
 def test_committed_files_are_world_readable(model):
-    for name in (config.MODEL_FILE, config.METADATA_FILE):
+    for name in (config.MODEL_FILE, config.ONNX_FILE, config.METADATA_FILE):
         assert (model.directory / name).stat().st_mode & 0o444 == 0o444

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench [name ...]` runs them and writes bench/RESULTS.md."""
