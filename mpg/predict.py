@@ -34,18 +34,16 @@ def predict_mpg(model: LoadedModel, vehicles, *, allow_missing: bool = False) ->
 def outside_training_range(model: LoadedModel, vehicles) -> list[Problem]:
     """Values inside the plausible bounds but outside what the model was trained on (extrapolation)."""
     frame = validate_vehicles(to_frame(vehicles))
+    return training_range_problems(model, frame[config.FEATURES].to_numpy(dtype=np.float64))
+
+
+def training_range_problems(model: LoadedModel, X: np.ndarray) -> list[Problem]:
+    """The same check on a validated float [n, 7] array in feature order."""
+    features = model.metadata["schema"]["features"]
     found = []
-    for name, spec in model.metadata["schema"]["features"].items():
-        if name == config.ORIGIN:
-            continue
-        low, high = spec["train_min"], spec["train_max"]
-        values = frame[name].to_numpy()
+    for column, name in enumerate(config.NUMERIC_FEATURES):
+        low, high = features[name]["train_min"], features[name]["train_max"]
+        values = X[:, column]
         for row in np.flatnonzero((values < low) | (values > high)):
-            found.append(
-                Problem(
-                    int(row),
-                    name,
-                    f"{values[row]:g} is outside the training range {low:g}-{high:g}",
-                )
-            )
+            found.append(Problem(int(row), name, f"{values[row]:g} is outside the training range {low:g}-{high:g}"))
     return sorted(found, key=lambda p: p.row)

@@ -60,3 +60,14 @@ def vehicle() -> dict:
         "Model Year": 81,
         "Origin": 3,
     }
+
+
+@pytest.fixture(scope="session")
+def live_api(tmp_path_factory):
+    """The API served by real gunicorn (the repository's gunicorn.conf.py) on a free loopback port."""
+    from tests.servers import free_port, gunicorn_command, running
+
+    port = free_port()
+    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    with running(gunicorn_command(port), f"http://127.0.0.1:{port}/health", log):
+        yield f"http://127.0.0.1:{port}"

@@ -1,0 +1,130 @@
+"""The JSON prediction API: `create_app(model=None, config=None)`; served by `gunicorn api.wsgi:app`."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+from flask import Flask, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from api.openapi import docs_page, openapi_document
+from api.schemas import MAX_BYTES, MAX_ROWS, RequestError, parse_request
+from mpg.persistence import LoadedModel, ModelLoadError, load_model
+from mpg.predict import training_range_problems
+
+PING = "Pinging Model Application!!"
+log = logging.getLogger(__name__)
+
+
+def create_app(model: LoadedModel | None = None, config: dict | None = None) -> Flask:
+    """Build the API around a loaded model (the committed one by default), loaded once per process."""
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_BYTES, JSON_SORT_KEYS=False, MODEL_DIR=None)
+    app.config.update(config or {})
+    if model is None:
+        try:
+            model = load_model(app.config["MODEL_DIR"]) if app.config["MODEL_DIR"] else load_model()
+        except ModelLoadError as exc:
+            # Serve /health as 503 with the reason rather than crash-looping without one.
+            log.error("model not loaded: %s", exc)
+            app.extensions["model_error"] = str(exc)
+    app.extensions["model"] = model
+    app.extensions["openapi"] = openapi_document(model)
+    _register_routes(app)
+    _register_errors(app)
+    return app
+
+
+def _model() -> LoadedModel:
+    model = current_app.extensions["model"]
+    if model is None:
+        raise RequestError(503, f"model not loaded: {current_app.extensions.get('model_error')}")
+    return model
+
+
+def error_response(status: int, message: str, details: list | None = None) -> Response:
+    body = {"error": {"message": message, "details": [d.to_dict() for d in details or []]}}
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _register_routes(app: Flask) -> None:
+    @app.get("/test")
+    def ping():
+        return Response(PING, mimetype="text/plain")
+
+    @app.get("/health")
+    def health():
+        model = _model()
+        value = float(model.compiled.predict(np.array([[4, 100, 80, 2500, 15, 76, 1]], dtype=np.float64))[0])
+        if not np.isfinite(value):
+            raise RequestError(503, "model answered a non-finite value")
+        return {"status": "ok", "model_version": model.version}
+
+    @app.get("/model")
+    def model_info():
+        model = _model()
+        meta = model.metadata
+        return {
+            "model": meta["model"],
+            "model_version": model.version,
+            "model_sha256": meta["model_sha256"],
+            "trained_at": meta["trained_at"],
+            "versions": meta["versions"],
+            "metrics": meta["metrics"],
+            "schema": meta["schema"],
+            "limits": {"max_rows": MAX_ROWS, "max_bytes": MAX_BYTES},
+            "leaderboard": meta["leaderboard"],
+            "importances": meta["importances"],
+        }
+
+    @app.post("/predict")
+    def predict():
+        model = _model()
+        if not request.is_json:
+            raise RequestError(415, "send the body as JSON with Content-Type: application/json")
+        payload: Any = request.get_json(silent=True)
+        if payload is None and request.get_data(cache=True) != b"null":
+            raise RequestError(400, "the body is not valid JSON")
+        X = parse_request(payload)
+        predictions = model.compiled.predict(X)
+        return {
+            "mpg_prediction": np.round(predictions, 4).tolist(),
+            "model_version": model.version,
+            "warnings": [p.to_dict() for p in training_range_problems(model, X)],
+        }
+
+    @app.get("/openapi.json")
+    def openapi():
+        return current_app.extensions["openapi"]
+
+    @app.get("/docs")
+    def docs():
+        return Response(docs_page(current_app.extensions["openapi"]), mimetype="text/html")
+
+    @app.get("/")
+    def index():
+        return {"name": "mpg", "docs": "/docs", "openapi": "/openapi.json", "predict": "POST /predict"}
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(RequestError)
+    def request_error(exc: RequestError):
+        return error_response(exc.status, exc.message, exc.details)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        # JSON instead of Werkzeug's HTML, keeping its headers (Allow on 405).
+        response = error_response(exc.code or 500, exc.description or exc.name)
+        for key, value in exc.get_response().headers.items():
+            if key.lower() not in {"content-type", "content-length"}:
+                response.headers[key] = value
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unhandled error")  # the traceback goes to the log, never to the client
+        return error_response(500, "internal error")

@@ -1,0 +1,148 @@
+"""The OpenAPI 3.1 document, generated from the same pydantic schemas that validate requests, and a docs page."""
+
+from __future__ import annotations
+
+import html
+import json
+
+from pydantic import TypeAdapter
+
+from api.schemas import MAX_BYTES, MAX_ROWS, REQUEST, ErrorResponse, PredictResponse
+from mpg import __version__, config
+
+REF = "#/components/schemas/{model}"
+TUTORIAL_EXAMPLE = {
+    "Cylinders": [4, 6, 8],
+    "Displacement": [155.0, 160.0, 165.5],
+    "Horsepower": [93.0, 130.0, 98.0],
+    "Weight": [2500.0, 3150.0, 2600.0],
+    "Acceleration": [15.0, 14.0, 16.0],
+    "Model Year": [81, 80, 78],
+    "Origin": [3, 2, 1],
+}
+ONE_EXAMPLE = {k: v[0] for k, v in TUTORIAL_EXAMPLE.items()}
+ANSWER = {"mpg_prediction": [29.05, 19.86, 23.04], "model_version": "3e739ca6f3bf", "warnings": []}
+ERROR = {"error": {"message": "...", "details": [{"row": 0, "field": "Weight", "problem": "..."}]}}
+STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5}"
+    "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem}"
+    "pre{background:#f5f5f5;padding:1rem;overflow:auto}"
+)
+
+
+def _schema(adapter: TypeAdapter, components: dict) -> dict:
+    schema = adapter.json_schema(ref_template=REF, mode="validation")
+    components.update(schema.pop("$defs", {}))
+    return schema
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def openapi_document(model=None) -> dict:
+    components: dict = {}
+    request_schema = _schema(REQUEST, components)
+    ok = _schema(TypeAdapter(PredictResponse), components)
+    error = _schema(TypeAdapter(ErrorResponse), components)
+    errors = {
+        "400": _json(error, "malformed JSON"),
+        "413": _json(error, f"body over {MAX_BYTES // (1024 * 1024)} MiB"),
+        "415": _json(error, "body is not sent as application/json"),
+        "422": _json(error, f"invalid values or more than {MAX_ROWS} vehicles; each detail names row, field, problem"),
+        "503": _json(error, "model not loaded"),
+    }
+    metrics = model.metadata["metrics"] if model is not None else {}
+    description = (
+        "Predicts a car's fuel efficiency (miles per US gallon) from seven attributes. "
+        "Send one vehicle object, a list of them, or the tutorial's columnar form (every column the same length). "
+        "Keys are either the canonical names (`Model Year`) or all snake_case (`model_year`). "
+        f"Bounds are physically plausible values; inside them but outside the training range a value is predicted "
+        f"with a warning. Limits: {MAX_ROWS} vehicles and {MAX_BYTES // (1024 * 1024)} MiB per request."
+    )
+    if metrics:
+        description += f" Held-out test RMSE {metrics['test_rmse']:.2f} MPG."
+    simple = {"type": "object"}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "mpg prediction API", "version": __version__, "description": description},
+        "paths": {
+            "/predict": {
+                "post": {
+                    "summary": "Predict MPG for one or more vehicles",
+                    "operationId": "predict",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": request_schema,
+                                "examples": {
+                                    "tutorial columns": {"value": TUTORIAL_EXAMPLE},
+                                    "one vehicle": {"value": ONE_EXAMPLE},
+                                    "list of vehicles": {"value": [ONE_EXAMPLE, {**ONE_EXAMPLE, "Origin": "USA"}]},
+                                },
+                            }
+                        },
+                    },
+                    "responses": {"200": _json(ok, "one prediction per vehicle, in order"), **errors},
+                }
+            },
+            "/health": {
+                "get": {
+                    "summary": "200 when the model is loaded and answers",
+                    "operationId": "health",
+                    "responses": {"200": _json(simple, "healthy"), "503": errors["503"]},
+                }
+            },
+            "/model": {
+                "get": {
+                    "summary": "Model metadata: version, metrics, input schema with ranges and origin codes",
+                    "operationId": "model",
+                    "responses": {"200": _json(simple, "metadata"), "503": errors["503"]},
+                }
+            },
+            "/test": {
+                "get": {
+                    "summary": "The tutorial's ping",
+                    "operationId": "ping",
+                    "responses": {
+                        "200": {"description": "ping", "content": {"text/plain": {"schema": {"type": "string"}}}}
+                    },
+                }
+            },
+        },
+        "components": {"schemas": components},
+    }
+
+
+def docs_page(document: dict) -> str:
+    """A self-contained HTML page (no external scripts) describing the API."""
+    rows = []
+    for name in config.FEATURES:
+        low_high = config.BOUNDS.get(name)
+        bounds = f"{low_high[0]:g} to {low_high[1]:g}" if low_high else "1, 2, 3 or USA, Europe, Japan"
+        rows.append(
+            f"<tr><td><code>{html.escape(name)}</code></td><td><code>{config.ALIASES_BY_NAME[name]}</code></td>"
+            f"<td>{html.escape(config.UNITS[name])}</td><td>{bounds}</td></tr>"
+        )
+    example = json.dumps(TUTORIAL_EXAMPLE)
+    paths = "".join(
+        f"<li><code>{method.upper()} {html.escape(path)}</code>: {html.escape(op['summary'])}</li>"
+        for path, ops in document["paths"].items()
+        for method, op in ops.items()
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(document["info"]["title"])}</title>
+<style>{STYLE}</style>
+</head><body>
+<h1>{html.escape(document["info"]["title"])} <small>{html.escape(document["info"]["version"])}</small></h1>
+<p>{html.escape(document["info"]["description"])}</p>
+<h2>Endpoints</h2><ul>{paths}<li><code>GET /openapi.json</code>: the OpenAPI 3.1 document</li></ul>
+<h2>Inputs</h2>
+<table><tr><th>field</th><th>snake_case</th><th>unit</th><th>accepted</th></tr>{"".join(rows)}</table>
+<h2>Example</h2>
+<pre>curl -s -X POST http://localhost:8000/predict -H 'Content-Type: application/json' \\
+  -d '{html.escape(example)}'</pre>
+<p>Answer: <code>{html.escape(json.dumps(ANSWER))}</code>.</p>
+<p>Errors: <code>{html.escape(json.dumps(ERROR))}</code>.</p>
+</body></html>"""

@@ -1,0 +1,221 @@
+"""The JSON API through Flask's test client: routes, the three payload shapes, and a table of bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from api import PING, create_app
+from api.schemas import MAX_ROWS
+from mpg import config
+from mpg.predict import predict_mpg
+
+TUTORIAL_PAYLOAD = {
+    "Cylinders": [4, 6, 8],
+    "Displacement": [155.0, 160.0, 165.5],
+    "Horsepower": [93.0, 130.0, 98.0],
+    "Weight": [2500.0, 3150.0, 2600.0],
+    "Acceleration": [15.0, 14.0, 16.0],
+    "Model Year": [81, 80, 78],
+    "Origin": [3, 2, 1],
+}
+ONE = {key: values[0] for key, values in TUTORIAL_PAYLOAD.items()}
+SNAKE = {config.ALIASES_BY_NAME[key]: value for key, value in ONE.items()}
+
+
+@pytest.fixture(scope="module")
+def app(model):
+    return create_app(model=model)
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+def test_ping_is_the_tutorials(client):
+    response = client.get("/test")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == PING
+
+
+def test_health_and_model(client, model):
+    assert client.get("/health").json == {"status": "ok", "model_version": model.version}
+    info = client.get("/model").json
+    assert info["model_version"] == model.version
+    assert info["schema"]["origins"] == {"1": "USA", "2": "Europe", "3": "Japan"}
+    assert info["schema"]["features"]["Weight"]["min"] == 800
+    assert info["metrics"]["test_rmse"] == model.metadata["metrics"]["test_rmse"]
+
+
+def test_health_is_503_without_a_model(tmp_path):
+    client = create_app(config={"MODEL_DIR": str(tmp_path)}).test_client()
+    response = client.get("/health")
+    assert response.status_code == 503
+    assert "model.joblib: no such file" in response.json["error"]["message"]
+    assert client.post("/predict", json=ONE).status_code == 503
+
+
+def test_tutorial_payload_as_is(client, model):
+    response = client.post("/predict", json=TUTORIAL_PAYLOAD)
+    assert response.status_code == 200
+    body = response.json
+    assert body["model_version"] == model.version
+    expected = predict_mpg(model, TUTORIAL_PAYLOAD)
+    np.testing.assert_allclose(body["mpg_prediction"], expected, atol=1e-4)
+    assert body["warnings"] == []
+
+
+def test_one_vehicle_snake_case_and_list_agree(client):
+    one = client.post("/predict", json=ONE).json["mpg_prediction"]
+    snake = client.post("/predict", json=SNAKE).json["mpg_prediction"]
+    named = client.post("/predict", json={**ONE, "Origin": "Japan", "Model Year": 1981}).json["mpg_prediction"]
+    listed = client.post("/predict", json=[ONE, SNAKE]).json["mpg_prediction"]
+    assert len(one) == 1 and one == snake == named == listed[:1] == listed[1:]
+
+
+def test_each_row_predicts_as_it_would_alone(client, auto_mpg):
+    rows = auto_mpg.dropna().sample(40, random_state=3)[config.FEATURES].to_dict("records")
+    batch = client.post("/predict", json=rows).json["mpg_prediction"]
+    alone = [client.post("/predict", json=row).json["mpg_prediction"][0] for row in rows]
+    assert batch == alone
+
+
+def test_predictions_match_every_other_surface(client, model, auto_mpg):
+    rows = auto_mpg.dropna().head(25)
+    api = client.post("/predict", json=rows[config.FEATURES].to_dict("list")).json["mpg_prediction"]
+    np.testing.assert_allclose(api, predict_mpg(model, rows), atol=1e-4)
+
+
+def test_extrapolation_is_predicted_with_a_warning(client):
+    response = client.post("/predict", json=[ONE, {**ONE, "Weight": 7000.0}])
+    assert response.status_code == 200
+    assert response.json["warnings"] == [
+        {"row": 1, "field": "Weight", "problem": "7000 is outside the training range 1755-5140"}
+    ]
+
+
+def _columns(**change):
+    return {**TUTORIAL_PAYLOAD, **change}
+
+
+BAD = [
+    # (id, body, status, row, field, words in the problem)
+    ("missing field", {k: v for k, v in ONE.items() if k != "Weight"}, 422, None, "Weight", "missing"),
+    ("unknown field", {**ONE, "Colour": "red"}, 422, None, "Colour", "not a known field"),
+    ("mixed key styles", {**ONE, "weight": 2500}, 422, None, "weight", "not a known field"),
+    ("text", {**ONE, "Horsepower": "fast"}, 422, None, "Horsepower", "valid number"),
+    ("number as text", {**ONE, "Horsepower": "93"}, 422, None, "Horsepower", "valid number"),
+    ("boolean", {**ONE, "Weight": True}, 422, None, "Weight", "valid number"),
+    ("boolean origin", {**ONE, "Origin": True}, 422, None, "Origin", "boolean"),
+    ("object", {**ONE, "Weight": {"lb": 2500}}, 422, None, "Weight", "valid number"),
+    ("null", {**ONE, "Weight": None}, 422, None, "Weight", "valid number"),
+    ("negative", {**ONE, "Weight": -2500}, 422, None, "Weight", "greater than or equal to 800"),
+    ("zero", {**ONE, "Horsepower": 0}, 422, None, "Horsepower", "greater than or equal to 20"),
+    ("implausible", {**ONE, "Acceleration": 400}, 422, None, "Acceleration", "less than or equal to 40"),
+    ("fractional cylinders", {**ONE, "Cylinders": 4.5}, 422, None, "Cylinders", "multiple of 1"),
+    ("unknown origin", {**ONE, "Origin": "Mars"}, 422, None, "Origin", "'USA', 'Europe' or 'Japan'"),
+    ("origin code 4", {**ONE, "Origin": 4}, 422, None, "Origin", "must be 1, 2, 3"),
+    ("year 2024", {**ONE, "Model Year": 2024}, 422, None, "Model Year", ""),
+    ("bad row in list", [ONE, {**ONE, "Weight": -1}], 422, 1, "Weight", "greater than or equal"),
+    ("bad cell in columns", _columns(Weight=[2500.0, "x", 2600.0]), 422, 1, "Weight", "valid number"),
+    ("unequal columns", _columns(Weight=[2500.0, 3150.0]), 422, None, None, "Weight: 2"),
+    ("empty list", [], 422, None, None, "at least 1 item"),
+    ("empty columns", _columns(Weight=[]), 422, None, "Weight", "at least 1 item"),
+    ("not an object", 42, 422, None, None, "vehicle object"),
+    ("string body", "cars", 422, None, None, "vehicle object"),
+    ("nested list", [[4, 155, 93, 2500, 15, 81, 3]], 422, 0, None, ""),
+]
+
+
+@pytest.mark.parametrize(("body", "status", "row", "field", "words"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_input_table(client, body, status, row, field, words):
+    response = client.post("/predict", json=body)
+    assert response.status_code == status
+    assert response.is_json
+    error = response.json["error"]
+    assert error["message"]
+    detail = error["details"][0]
+    assert (detail["row"], detail["field"]) == (row, field)
+    assert words in detail["problem"]
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [("NaN", "vehicle object"), ("Infinity", "vehicle object")],
+)
+def test_bare_non_finite_json(client, raw, words):
+    response = client.post("/predict", data=raw, content_type="application/json")
+    assert response.status_code == 422 and words in response.json["error"]["details"][0]["problem"]
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999", "-1e999", "1" + "0" * 400])
+def test_non_finite_and_overflowing_numbers_are_refused(client, literal):
+    raw = json.dumps(ONE).replace('"Weight": 2500.0', f'"Weight": {literal}')
+    response = client.post("/predict", data=raw, content_type="application/json")
+    assert response.status_code == 422
+    assert response.json["error"]["details"][0]["field"] == "Weight"
+
+
+def test_malformed_json_is_400(client):
+    response = client.post("/predict", data='{"Weight": ', content_type="application/json")
+    assert response.status_code == 400
+    assert response.json["error"]["message"] == "the body is not valid JSON"
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", None])
+def test_body_that_is_not_json_is_415(client, content_type):
+    response = client.post("/predict", data=json.dumps(ONE), content_type=content_type)
+    assert response.status_code == 415
+    assert "application/json" in response.json["error"]["message"]
+
+
+def test_too_many_rows_is_422(client):
+    assert client.post("/predict", json=[ONE] * MAX_ROWS).status_code == 200
+    response = client.post("/predict", json=[ONE] * (MAX_ROWS + 1))
+    assert response.status_code == 422
+    assert str(MAX_ROWS) in response.json["error"]["message"]
+
+
+def test_too_many_bytes_is_413(client):
+    response = client.post("/predict", data=b"[" + b" " * (9 * 1024 * 1024) + b"]", content_type="application/json")
+    assert response.status_code == 413
+    assert response.is_json
+
+
+def test_wrong_method_is_405_with_allow(client):
+    response = client.get("/predict")
+    assert response.status_code == 405
+    assert "POST" in response.headers["Allow"]
+    assert response.is_json
+
+
+def test_unknown_route_is_json_404(client):
+    response = client.get("/nope")
+    assert response.status_code == 404 and response.is_json
+
+
+def test_openapi_and_docs_describe_the_schema(client):
+    document = client.get("/openapi.json").json
+    assert document["openapi"].startswith("3.1")
+    operation = document["paths"]["/predict"]["post"]
+    assert {"200", "400", "413", "415", "422"} <= set(operation["responses"])
+    weight = document["components"]["schemas"]["Vehicle"]["properties"]["Weight"]
+    assert (weight["minimum"], weight["maximum"]) == config.BOUNDS["Weight"]
+    page = client.get("/docs")
+    assert page.status_code == 200 and "model_year" in page.get_data(as_text=True)
+
+
+def test_tutorial_client_code_works_as_is(live_api):
+    """The tutorial's client, verbatim apart from the URL."""
+    import requests
+
+    url = f"{live_api}/predict"
+    vehicle_config = TUTORIAL_PAYLOAD
+    r = requests.post(url, json=vehicle_config)
+    r.text.strip()
+    assert r.status_code == 200
+    assert len(r.json()["mpg_prediction"]) == 3
