@@ -146,6 +146,8 @@ class CompiledModel:
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         X = np.ascontiguousarray(X, dtype=np.float64)
+        if len(X) <= CHUNK_ROWS:
+            return self._run(X)
         # Chunks bound the kernel's [rows, support vectors, features] tensor; rows are independent.
         parts = [self._run(X[start : start + CHUNK_ROWS]) for start in range(0, len(X), CHUNK_ROWS)]
         return np.concatenate(parts) if parts else np.empty(0)

@@ -8,6 +8,7 @@ import os
 import platform
 import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import joblib
@@ -38,6 +39,14 @@ class LoadedModel:
     @property
     def version(self) -> str:
         return self.metadata["model_sha256"][:12]
+
+    @cached_property
+    def training_range(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per numeric feature, the training minimum and maximum (feature order)."""
+        features = self.metadata["schema"]["features"]
+        low = np.array([features[name]["train_min"] for name in config.NUMERIC_FEATURES])
+        high = np.array([features[name]["train_max"] for name in config.NUMERIC_FEATURES])
+        return low, high
 
 
 def library_versions() -> dict[str, str]:

@@ -39,11 +39,12 @@ def outside_training_range(model: LoadedModel, vehicles) -> list[Problem]:
 
 def training_range_problems(model: LoadedModel, X: np.ndarray) -> list[Problem]:
     """The same check on a validated float [n, 7] array in feature order."""
-    features = model.metadata["schema"]["features"]
-    found = []
-    for column, name in enumerate(config.NUMERIC_FEATURES):
-        low, high = features[name]["train_min"], features[name]["train_max"]
-        values = X[:, column]
-        for row in np.flatnonzero((values < low) | (values > high)):
-            found.append(Problem(int(row), name, f"{values[row]:g} is outside the training range {low:g}-{high:g}"))
-    return sorted(found, key=lambda p: p.row)
+    low, high = model.training_range
+    outside = (X[:, : len(low)] < low) | (X[:, : len(low)] > high)
+    if not outside.any():  # the common case costs one vectorised comparison
+        return []
+    return [
+        Problem(int(row), name, f"{X[row, column]:g} is outside the training range {low[column]:g}-{high[column]:g}")
+        for row, column in zip(*np.nonzero(outside), strict=True)
+        for name in [config.NUMERIC_FEATURES[column]]
+    ]

@@ -1,0 +1,1 @@
+workers = 2  # the tutorial ran gunicorn defaults (sync workers); two, as our service
