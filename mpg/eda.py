@@ -1,0 +1,75 @@
+"""Exploratory tables: missing values, proportions per split, correlations, presets, year averages."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mpg import config
+from mpg.data import split_train_test
+from mpg.features import RatioFeatures
+
+LITRES_PER_100KM_TIMES_MPG = 235.214583  # 100 * 3.785411784 l / 1.609344 km
+
+
+def litres_per_100km(mpg: float) -> float:
+    """US miles per gallon to litres per 100 km."""
+    return LITRES_PER_100KM_TIMES_MPG / mpg
+
+
+def with_origin_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with Origin as USA/Europe/Japan, for people to read."""
+    out = frame.copy()
+    out[config.ORIGIN] = out[config.ORIGIN].map(config.ORIGINS)
+    return out
+
+
+def missing_values(frame: pd.DataFrame) -> pd.DataFrame:
+    counts = frame.isna().sum()
+    return pd.DataFrame({"missing": counts, "share": counts / len(frame)})
+
+
+def split_proportions(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Share of each value of `column` in the whole data and in the stratified train and test sets."""
+    train, test = split_train_test(frame)
+    parts = {"all": frame, "train": train, "test": test}
+    rows = [
+        {"set": name, column: value, "share": share}
+        for name, part in parts.items()
+        for value, share in part[column].value_counts(normalize=True).sort_index().items()
+    ]
+    out = pd.DataFrame(rows)
+    if column == config.ORIGIN:
+        out[column] = out[column].map(config.ORIGINS)
+    return out
+
+
+def with_derived_features(frame: pd.DataFrame) -> pd.DataFrame:
+    """The data plus the tutorial's derived features (NaN where horsepower is missing)."""
+    numeric = frame[config.NUMERIC_FEATURES]
+    derived = RatioFeatures().set_output(transform="pandas").fit(numeric).transform(numeric)
+    return pd.concat([frame, derived.iloc[:, len(config.NUMERIC_FEATURES) :]], axis=1)
+
+
+def correlations_with_mpg(frame: pd.DataFrame) -> pd.DataFrame:
+    """Pearson correlation of every numeric variable (derived ones included) with MPG, strongest first."""
+    numeric = with_derived_features(frame).drop(columns=[config.NAME], errors="ignore")
+    corr = numeric.corr(numeric_only=True)[config.TARGET].drop(config.TARGET)
+    out = corr.rename("correlation").rename_axis("variable").reset_index()
+    return out.reindex(out["correlation"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+
+
+def presets(frame: pd.DataFrame) -> dict[str, int]:
+    """Label ('ford pinto (1971, USA)') to row index, for the cars with every input known."""
+    complete = frame.dropna(subset=config.FEATURES)
+    labels = {}
+    for index, row in complete.sort_values([config.NAME, config.MODEL_YEAR]).iterrows():
+        label = f"{row[config.NAME]} (19{int(row[config.MODEL_YEAR])}, {config.ORIGINS[int(row[config.ORIGIN])]})"
+        while label in labels:  # a few cars appear twice in the same year
+            label += " ·"
+        labels[label] = index
+    return labels
+
+
+def mpg_by_year(frame: pd.DataFrame) -> dict[int, float]:
+    """The data set's average MPG for each model year."""
+    return frame.groupby(config.MODEL_YEAR)[config.TARGET].mean().round(2).to_dict()

@@ -1,0 +1,162 @@
+"""The Streamlit app through AppTest: every view runs, inputs drive the prediction, charts carry the right fields."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mpg import config
+from mpg.eda import presets
+
+APP = str(config.PROJ_ROOT / "streamlit_app.py")
+
+
+@pytest.fixture()
+def app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def predicted(at: AppTest) -> float:
+    return float(next(m for m in at.metric if m.label == "Predicted MPG").value)
+
+
+def specs(at: AppTest) -> list[dict]:
+    return [json.loads(element.proto.spec) for element in at.get("vega_lite_chart")]
+
+
+def chart_rows(at: AppTest, index: int) -> pd.DataFrame:
+    """The data Streamlit sent with chart `index` (it moves datasets out of the spec, as Arrow)."""
+    dataset = at.get("vega_lite_chart")[index].proto.datasets[0]
+    return pa.ipc.open_stream(dataset.data.data).read_pandas()
+
+
+def fields(spec: dict) -> set[str]:
+    """Every field named in a spec's encodings (layers, repeats and concatenations included)."""
+    found: set[str] = set()
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("field"), str):
+                found.add(node["field"])
+            if isinstance(node.get("field"), dict):
+                found.update(v for v in node["field"].values() if isinstance(v, str))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk({k: v for k, v in spec.items() if k not in {"datasets", "data"}})
+    return found
+
+
+def switch(at: AppTest, view: str) -> AppTest:
+    at.sidebar.radio(key="view").set_value(view).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_first_run_shows_a_prediction_and_the_importance_chart(app):
+    assert 5 < predicted(app) < 50
+    assert len(app.slider) + len(app.select_slider) == 6
+    importance = specs(app)[0]
+    assert {"feature", "mean", "low", "high"} <= fields(importance)
+    assert set(chart_rows(app, 0)["feature"]) == set(config.FEATURES)
+
+
+def test_heavier_car_lowers_the_prediction(app):
+    app.slider(key="input_Weight").set_value(2200.0).run()
+    light = predicted(app)
+    app.slider(key="input_Weight").set_value(4200.0).run()
+    assert predicted(app) < light
+
+
+def test_preset_sets_the_inputs_and_shows_real_mpg(app, auto_mpg):
+    labels = presets(auto_mpg)
+    label = next(label for label in labels if label.startswith("ford pinto (1973"))
+    car = auto_mpg.loc[labels[label]]
+    app.selectbox(key="preset").set_value(label).run()
+    assert not app.exception
+    assert app.slider(key="input_Weight").value == car[config.WEIGHT]
+    assert app.slider(key="input_Horsepower").value == car[config.HORSEPOWER]
+    assert app.select_slider(key="input_Cylinders").value == car[config.CYLINDERS]
+    assert app.radio(key="input_Origin").value == "USA"
+    real = next(m for m in app.metric if m.label == "Real MPG of this car")
+    assert float(real.value) == car[config.TARGET]
+    app.slider(key="input_Weight").set_value(car[config.WEIGHT] + 500).run()
+    assert not [m for m in app.metric if m.label == "Real MPG of this car"]
+
+
+def test_extrapolation_warning(app):
+    assert not app.warning
+    app.slider(key="input_Weight").set_value(5600.0).run()
+    assert any("Weight" in w.value and "training range" in w.value for w in app.warning)
+
+
+def test_every_interaction_on_predict_raises_nothing(app):
+    app.select_slider(key="input_Cylinders").set_value(8).run()
+    app.slider(key="input_Model Year").set_value(70).run()
+    app.radio(key="input_Origin").set_value("Japan").run()
+    app.slider(key="input_Acceleration").set_value(20.0).run()
+    assert not app.exception
+    assert 5 < predicted(app) < 60
+
+
+def test_explore_view_charts(app):
+    switch(app, "Explore")
+    charts = specs(app)
+    assert len(charts) == 9
+    found = [fields(spec) for spec in charts]
+    assert {config.TARGET} <= found[0]  # the histogram of the chosen variable
+    assert {config.HORSEPOWER} <= found[1]
+    assert {"set", "share", config.CYLINDERS} <= found[2]
+    assert {"set", "share", config.ORIGIN} <= found[3]
+    assert {config.ORIGIN} <= found[4] and charts[4]["repeat"]["row"] == plots_matrix()
+    assert {config.TARGET, config.WEIGHT, config.NAME, config.ORIGIN} <= found[5]
+    assert {config.TARGET, config.HORSEPOWER, config.NAME, config.ORIGIN} <= found[6]
+    assert {config.MODEL_YEAR, config.ORIGIN} <= found[7]
+    correlations = set(chart_rows(app, 8)["variable"])
+    assert {"acceleration_per_horsepower", "acceleration_per_cylinders", config.WEIGHT} <= correlations
+    app.text_input[0].set_value("pinto").run()
+    assert not app.exception
+    app.selectbox[0].set_value(config.WEIGHT).run()
+    assert config.WEIGHT in fields(specs(app)[0])
+
+
+def plots_matrix():
+    from mpg.plots import MATRIX
+
+    return MATRIX
+
+
+def test_model_view(app, model):
+    switch(app, "Model")
+    values = {m.label: m.value for m in app.metric}
+    assert values["Held-out RMSE"] == f"{model.metadata['metrics']['test_rmse']:.2f} MPG"
+    charts = specs(app)
+    assert {"cv_rmse_mean", "low", "high", "tutorial_cv_rmse", "name"} <= fields(charts[0])
+    assert {"actual", "predicted"} <= fields(charts[1])
+    assert {"predicted", "residual"} <= fields(charts[2])
+
+
+def test_batch_upload_good_and_bad(app, auto_mpg):
+    switch(app, "Batch & API")
+    good = auto_mpg.dropna().head(5)[[config.NAME, *config.FEATURES]].to_csv(index=False).encode()
+    app.file_uploader[0].set_value(("cars.csv", good, "text/csv")).run()
+    assert not app.exception and not app.error
+    assert "5 predictions" in app.success[0].value
+    bad = good.replace(b"3504", b"heavy", 1)
+    app.file_uploader[0].set_value(("bad.csv", bad, "text/csv")).run()
+    assert not app.exception
+    assert "bad.csv" in app.error[0].value and "Weight" in app.error[0].value and "row 1" in app.error[0].value
+    app.file_uploader[0].set_value(("x.csv", b"\x89PNG\r\n\x1a\n\x00\x00", "text/csv")).run()
+    assert "not a CSV" in app.error[0].value
+    app.file_uploader[0].set_value(("cars.csv", good, "text/csv")).run()
+    assert not app.error  # the app goes on working after a bad file
+    assert any("curl" in code.value for code in app.code)
