@@ -169,8 +169,10 @@ def parse_request(payload: Any) -> np.ndarray:
         unique = list(dict.fromkeys(problems))[:100]
         raise RequestError(422, "invalid input: " + _summary(unique[0]), unique) from None
     if isinstance(parsed, list):
-        rows = [[getattr(v, SNAKE[n] if isinstance(v, VehicleSnake) else n) for n in config.FEATURES] for v in parsed]
-        return _encode(rows)
+        columns = [
+            [getattr(v, SNAKE[n] if isinstance(v, VehicleSnake) else n) for v in parsed] for n in config.FEATURES
+        ]
+        return _encode(columns)
     if isinstance(parsed, Columns | ColumnsSnake):
         keys = SNAKE if isinstance(parsed, ColumnsSnake) else {n: n for n in config.FEATURES}
         columns = [getattr(parsed, keys[n]) for n in config.FEATURES]
@@ -178,16 +180,19 @@ def parse_request(payload: Any) -> np.ndarray:
         if len(set(lengths.values())) > 1:
             detail = ", ".join(f"{n}: {k}" for n, k in lengths.items())
             raise RequestError(422, f"columns have unequal lengths ({detail})", [Problem(None, None, detail)])
-        return _encode(list(zip(*columns, strict=True)))
+        return _encode(columns)
     keys = SNAKE if isinstance(parsed, VehicleSnake) else {n: n for n in config.FEATURES}
-    return _encode([[getattr(parsed, keys[n]) for n in config.FEATURES]])
+    return _encode([[getattr(parsed, keys[n])] for n in config.FEATURES])
 
 
 _ORIGIN, _YEAR = config.FEATURES.index(config.ORIGIN), config.FEATURES.index(config.MODEL_YEAR)
 
 
-def _encode(rows: list) -> np.ndarray:
-    X = np.array([[*row[:_ORIGIN], ORIGIN_NAMES.get(row[_ORIGIN], row[_ORIGIN])] for row in rows], dtype=np.float64)
+def _encode(columns: list[list]) -> np.ndarray:
+    """Validated columns (feature order) to a float64 [n, 7] array: Origin as its code, years as 2 digits."""
+    X = np.empty((len(columns[0]), len(columns)), dtype=np.float64)
+    for i, values in enumerate(columns):
+        X[:, i] = [ORIGIN_NAMES.get(v, v) for v in values] if i == _ORIGIN else values
     X[:, _YEAR] = np.where(X[:, _YEAR] >= 1900, X[:, _YEAR] - 1900, X[:, _YEAR])  # 1976 means 76
     return X
 

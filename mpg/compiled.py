@@ -30,11 +30,12 @@ def _register_converters() -> None:
         OnnxGather,
         OnnxIdentity,
         OnnxIsNaN,
+        OnnxMatMul,
+        OnnxMax,
         OnnxMul,
         OnnxReduceSum,
         OnnxReduceSumSquare,
         OnnxSub,
-        OnnxUnsqueeze,
         OnnxWhere,
     )
     from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
@@ -80,15 +81,23 @@ def _register_converters() -> None:
         out.add_to(scope, container)
 
     def convert_svr(scope, operator, container):
-        # onnxruntime's SVMRegressor is float32 with a batched kernel, so a row's value would shift with its
-        # batch; this float64 kernel from elementwise ops and per-row sums is batch-invariant, like libsvm.
+        # onnxruntime's SVMRegressor is float32 and its batched kernel shifts a row's value with its batch.
+        # This float64 kernel matches libsvm to 1e-9 and gives a row the same bits alone or in any batch
+        # (tests/test_model.py checks both).
         model, opv, X = operator.raw_operator, container.target_opset, operator.inputs[0]
         source = X if dtype_of(X) == np.float64 else OnnxCast(X, to=TensorProto.DOUBLE, op_version=opv)
         one = np.array([1], dtype=np.int64)
         if model.kernel == "rbf":
-            rows = OnnxUnsqueeze(source, one, op_version=opv)  # [n, 1, d] against [1, n_sv, d]
-            support = model.support_vectors_.astype(np.float64)[None, :, :]
-            distance = OnnxReduceSumSquare(OnnxSub(rows, support, op_version=opv), axes=[2], keepdims=0, op_version=opv)
+            # |x - s|^2 = |x|^2 - 2 x.s + |s|^2: one float64 MatMul instead of an [n, n_sv, d] tensor.
+            support = model.support_vectors_.astype(np.float64)
+            rows = OnnxReduceSumSquare(source, axes=[1], keepdims=1, op_version=opv)
+            cross = OnnxMatMul(source, support.T.copy(), op_version=opv)
+            distance = OnnxAdd(
+                OnnxSub(rows, OnnxMul(cross, np.array([2.0]), op_version=opv), op_version=opv),
+                (support**2).sum(axis=1)[None, :],
+                op_version=opv,
+            )
+            distance = OnnxMax(distance, np.array([0.0]), op_version=opv)  # rounding can dip below zero
             kernel = OnnxExp(OnnxMul(distance, np.array([-model._gamma]), op_version=opv), op_version=opv)
             weights = model.dual_coef_.astype(np.float64)  # [1, n_sv]
         elif model.kernel == "linear":
