@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-fast train evaluate bench lint format data clean
+.PHONY: help run api test test-fast train evaluate bench lint format data clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -16,10 +16,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 	@touch $@
 
-run: $(STAMP) ## run the app (until the app lands: load the committed model and print its card)
-	$(BIN)/python -m mpg evaluate
+run: $(STAMP) ## run the app on http://localhost:8501
+	$(BIN)/python -m streamlit run streamlit_app.py --server.port $${PORT:-8501}
 
-test: $(STAMP) ## the whole test suite, slow tests included
+api: $(STAMP) ## run the JSON API with gunicorn on http://localhost:8000
+	PORT=$${PORT:-8000} $(BIN)/gunicorn api.wsgi:app
+
+test: $(STAMP) ## the whole test suite, slow tests included (browser tests skip without Debian's chromium)
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP) ## the quick tests only

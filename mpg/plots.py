@@ -26,7 +26,7 @@ def importance_chart(rows: list[dict]) -> alt.Chart:
         )
     )
     spread = alt.Chart(data).mark_rule(color="black").encode(x="low:Q", x2="high:Q", y=y)
-    return (bars + spread).properties(title="Feature importance (held-out rows)", height=220)
+    return (bars + spread).properties(title="Feature importance (held-out rows)", height=alt.Step(30))
 
 
 def histogram(frame: pd.DataFrame, column: str) -> alt.Chart:
@@ -72,7 +72,7 @@ def scatter_matrix(frame: pd.DataFrame) -> alt.Chart:
             y=alt.Y(alt.repeat("row"), type="quantitative", scale=alt.Scale(zero=False)),
             color=alt.Color(f"{config.ORIGIN}:N", scale=ORIGIN_COLOURS),
         )
-        .properties(width=120, height=120)
+        .properties(width=95, height=95)
         .repeat(row=MATRIX, column=MATRIX)
     )
 
@@ -117,7 +117,7 @@ def correlation_chart(table: pd.DataFrame) -> alt.Chart:
             color=alt.condition("datum.correlation > 0", alt.value("#2ca02c"), alt.value("#d62728")),
             tooltip=["variable", alt.Tooltip("correlation:Q", format=".3f")],
         )
-        .properties(title="Correlation with MPG (derived features included)", height=260)
+        .properties(title="Correlation with MPG (derived features included)", height=alt.Step(26))
     )
 
 
@@ -125,7 +125,7 @@ def leaderboard_chart(rows: list[dict]) -> alt.Chart:
     """CV RMSE ± std per candidate, with the tutorial's published figure where it has one."""
     data = pd.DataFrame(rows)[["name", "cv_rmse_mean", "cv_rmse_std", "tutorial_cv_rmse"]]
     data = data.assign(low=data.cv_rmse_mean - data.cv_rmse_std, high=data.cv_rmse_mean + data.cv_rmse_std)
-    y = alt.Y("name:N", sort=data["name"].tolist(), title=None)
+    y = alt.Y("name:N", sort=data["name"].tolist(), title=None, axis=alt.Axis(labelLimit=220))
     points = (
         alt.Chart(data)
         .mark_point(filled=True, size=80)
@@ -141,7 +141,9 @@ def leaderboard_chart(rows: list[dict]) -> alt.Chart:
         .mark_point(shape="diamond", color="#d62728", size=90)
         .encode(x="tutorial_cv_rmse:Q", y=y, tooltip=["name", "tutorial_cv_rmse:Q"])
     )
-    return (spread + points + tutorial).properties(title="Leaderboard (red diamonds: tutorial's figures)", height=280)
+    return (spread + points + tutorial).properties(
+        title="Leaderboard (red diamonds: tutorial's figures)", height=alt.Step(30)
+    )
 
 
 def predicted_vs_actual(frame: pd.DataFrame) -> alt.Chart:

@@ -71,3 +71,20 @@ def live_api(tmp_path_factory):
     log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     with running(gunicorn_command(port), f"http://127.0.0.1:{port}/health", log):
         yield f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory):
+    """`streamlit run streamlit_app.py` on a free loopback port, as `make run` starts it."""
+    import sys
+
+    from tests.servers import free_port, running
+
+    port = free_port()
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    command = [
+        sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+    ]  # fmt: skip
+    with running(command, f"http://127.0.0.1:{port}/_stcore/health", log):
+        yield f"http://127.0.0.1:{port}"
