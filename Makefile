@@ -34,7 +34,8 @@ train: $(STAMP) ## select, fit and save models/model.joblib
 evaluate: $(STAMP) ## held-out metrics of the committed model
 	$(BIN)/python -m mpg evaluate
 
-bench: $(STAMP) ## every benchmark; writes bench/RESULTS.md
+bench: $(STAMP) ## every benchmark (about 25 min); writes bench/RESULTS.md
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench
 
 lint: $(STAMP) ## ruff check and format check

@@ -160,3 +160,13 @@ def test_batch_upload_good_and_bad(app, auto_mpg):
     app.file_uploader[0].set_value(("cars.csv", good, "text/csv")).run()
     assert not app.error  # the app goes on working after a bad file
     assert any("curl" in code.value for code in app.code)
+
+
+def test_streamlit_config_is_safe_for_visitors():
+    import tomllib
+
+    settings = tomllib.loads((config.PROJ_ROOT / ".streamlit" / "config.toml").read_text())
+    assert settings["server"]["enableXsrfProtection"] is True
+    assert settings["browser"]["gatherUsageStats"] is False
+    assert settings["client"]["showErrorDetails"] == "none"
+    assert "primaryColor" in settings["theme"]

@@ -1,0 +1,132 @@
+"""Render bench/RESULTS.md from the stored results (bench/results/*.json)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.common import load
+from mpg import config
+
+REPORT = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def _mark(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def _accuracy(lines: list[str]) -> None:
+    result = load("accuracy")
+    if not result:
+        lines.append("_accuracy: not yet measured (`python -m bench accuracy`)_\n")
+        return
+    import json
+
+    meta = json.loads((config.MODELS_DIR / config.METADATA_FILE).read_text())
+    nested, tf, train = result["nested_cv"], result["tensorflow_split"], result["train_time"]
+    test_rmse = meta["metrics"]["test_rmse"]
+    lines += [
+        "## Accuracy and training time",
+        "",
+        f"Measured {result['measured_at']}.",
+        "",
+        "| figure | target | tutorial / TensorFlow | mpg | |",
+        "| --- | --- | --- | --- | --- |",
+        f"| held-out test RMSE (tutorial's split) | <= 2.75 | {config.TUTORIAL_TEST_RMSE} | {test_rmse:.4f} "
+        f"| {_mark(test_rmse <= 2.75)} |",
+        f"| {nested['outer']} nested CV RMSE of the whole procedure | <= 2.55 | "
+        f"{nested['tutorial_rmse_mean']:.3f} ± {nested['tutorial_rmse_std']:.3f} (its forest grid, same folds) | "
+        f"{nested['ours_rmse_mean']:.3f} ± {nested['ours_rmse_std']:.3f} | {_mark(nested['ours_rmse_mean'] <= 2.55)} |",
+        f"| TensorFlow basic-regression split ({tf['rows'][0]} train / {tf['rows'][1]} test): test MAE | <= 1.70 | "
+        f"{tf['tf_dnn_mae']} (their DNN) | {tf['mae']:.3f} | {_mark(tf['mae'] <= 1.70)} |",
+        f"| `python -m mpg train` wall time (median of {len(train['runs_s'])}) | <= 60 s | - | "
+        f"{train['median_s']:.1f} s | {_mark(train['median_s'] <= 60)} |",
+        "",
+        f"Nested CV: the whole selection (nine candidates, every grid, 10-fold inner CV) re-run in each of the "
+        f"{sum(nested['chosen'].values())} outer folds; it chose {nested['chosen']}. "
+        f"It took {nested['seconds'] / 60:.0f} minutes.",
+        "",
+    ]
+
+
+def _api_row(label: str, entry: dict, other: dict | None) -> str:
+    if entry.get("status") != 200:
+        return f"| {label} | fails: HTTP {entry.get('status')} | | | |"
+    latency = entry["latency"]
+    ratio = ""
+    if other and other.get("status") == 200:
+        speedup = other["latency"]["p50_ms"] / latency["p50_ms"]
+        ratio = f"{speedup:.1f}x faster" if speedup >= 1 else f"{1 / speedup:.1f}x slower"
+    throughput = f"{entry['throughput']['rps']:.0f}" if "throughput" in entry else ""
+    server = f"{entry['server_ms_median']:.2f}" if "server_ms_median" in entry else ""
+    return f"| {label} | {latency['p50_ms']:.2f} / {latency['p99_ms']:.2f} | {throughput} | {server} | {ratio} |"
+
+
+def _api(lines: list[str]) -> None:
+    result = load("api")
+    if not result:
+        lines.append("_API: not yet measured (`python -m bench api`, needs Debian's wrk)_\n")
+        return
+    ours, base = result["ours"], result["tutorial"]
+    one = ours["1"]
+    lines += [
+        "## API latency and throughput",
+        "",
+        f"Measured {result['measured_at']}. Both services under gunicorn with {result['workers']} workers on this "
+        "machine, load from `wrk` on the same machine: latency with 1 connection, throughput with 8; each "
+        f"figure the median of {result['runs']} runs. Server time is our `Server-Timing` header (parse, validate, "
+        "predict, encode). The baseline is `bench/tutorial_service.py`, a faithful rebuild of the tutorial's "
+        "service (pickle loaded per request, preprocessing refitted on the request rows).",
+        "",
+        "| request | p50 / p99 latency (ms) | requests/s (8 connections) | server ms (median) | vs tutorial |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for rows in ("1", "3", "100", "10000"):
+        lines.append(_api_row(f"mpg, {rows} rows", ours[rows], base.get(rows)))
+        lines.append(_api_row(f"tutorial, {rows} rows", base[rows], None))
+    big = ours["10000"].get("server_ms_median", float("inf"))
+    lines += [
+        "",
+        f"- One row, p50 <= 1 ms: {one['latency']['p50_ms']:.2f} ms, {_mark(one['latency']['p50_ms'] <= 1.0)}.",
+        f"- One row, >= 2,000 requests/s with 2 workers: {one['throughput']['rps']:.0f}, "
+        f"{_mark(one['throughput']['rps'] >= 2000)}.",
+        f"- 10,000 rows, <= 100 ms server time: {big:.1f} ms, {_mark(big <= 100)}.",
+        "",
+    ]
+
+
+def _app(lines: list[str]) -> None:
+    result = load("app")
+    if not result:
+        lines.append("_app: not yet measured (`python -m bench app`)_\n")
+        return
+    first, rerun = result["first_run_s"]["median"], result["rerun_ms"]["median"]
+    lines += [
+        "## App (Streamlit AppTest, whole script)",
+        "",
+        f"Measured {result['measured_at']}.",
+        "",
+        "| figure | target | measured | |",
+        "| --- | --- | --- | --- |",
+        f"| first run (median of {len(result['first_run_s']['runs'])}) | <= 3 s | {first:.2f} s "
+        f"| {_mark(first <= 3)} |",
+        f"| rerun after a slider change (median of {result['rerun_ms']['runs']}) | <= 100 ms | {rerun:.1f} ms "
+        f"(p90 {result['rerun_ms']['p90']:.1f}) | {_mark(rerun <= 100)} |",
+        "",
+    ]
+
+
+def write_report(path: Path = REPORT) -> Path:
+    machine = next((r["machine"] for r in map(load, ("accuracy", "api", "app")) if r), {})
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `make bench` (`python -m bench`); do not edit by hand.",
+        "",
+        f"Machine: {machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, Python {machine.get('python', '?')}.",
+        "",
+    ]
+    _accuracy(lines)
+    _api(lines)
+    _app(lines)
+    path.write_text("\n".join(lines))
+    return path
