@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run api test test-fast train evaluate bench lint format data clean
+.PHONY: help run api serve test test-fast train evaluate bench lint format data clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ run: $(STAMP) ## run the app on http://localhost:8501
 
 api: $(STAMP) ## run the JSON API with gunicorn on http://localhost:8000
 	PORT=$${PORT:-8000} $(BIN)/gunicorn api.wsgi:app
+
+serve: $(STAMP) ## the app (port 8501) and the API (port 8000) together, as on Heroku (Procfile.dev)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile.dev
 
 test: $(STAMP) ## the whole test suite, slow tests included (browser tests skip without Debian's chromium)
 	$(BIN)/python -m pytest

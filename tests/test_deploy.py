@@ -1,0 +1,149 @@
+"""Deployment as Heroku runs it: the Procfile's web command with PORT set, under load, faults and slow clients."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from mpg import config
+from tests.servers import free_port, running, stop
+from tests.test_api import ONE, TUTORIAL_PAYLOAD
+
+pytestmark = pytest.mark.slow
+
+
+def web_command() -> str:
+    for line in (config.PROJ_ROOT / "Procfile").read_text().splitlines():
+        if line.startswith("web:"):
+            return line.removeprefix("web:").strip()
+    raise AssertionError("Procfile has no web process")
+
+
+def heroku_env(tmp_path: Path, port: int, **extra: str) -> dict:
+    """What Heroku gives the dyno: PORT, a HOME of its own, the app's executables on PATH."""
+    bin_dir = str(Path(sys.executable).parent)
+    return {"PORT": str(port), "HOME": str(tmp_path), "PATH": f"{bin_dir}:{os.environ['PATH']}", **extra}
+
+
+def test_web_process_serves_the_ui_by_default(tmp_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = heroku_env(tmp_path, port)
+    with running(["bash", "-c", web_command()], f"{url}/_stcore/health", tmp_path / "ui.log", env=env):
+        page = requests.get(url, timeout=10)
+        assert page.status_code == 200 and "<title>" in page.text
+        assert (tmp_path / ".streamlit" / "config.toml").read_text().count(f"port = {port}") == 1
+
+
+@pytest.fixture()
+def api_dyno(tmp_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = heroku_env(tmp_path, port, APP_ROLE="api", WEB_CONCURRENCY="2")
+    with running(["bash", "-c", web_command()], f"{url}/health", tmp_path / "api.log", env=env) as process:
+        yield url, process
+
+
+def test_web_process_serves_the_api_with_app_role(api_dyno):
+    url, _ = api_dyno
+    response = requests.post(f"{url}/predict", json=TUTORIAL_PAYLOAD, timeout=10)
+    assert response.status_code == 200 and len(response.json()["mpg_prediction"]) == 3
+
+
+def workers_of(master: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def test_load_with_a_worker_killed_then_sigterm(api_dyno):
+    url, process = api_dyno
+    master = process.pid  # `exec gunicorn` keeps the pid
+    outcomes: list[bool] = []
+    stop_at = time.monotonic() + 20
+
+    def client():
+        session = requests.Session()
+        while time.monotonic() < stop_at:
+            try:
+                ok = session.post(f"{url}/predict", json=ONE, timeout=10).status_code == 200
+            except requests.RequestException:
+                ok = False
+                session = requests.Session()
+            outcomes.append(ok)
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    time.sleep(10)
+    victims = workers_of(master)
+    assert len(victims) == 2
+    os.kill(victims[0], signal.SIGKILL)
+    for thread in threads:
+        thread.join()
+
+    failed = outcomes.count(False)
+    print(f"load with a worker killed: {failed} of {len(outcomes)} requests failed")
+    assert len(outcomes) > 1000
+    assert failed / len(outcomes) <= 0.01, f"{failed} of {len(outcomes)} failed"
+    time.sleep(1)
+    assert all(requests.post(f"{url}/predict", json=ONE, timeout=10).status_code == 200 for _ in range(20))
+    assert len(workers_of(master)) == 2  # the killed worker was replaced
+
+    began = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
+    print(f"SIGTERM: stopped cleanly in {time.monotonic() - began:.1f} s")
+
+
+def test_a_slow_client_does_not_delay_others(api_dyno):
+    url, _ = api_dyno
+    port = int(url.rsplit(":", 1)[1])
+    request = b"POST /predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+    finished = threading.Event()
+
+    def slow_client():
+        with socket.create_connection(("127.0.0.1", port)) as sock:
+            for byte in request:  # one byte every 50 ms: about 4 seconds of headers
+                sock.send(bytes([byte]))
+                time.sleep(0.05)
+        finished.set()
+
+    slow = threading.Thread(target=slow_client)
+    slow.start()
+    time.sleep(0.5)
+    durations = []
+    while not finished.is_set():
+        began = time.monotonic()
+        assert requests.post(f"{url}/predict", json=ONE, timeout=10).status_code == 200
+        durations.append(time.monotonic() - began)
+    slow.join()
+    assert len(durations) > 20
+    print(f"slow client: {len(durations)} requests served meanwhile, slowest {max(durations) * 1000:.0f} ms")
+    # Served while the slow client was still sending: none waited for it.
+    assert max(durations) < 1.0, max(durations)
+
+
+def test_stop_helper_kills_a_process_that_ignores_sigterm(tmp_path):
+    import subprocess
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"],
+        start_new_session=True,
+    )
+    time.sleep(0.5)
+    assert stop(process, timeout=1) == -signal.SIGKILL
