@@ -13,7 +13,7 @@ from mpg.batch import MAX_ROWS, predict_csv
 from mpg.data import load_auto_mpg
 from mpg.evaluate import held_out_rows
 from mpg.persistence import LoadedModel, ModelLoadError, load_model
-from mpg.predict import outside_training_range, predict_mpg
+from mpg.predict import outside_training_range, predict_mpg, prediction_interval
 from mpg.schema import InputError
 
 st.set_page_config(page_title="mpg: fuel efficiency", page_icon="⛽", layout="wide")
@@ -127,6 +127,7 @@ def predict_view(model: LoadedModel, data: pd.DataFrame) -> None:
     init_inputs(data, model)
     car = vehicle_inputs(model)
     predicted = float(predict_mpg(model, car)[0])
+    lower, upper = (float(v[0]) for v in prediction_interval(model, [predicted]))
     year_average = eda.mpg_by_year(data)[int(car[config.MODEL_YEAR])]
 
     one, two, three = st.columns(3)
@@ -136,6 +137,7 @@ def predict_view(model: LoadedModel, data: pd.DataFrame) -> None:
         delta=f"{predicted - year_average:+.1f} vs 19{car[config.MODEL_YEAR]} average ({year_average:.1f})",
     )
     two.metric("Litres per 100 km", f"{eda.litres_per_100km(predicted):.1f}")
+    one.caption(f"90% prediction interval: {lower:.1f} to {upper:.1f} MPG")
     preset = labels.get(st.session_state.get("preset", ""))
     if preset is not None:
         real = data.loc[preset]

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from api.openapi import docs_page, openapi_document
 from api.schemas import MAX_BYTES, MAX_ROWS, RequestError, parse_request
 from mpg.persistence import LoadedModel, ModelLoadError, load_model
-from mpg.predict import training_range_problems
+from mpg.predict import prediction_interval, training_range_problems
 
 PING = "Pinging Model Application!!"
 log = logging.getLogger(__name__)
@@ -94,8 +94,11 @@ def _register_routes(app: Flask) -> None:
             raise RequestError(400, "the body is not valid JSON")
         X = parse_request(payload)
         predictions = model.compiled.predict(X)
+        lower, upper = prediction_interval(model, predictions)
         body = {
             "mpg_prediction": np.round(predictions, 4).tolist(),
+            "mpg_lower": np.round(lower, 4).tolist(),
+            "mpg_upper": np.round(upper, 4).tolist(),
             "model_version": model.version,
             "warnings": [p.to_dict() for p in training_range_problems(model, X)],
         }

@@ -130,6 +130,8 @@ class ErrorResponse(BaseModel):
 
 class PredictResponse(BaseModel):
     mpg_prediction: list[float] = Field(description="predicted miles per US gallon, one per vehicle, in order")
+    mpg_lower: list[float] = Field(description="lower end of the 90% prediction interval, per vehicle")
+    mpg_upper: list[float] = Field(description="upper end of the 90% prediction interval, per vehicle")
     model_version: str = Field(description="first 12 hex digits of the model file's sha256")
     warnings: list[Detail] = Field(description="inputs outside the training range: predicted, but extrapolated")
 

@@ -115,8 +115,29 @@ def _app(lines: list[str]) -> None:
     ]
 
 
+def _uncertainty(lines: list[str]) -> None:
+    result = load("uncertainty")
+    if not result:
+        lines.append("_intervals: not yet measured (`python -m bench uncertainty`)_\n")
+        return
+    ok = 0.88 <= result["coverage"] <= 0.92
+    lines += [
+        "## 90% prediction intervals",
+        "",
+        f"Measured {result['measured_at']} with {result['outer']}; in each outer fold the band is calibrated and "
+        "the model fitted on the outer training rows only.",
+        "",
+        "| band | coverage (target 0.88-0.92) | mean width (MPG) |",
+        "| --- | --- | --- |",
+        f"| mpg: prediction x (1 ± q), q from out-of-fold relative errors | {result['coverage']:.3f} "
+        f"(fold std {result['coverage_fold_std']:.3f}), {_mark(ok)} | {result['mean_width']:.2f} |",
+        f"| naive: prediction ± 1.645 RMSE | {result['naive_coverage']:.3f} | {result['naive_mean_width']:.2f} |",
+        "",
+    ]
+
+
 def write_report(path: Path = REPORT) -> Path:
-    machine = next((r["machine"] for r in map(load, ("accuracy", "api", "app")) if r), {})
+    machine = next((r["machine"] for r in map(load, ("accuracy", "uncertainty", "api", "app")) if r), {})
     lines = [
         "# Benchmark results",
         "",
@@ -126,6 +147,7 @@ def write_report(path: Path = REPORT) -> Path:
         "",
     ]
     _accuracy(lines)
+    _uncertainty(lines)
     _api(lines)
     _app(lines)
     path.write_text("\n".join(lines))

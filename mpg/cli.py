@@ -13,7 +13,7 @@ import pandas as pd
 from mpg import __version__, config
 from mpg.evaluate import StaleDataError, held_out_metrics
 from mpg.persistence import ModelLoadError, load_model
-from mpg.predict import predict_mpg
+from mpg.predict import predict_mpg, prediction_interval
 from mpg.schema import InputError
 from mpg.train import train_model
 
@@ -112,8 +112,8 @@ def _predict(args) -> None:
         predictions = predict_mpg(model, frame)
     except InputError as exc:
         raise InputError(exc.problems, source=source, row_label=lambda r: f"row {r + 1}") from None
-    out = frame.copy()
-    out["mpg_prediction"] = predictions.round(3)
+    lower, upper = prediction_interval(model, predictions)
+    out = frame.assign(mpg_prediction=predictions.round(3), mpg_lower=lower.round(3), mpg_upper=upper.round(3))
     if args.output:
         out.to_csv(args.output, index=False)
         print(f"wrote {len(out)} predictions to {args.output}", file=sys.stderr)

@@ -8,6 +8,7 @@ import pandas as pd
 from mpg import config
 from mpg.persistence import LoadedModel
 from mpg.schema import Problem, validate_vehicles
+from mpg.uncertainty import interval
 
 
 def to_frame(vehicles) -> pd.DataFrame:
@@ -29,6 +30,11 @@ def predict_mpg(model: LoadedModel, vehicles, *, allow_missing: bool = False) ->
     """
     frame = validate_vehicles(to_frame(vehicles), allow_missing=allow_missing)
     return model.compiled.predict(frame[config.FEATURES].to_numpy(dtype=np.float64))
+
+
+def prediction_interval(model: LoadedModel, predictions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The 90% band around predictions (mpg_lower, mpg_upper); see mpg.uncertainty."""
+    return interval(predictions, model.metadata["interval"]["q"])
 
 
 def outside_training_range(model: LoadedModel, vehicles) -> list[Problem]:

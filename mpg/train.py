@@ -22,7 +22,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import SVR
 from sklearn.tree import DecisionTreeRegressor
 
-from mpg import config
+from mpg import config, uncertainty
 from mpg.data import frame_hash, labelled_rows, load_auto_mpg, split_train_test
 from mpg.evaluate import regression_metrics
 from mpg.explain import impurity_importances, permutation_importances
@@ -231,6 +231,9 @@ def train_model(
         "cv_rmse_std": selection.leaderboard[0]["cv_rmse_std"],
     }
     log(f"selected {selection.best}: test RMSE {metrics['test_rmse']:.3f}, MAE {metrics['test_mae']:.3f}")
+    band = uncertainty.calibrate(pipeline, train, seed=seed)
+    band.update(_band_on_test(band, test, pipeline.predict(test[config.FEATURES])))
+    log(f"90% interval: q = {band['q']:.3f}, held-out coverage {band['test_coverage']:.3f}")
     metadata = {
         "model": selection.best,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -249,6 +252,7 @@ def train_model(
         },
         "schema": input_schema(train),
         "metrics": metrics,
+        "interval": band,
         "leaderboard": selection.leaderboard,
         "importances": {
             "permutation": permutation_importances(pipeline, test, test[config.TARGET], seed=seed),
@@ -256,6 +260,19 @@ def train_model(
         },
     }
     return save_model(pipeline, metadata, out_dir)
+
+
+def _band_on_test(band: dict, test: pd.DataFrame, predicted: np.ndarray) -> dict:
+    """Final evaluation of the band (and of the naive one) on the held-out rows."""
+    lower, upper = uncertainty.interval(predicted, band["q"])
+    half = band["naive_half_width"]
+    actual = test[config.TARGET]
+    return {
+        "test_coverage": uncertainty.coverage(actual, lower, upper),
+        "test_mean_width": float(np.mean(upper - lower)),
+        "naive_test_coverage": uncertainty.coverage(actual, predicted - half, predicted + half),
+        "naive_test_mean_width": 2 * half,
+    }
 
 
 def _portable(path: Path) -> str:

@@ -13,6 +13,7 @@ from mpg.data import load_auto_mpg, split_train_test
 from mpg.persistence import LoadedModel, load_model, save_model
 from mpg.pipeline import build_pipeline
 from mpg.train import input_schema
+from mpg.uncertainty import calibrate
 
 REFERENCE_UCI = config.PROJ_ROOT.parent / "shared" / "data" / "auto-mpg.data"
 
@@ -39,7 +40,8 @@ def small_model_dir(tmp_path_factory, split) -> Path:
     train, _ = split
     pipeline = build_pipeline(LinearRegression()).fit(train[config.FEATURES], train[config.TARGET])
     directory = tmp_path_factory.mktemp("small_model")
-    save_model(pipeline, {"model": "linear_regression", "schema": input_schema(train)}, directory)
+    band = calibrate(pipeline, train, n_jobs=1)
+    save_model(pipeline, {"model": "linear_regression", "schema": input_schema(train), "interval": band}, directory)
     return directory
 
 

@@ -10,7 +10,7 @@ import pytest
 from api import PING, create_app
 from api.schemas import MAX_ROWS
 from mpg import config
-from mpg.predict import predict_mpg
+from mpg.predict import predict_mpg, prediction_interval
 
 TUTORIAL_PAYLOAD = {
     "Cylinders": [4, 6, 8],
@@ -66,6 +66,12 @@ def test_tutorial_payload_as_is(client, model):
     expected = predict_mpg(model, TUTORIAL_PAYLOAD)
     np.testing.assert_allclose(body["mpg_prediction"], expected, atol=1e-4)
     assert body["warnings"] == []
+    lower, upper = prediction_interval(model, expected)
+    np.testing.assert_allclose(body["mpg_lower"], lower, atol=1e-4)
+    np.testing.assert_allclose(body["mpg_upper"], upper, atol=1e-4)
+    assert all(
+        a <= b <= c for a, b, c in zip(body["mpg_lower"], body["mpg_prediction"], body["mpg_upper"], strict=True)
+    )
 
 
 def test_one_vehicle_snake_case_and_list_agree(client):

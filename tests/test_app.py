@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pyarrow as pa
@@ -68,6 +69,12 @@ def test_first_run_shows_a_prediction_and_the_importance_chart(app):
     importance = specs(app)[0]
     assert {"feature", "mean", "low", "high"} <= fields(importance)
     assert set(chart_rows(app, 0)["feature"]) == set(config.FEATURES)
+
+
+def test_interval_is_shown_with_the_prediction(app):
+    caption = next(c.value for c in app.caption if c.value.startswith("90% prediction interval"))
+    low, high = (float(v) for v in re.findall(r"([\d.]+) to ([\d.]+)", caption)[0])
+    assert low < predicted(app) < high
 
 
 def test_heavier_car_lowers_the_prediction(app):

@@ -54,7 +54,8 @@ def test_predict_csv_keeps_rows_and_columns_in_order(model, auto_mpg, tmp_path):
     cars.to_csv(source, index=False)
     run("predict", "--input", str(source), "--output", str(target))
     out = pd.read_csv(target)
-    assert list(out.columns) == [config.NAME, *config.FEATURES, "mpg_prediction"]
+    assert list(out.columns) == [config.NAME, *config.FEATURES, "mpg_prediction", "mpg_lower", "mpg_upper"]
+    assert (out["mpg_lower"] <= out["mpg_prediction"]).all() and (out["mpg_prediction"] <= out["mpg_upper"]).all()
     assert out[config.NAME].tolist() == cars[config.NAME].tolist()
     np.testing.assert_allclose(out["mpg_prediction"], predict_mpg(model, cars), atol=1e-3)
 
@@ -71,7 +72,7 @@ def test_predict_one_car_from_options(model, vehicle):
         "predict", "--cylinders", "4", "--displacement", "108", "--horsepower", "75", "--weight", "2350",
         "--acceleration", "16.8", "--model-year", "81", "--origin", "Japan",
     )  # fmt: skip
-    value = float(result.stdout.strip().splitlines()[-1].split(",")[-1])
+    value = pd.read_csv(io.StringIO(result.stdout))["mpg_prediction"][0]
     assert value == pytest.approx(predict_mpg(model, vehicle)[0], abs=1e-3)
 
 

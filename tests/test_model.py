@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from mpg import config
-from mpg.evaluate import held_out_metrics
-from mpg.predict import outside_training_range, predict_mpg
+from mpg.evaluate import held_out_metrics, held_out_rows
+from mpg.predict import outside_training_range, predict_mpg, prediction_interval
 from mpg.schema import InputError
+from mpg.uncertainty import conformal_quantile, coverage
 
 
 def test_quality_floor_on_held_out_rows(model):
@@ -89,3 +90,22 @@ def test_extrapolation_is_flagged(model, vehicle):
     assert outside_training_range(model, vehicle) == []
     found = outside_training_range(model, {**vehicle, "Weight": 6000.0})
     assert [(p.row, p.field) for p in found] == [(0, config.WEIGHT)]
+
+
+def test_prediction_interval_contains_the_prediction_everywhere(model, auto_mpg):
+    predictions = predict_mpg(model, auto_mpg, allow_missing=True)
+    lower, upper = prediction_interval(model, predictions)
+    assert np.all(lower <= predictions) and np.all(predictions <= upper)
+    assert np.all(lower > 0)
+
+
+def test_prediction_interval_covers_held_out_rows(model):
+    test = held_out_rows(model)
+    lower, upper = prediction_interval(model, predict_mpg(model, test, allow_missing=True))
+    assert coverage(test[config.TARGET], lower, upper) >= 0.8
+    assert model.metadata["interval"]["level"] == 0.9
+
+
+def test_conformal_quantile_is_the_finite_sample_one():
+    scores = np.arange(1, 20, dtype=float)  # n = 19: ceil(20 * 0.9) = 18th smallest
+    assert conformal_quantile(scores) == 18.0

@@ -1,0 +1,63 @@
+"""90% prediction intervals from out-of-fold residuals, scaled per car (a CV+ style conformal band).
+
+The model is fitted on fuel consumption (gallons per 100 miles), so its errors
+grow with MPG: a thrifty car's error in MPG is larger than a thirsty one's. The
+band is therefore relative: prediction x (1 ± q), with q the conformal quantile
+of |actual - predicted| / predicted over out-of-fold predictions on the training
+rows. The test rows are never used; bench/uncertainty.py measures coverage.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.model_selection import KFold, cross_val_predict
+from sklearn.pipeline import Pipeline
+
+from mpg import config
+
+LEVEL = 0.90
+NAIVE_Z = 1.645  # the naive band: prediction ± 1.645 RMSE
+
+
+def conformal_quantile(scores: np.ndarray, level: float = LEVEL) -> float:
+    """The ceil((n + 1) level) / n empirical quantile: the finite-sample conformal correction."""
+    n = len(scores)
+    rank = min(math.ceil((n + 1) * level), n)
+    return float(np.sort(scores)[rank - 1])
+
+
+def relative_errors(actual, predicted) -> np.ndarray:
+    actual, predicted = np.asarray(actual, dtype=float), np.asarray(predicted, dtype=float)
+    return np.abs(actual - predicted) / predicted
+
+
+def calibrate(
+    pipeline: Pipeline, train: pd.DataFrame, *, seed: int = config.SEED, folds: int = config.CV_FOLDS, n_jobs: int = 2
+) -> dict:
+    """Fit clones of `pipeline` in `folds` folds of the training rows and calibrate the band on their errors."""
+    X, y = train[config.FEATURES], train[config.TARGET].to_numpy()
+    cv = KFold(n_splits=folds, shuffle=True, random_state=seed)
+    out_of_fold = cross_val_predict(clone(pipeline), X, y, cv=cv, n_jobs=n_jobs)
+    q = conformal_quantile(relative_errors(y, out_of_fold))
+    rmse = float(np.sqrt(np.mean((y - out_of_fold) ** 2)))
+    return {
+        "method": f"CV+ style: {folds}-fold out-of-fold relative errors, conformal quantile; band = pred x (1 ± q)",
+        "level": LEVEL,
+        "q": q,
+        "naive_half_width": NAIVE_Z * rmse,
+    }
+
+
+def interval(predictions: np.ndarray, q: float) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds of the band around `predictions`."""
+    predictions = np.asarray(predictions, dtype=float)
+    return predictions * (1 - q), predictions * (1 + q)
+
+
+def coverage(actual, lower, upper) -> float:
+    actual = np.asarray(actual, dtype=float)
+    return float(np.mean((actual >= lower) & (actual <= upper)))
