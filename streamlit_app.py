@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mpg import config, eda, plots
+from mpg import config, eda, plots, whatif
 from mpg.batch import MAX_ROWS, predict_csv
 from mpg.data import load_auto_mpg
 from mpg.evaluate import held_out_rows
@@ -40,6 +41,16 @@ def get_presets(data: pd.DataFrame) -> dict[str, int]:
 def spec(name: str, *args) -> dict:
     """A chart's Vega-Lite spec, built once per arguments (Altair's to_dict is the slow part of a rerun)."""
     return getattr(plots, name)(*args).to_dict()
+
+
+@st.cache_data(show_spinner=False)
+def template(name: str, *args) -> dict:
+    """A data-free spec: Altair's placeholder dataset removed, so the rows passed with it are drawn."""
+    built = spec(name, *args)
+    clean = {k: v for k, v in built.items() if k not in {"data", "datasets"}}
+    if "layer" in clean:
+        clean["layer"] = [{k: v for k, v in layer.items() if k != "data"} for layer in clean["layer"]]
+    return clean
 
 
 def chart(name: str, *args) -> None:
@@ -80,7 +91,7 @@ def apply_preset(data: pd.DataFrame, labels: dict[str, int]) -> None:
             elif feature in config.INTEGER_FEATURES:  # the widgets' options are ints; 4.0 would not match
                 value = int(value)
             else:
-                value = on_grid(float(value), STEPS[feature])  # the data's values all lie on the grid
+                value = float(value)  # exact, even off the slider's grid: the car is the real car
             st.session_state[key(feature)] = value
 
 
@@ -155,11 +166,55 @@ def predict_view(model: LoadedModel, data: pd.DataFrame) -> None:
             three.caption("Inputs changed since the preset: its real MPG no longer applies.")
     for problem in outside_training_range(model, car):
         st.warning(f"{problem.field}: {problem.problem}. The prediction extrapolates; trust it less.")
+    explain_car(model, data, car, predicted)
     chart("importance_chart", model.metadata["importances"]["permutation"])
     st.caption(
         "Permutation importance on the 80 held-out cars: how much the error grows when one input is shuffled "
         "(bars: mean of 30 shuffles; lines: ± one standard deviation). Origin counts as one input."
     )
+
+
+@st.cache_data(show_spinner=False)
+def get_background(data: pd.DataFrame) -> np.ndarray:
+    return whatif.background(data)
+
+
+@st.cache_resource(show_spinner=False)
+def get_similar_cars(_model: LoadedModel, version: str, _data: pd.DataFrame) -> whatif.SimilarCars:
+    return whatif.SimilarCars(_model, _data)
+
+
+@st.cache_data(show_spinner=False)
+def average_curve(_model: LoadedModel, version: str, data: pd.DataFrame, feature: str) -> np.ndarray:
+    return whatif.partial_dependence(_model, data, feature, whatif.sweep(_model, feature))
+
+
+def explain_car(model: LoadedModel, data: pd.DataFrame, car: dict, predicted: float) -> None:
+    """Contributions, a what-if curve and the nearest real cars, for the car on the sliders."""
+    values = encode(car)
+    phi, baseline = whatif.contributions(model, values, get_background(data))
+    left, right = st.columns(2)
+    with left:
+        st.vega_lite_chart(plots.contributions_frame(phi), template("contributions_chart"), width="stretch")
+        st.caption(
+            f"Exact Shapley values over the seven inputs against {whatif.BACKGROUND_SIZE} reference cars "
+            f"(baseline {baseline:.1f} MPG: their average prediction). The bars add up to the prediction."
+        )
+    with right:
+        feature = st.selectbox("What if this input changed?", config.NUMERIC_FEATURES, index=3, key="whatif")
+        grid = whatif.sweep(model, feature)
+        curve = whatif.individual_curve(model, values, feature, grid)
+        average = average_curve(model, model.version, data, feature)
+        rows = plots.whatif_frame(grid, curve, average, float(car[feature]))
+        st.vega_lite_chart(rows, template("whatif_chart", feature), width="stretch")
+    st.write("Most similar real cars (distance on standardised inputs: z-scores, origin one-hot)")
+    st.dataframe(get_similar_cars(model, model.version, data).nearest(values), hide_index=True, width="stretch")
+
+
+def encode(car: dict) -> np.ndarray:
+    """The sliders' car as the model's float row (Origin as its code)."""
+    codes = {name: code for code, name in config.ORIGINS.items()}
+    return np.array([codes.get(car[f], car[f]) if f == config.ORIGIN else car[f] for f in config.FEATURES], dtype=float)
 
 
 def explore_view(data: pd.DataFrame) -> None:

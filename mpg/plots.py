@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from mpg import config
@@ -178,3 +179,55 @@ def residuals_chart(frame: pd.DataFrame) -> alt.Chart:
         )
         .properties(title="Residuals", height=300)
     )
+
+
+def contributions_frame(contributions: dict[str, float]) -> pd.DataFrame:
+    data = pd.DataFrame({"input": list(contributions), "contribution": list(contributions.values())})
+    data["size"] = data["contribution"].abs()
+    data["direction"] = np.where(data["contribution"] >= 0, "raises MPG", "lowers MPG")
+    return data
+
+
+def contributions_chart(data: pd.DataFrame | None = None) -> alt.Chart:
+    """How each input moved this car's prediction from the baseline (bars add up to the difference).
+
+    Without `data` it is a template: the app passes each car's rows separately, so the spec is built once.
+    """
+    return (
+        (alt.Chart(data) if data is not None else alt.Chart())
+        .mark_bar()
+        .encode(
+            x=alt.X("contribution:Q", title="contribution to predicted MPG"),
+            y=alt.Y("input:N", sort=alt.EncodingSortField("size", order="descending"), title=None),
+            color=alt.Color(
+                "direction:N", scale=alt.Scale(domain=["raises MPG", "lowers MPG"], range=["#2ca02c", "#d62728"])
+            ),
+            tooltip=["input:N", alt.Tooltip("contribution:Q", format="+.2f")],
+        )
+        .properties(title="Why this number: each input's contribution", height=alt.Step(26))
+    )
+
+
+def whatif_frame(grid, individual, average, current: float) -> pd.DataFrame:
+    return pd.concat(
+        [
+            pd.DataFrame({"value": grid, "MPG": individual, "curve": "this car"}),
+            pd.DataFrame({"value": grid, "MPG": average, "curve": "data-set average (partial dependence)"}),
+        ]
+    ).assign(current=current)
+
+
+def whatif_chart(feature: str, data: pd.DataFrame | None = None) -> alt.Chart:
+    """This car's predicted MPG as `feature` sweeps its range (ICE), beside the data set's average (PD).
+
+    Without `data` it is a template (one per feature); the rows come from whatif_frame.
+    """
+    base = alt.Chart(data) if data is not None else alt.Chart()
+    lines = base.mark_line().encode(
+        x=alt.X("value:Q", title=f"{feature} ({config.UNITS[feature]})", scale=alt.Scale(zero=False)),
+        y=alt.Y("MPG:Q", title="predicted MPG", scale=alt.Scale(zero=False)),
+        color=alt.Color("curve:N", title=None, legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("value:Q", format=".1f", title=feature), alt.Tooltip("MPG:Q", format=".1f"), "curve:N"],
+    )
+    now = base.mark_rule(strokeDash=[4, 4]).encode(x="min(current):Q")
+    return alt.layer(lines, now).properties(title=f"What if {feature} changed? (dashed: this car)", height=280)

@@ -71,18 +71,25 @@ def partial_dependence(model: LoadedModel, data: pd.DataFrame, feature: str, gri
 
 
 class SimilarCars:
-    """Nearest data-set cars on the model's standardised features; the data are transformed once."""
+    """Nearest data-set cars on standardised inputs: the six numbers as z-scores, Origin one-hot.
+
+    The data are standardised once; a query is a few vectorised operations.
+    """
 
     def __init__(self, model: LoadedModel, data: pd.DataFrame):
-        self.model = model
         self.cars = data.dropna(subset=config.FEATURES).reset_index(drop=True)
-        self.preprocess = model.pipeline.named_steps["preprocess"]
-        self.space = self.preprocess.transform(self.cars[config.FEATURES])
-        self.predicted = model.compiled.predict(self.cars[config.FEATURES].to_numpy(dtype=np.float64))
+        values = self.cars[config.FEATURES].to_numpy(dtype=np.float64)
+        self.mean, self.std = values[:, :-1].mean(axis=0), values[:, :-1].std(axis=0)
+        self.space = self._standardise(values)
+        self.predicted = model.compiled.predict(values)
+
+    def _standardise(self, values: np.ndarray) -> np.ndarray:
+        origin = values[:, -1:] == np.array(sorted(config.ORIGINS), dtype=np.float64)
+        return np.hstack([(values[:, :-1] - self.mean) / self.std, origin])
 
     def nearest(self, car: np.ndarray, k: int = 5) -> pd.DataFrame:
         """The k nearest cars: name, year, origin, real MPG, our prediction, distance. A data-set car comes first."""
-        point = self.preprocess.transform(pd.DataFrame(np.reshape(car, (1, _N)), columns=config.FEATURES))
+        point = self._standardise(np.reshape(np.asarray(car, dtype=np.float64), (1, _N)))
         distance = np.sqrt(((self.space - point) ** 2).sum(axis=1))
         nearest = np.argsort(distance, kind="stable")[:k]
         rows = self.cars.iloc[nearest]

@@ -33,8 +33,22 @@ def specs(at: AppTest) -> list[dict]:
 
 def chart_rows(at: AppTest, index: int) -> pd.DataFrame:
     """The data Streamlit sent with chart `index` (it moves datasets out of the spec, as Arrow)."""
-    dataset = at.get("vega_lite_chart")[index].proto.datasets[0]
-    return pa.ipc.open_stream(dataset.data.data).read_pandas()
+    proto = at.get("vega_lite_chart")[index].proto
+    data = proto.data if proto.data.data else proto.datasets[0].data  # passed with the spec, or inside it
+    return pa.ipc.open_stream(data.data).read_pandas()
+
+
+def test_charts_drawn_from_passed_rows_have_no_placeholder_data(app):
+    for index in (titled(app, "Why this number"), titled(app, "What if")):
+        spec = specs(app)[index]
+        assert "data" not in spec and all("data" not in layer for layer in spec.get("layer", []))
+        assert len(chart_rows(app, index)) > 0
+
+
+def titled(at: AppTest, prefix: str) -> int:
+    """Index of the chart whose title starts with `prefix`."""
+    titles = [spec.get("title", "") for spec in specs(at)]
+    return next(i for i, title in enumerate(titles) if str(title).startswith(prefix))
 
 
 def fields(spec: dict) -> set[str]:
@@ -66,9 +80,41 @@ def switch(at: AppTest, view: str) -> AppTest:
 def test_first_run_shows_a_prediction_and_the_importance_chart(app):
     assert 5 < predicted(app) < 50
     assert len(app.slider) + len(app.select_slider) == 6
-    importance = specs(app)[0]
-    assert {"feature", "mean", "low", "high"} <= fields(importance)
-    assert set(chart_rows(app, 0)["feature"]) == set(config.FEATURES)
+    index = titled(app, "Feature importance")
+    assert {"feature", "mean", "low", "high"} <= fields(specs(app)[index])
+    assert set(chart_rows(app, index)["feature"]) == set(config.FEATURES)
+
+
+def test_contributions_add_up_in_the_app(app):
+    index = titled(app, "Why this number")
+    assert {"contribution", "input", "direction", "size"} <= fields(specs(app)[index])
+    rows = chart_rows(app, index)
+    assert set(rows["input"]) == set(config.FEATURES)
+    caption = next(c.value for c in app.caption if c.value.startswith("Exact Shapley"))
+    baseline = float(re.search(r"baseline ([\d.]+) MPG", caption).group(1))
+    assert rows["contribution"].sum() == pytest.approx(predicted(app) - baseline, abs=0.06)  # display rounding
+
+
+def test_whatif_curve_and_similar_cars(app):
+    index = titled(app, "What if Weight changed")
+    assert {"value", "MPG", "curve", "current"} <= fields(specs(app)[index])
+    rows = chart_rows(app, index)
+    assert set(rows["curve"]) == {"this car", "data-set average (partial dependence)"}
+    app.selectbox(key="whatif").set_value(config.HORSEPOWER).run()
+    assert not app.exception
+    titled(app, "What if Horsepower changed")
+    similar = app.dataframe[0].value
+    assert list(similar.columns) == ["car", "year", "origin", "real MPG", "predicted MPG", "distance"]
+    assert len(similar) == 5 and similar["distance"].is_monotonic_increasing
+
+
+def test_a_preset_car_is_its_own_most_similar_car(app, auto_mpg):
+    labels = presets(auto_mpg)
+    label = next(label for label in labels if label.startswith("toyota corolla"))
+    app.selectbox(key="preset").set_value(label).run()
+    similar = app.dataframe[0].value
+    assert similar["car"].iloc[0] == auto_mpg.loc[labels[label], config.NAME]
+    assert similar["distance"].iloc[0] == 0
 
 
 def test_interval_is_shown_with_the_prediction(app):

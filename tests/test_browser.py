@@ -44,7 +44,7 @@ def page(browser, live_app):
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(live_app, wait_until="domcontentloaded")
-    page.get_by_text("Predicted MPG").wait_for(timeout=60_000)
+    page.get_by_text("Predicted MPG", exact=True).first.wait_for(timeout=60_000)
     yield page
     context.close()
     assert not errors, errors
