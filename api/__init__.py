@@ -12,7 +12,9 @@ from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from api.openapi import docs_page, openapi_document
-from api.schemas import MAX_BYTES, MAX_ROWS, RequestError, parse_request
+from api.schemas import MAX_BYTES, MAX_EXPLAIN_ROWS, MAX_ROWS, RequestError, parse_explain, parse_request
+from mpg import whatif
+from mpg.data import load_auto_mpg
 from mpg.persistence import LoadedModel, ModelLoadError, load_model
 from mpg.predict import prediction_interval, training_range_problems
 
@@ -33,6 +35,7 @@ def create_app(model: LoadedModel | None = None, config: dict | None = None) -> 
             log.error("model not loaded: %s", exc)
             app.extensions["model_error"] = str(exc)
     app.extensions["model"] = model
+    app.extensions["background"] = whatif.background(load_auto_mpg())  # reference cars for explanations
     app.extensions["openapi"] = openapi_document(model)
     _register_routes(app)
     _register_errors(app)
@@ -92,7 +95,10 @@ def _register_routes(app: Flask) -> None:
         payload: Any = request.get_json(silent=True)
         if payload is None and request.get_data(cache=True) != b"null":
             raise RequestError(400, "the body is not valid JSON")
+        explain = parse_explain(request.args.get("explain"))
         X = parse_request(payload)
+        if explain and len(X) > MAX_EXPLAIN_ROWS:
+            raise RequestError(422, f"explain=true takes at most {MAX_EXPLAIN_ROWS} vehicles, got {len(X)}")
         predictions = model.compiled.predict(X)
         lower, upper = prediction_interval(model, predictions)
         body = {
@@ -102,6 +108,10 @@ def _register_routes(app: Flask) -> None:
             "model_version": model.version,
             "warnings": [p.to_dict() for p in training_range_problems(model, X)],
         }
+        if explain:
+            explained = [whatif.contributions(model, row, current_app.extensions["background"]) for row in X]
+            body["contributions"] = [{k: round(v, 6) for k, v in phi.items()} for phi, _ in explained]
+            body["baseline"] = [round(baseline, 6) for _, baseline in explained]
         response = Response(json.dumps(body, separators=(",", ":")), mimetype="application/json")
         # Server time (parse, validate, predict, encode) for clients and benchmarks.
         response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.3f}"

@@ -7,7 +7,7 @@ import json
 
 from pydantic import TypeAdapter
 
-from api.schemas import MAX_BYTES, MAX_ROWS, REQUEST, ErrorResponse, PredictResponse
+from api.schemas import MAX_BYTES, MAX_EXPLAIN_ROWS, MAX_ROWS, REQUEST, ErrorResponse, PredictResponse
 from mpg import __version__, config
 
 REF = "#/components/schemas/{model}"
@@ -49,7 +49,11 @@ def openapi_document(model=None) -> dict:
         "400": _json(error, "malformed JSON"),
         "413": _json(error, f"body over {MAX_BYTES // (1024 * 1024)} MiB"),
         "415": _json(error, "body is not sent as application/json"),
-        "422": _json(error, f"invalid values or more than {MAX_ROWS} vehicles; each detail names row, field, problem"),
+        "422": _json(
+            error,
+            f"invalid values, more than {MAX_ROWS} vehicles (or {MAX_EXPLAIN_ROWS} with explain), "
+            "or a bad explain value; each detail names row, field, problem",
+        ),
         "503": _json(error, "model not loaded"),
     }
     metrics = model.metadata["metrics"] if model is not None else {}
@@ -71,6 +75,15 @@ def openapi_document(model=None) -> dict:
                 "post": {
                     "summary": "Predict MPG for one or more vehicles",
                     "operationId": "predict",
+                    "parameters": [
+                        {
+                            "name": "explain",
+                            "in": "query",
+                            "required": False,
+                            "description": f"add contributions and baseline per vehicle (at most {MAX_EXPLAIN_ROWS})",
+                            "schema": {"type": "string", "enum": ["true", "false"]},
+                        }
+                    ],
                     "requestBody": {
                         "required": True,
                         "content": {

@@ -21,6 +21,7 @@ from mpg import config
 from mpg.schema import Problem
 
 MAX_ROWS = 10_000
+MAX_EXPLAIN_ROWS = 100  # each explained vehicle costs 128 x 16 model rows
 MAX_BYTES = 8 * 1024 * 1024  # well above any 10,000-vehicle body, so row limits are reported as such
 ORIGIN_NAMES = {name: code for code, name in config.ORIGINS.items()}
 SNAKE = {name: config.ALIASES_BY_NAME[name] for name in config.FEATURES}
@@ -134,6 +135,25 @@ class PredictResponse(BaseModel):
     mpg_upper: list[float] = Field(description="upper end of the 90% prediction interval, per vehicle")
     model_version: str = Field(description="first 12 hex digits of the model file's sha256")
     warnings: list[Detail] = Field(description="inputs outside the training range: predicted, but extrapolated")
+    contributions: list[dict[str, float]] | None = Field(
+        None,
+        description="with ?explain=true: per vehicle, each input's Shapley contribution (MPG); "
+        "they add up to mpg_prediction - baseline",
+    )
+    baseline: list[float] | None = Field(
+        None, description="with ?explain=true: per vehicle, the reference cars' average prediction"
+    )
+
+
+def parse_explain(value: str | None) -> bool:
+    """The `explain` query parameter: absent, true or false."""
+    if value is None or value == "false":
+        return False
+    if value == "true":
+        return True
+    raise RequestError(
+        422, f"explain must be true or false, got {value!r}", [Problem(None, "explain", "not a boolean")]
+    )
 
 
 def _canonical(key: str) -> str:

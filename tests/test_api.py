@@ -225,3 +225,40 @@ def test_tutorial_client_code_works_as_is(live_api):
     r.text.strip()
     assert r.status_code == 200
     assert len(r.json()["mpg_prediction"]) == 3
+
+
+def _response_validator(client):
+    from jsonschema import Draft202012Validator
+
+    document = client.get("/openapi.json").json
+    schema = document["paths"]["/predict"]["post"]["responses"]["200"]["content"]["application/json"]["schema"]
+    return Draft202012Validator({**schema, "components": document["components"]})
+
+
+def test_explain_adds_contributions_that_add_up(client):
+    rows = [ONE, {**ONE, "Weight": 3500.0}, {**ONE, "Origin": "USA", "Cylinders": 8}]
+    body = client.post("/predict?explain=true", json=rows).json
+    _response_validator(client).validate(body)
+    assert len(body["contributions"]) == len(body["baseline"]) == 3
+    for contributions, baseline, prediction in zip(
+        body["contributions"], body["baseline"], body["mpg_prediction"], strict=True
+    ):
+        assert list(contributions) == config.FEATURES
+        assert sum(contributions.values()) == pytest.approx(prediction - baseline, abs=1e-3)
+    assert body["contributions"][1]["Weight"] < body["contributions"][0]["Weight"]  # heavier: Weight costs more
+
+
+def test_without_explain_there_are_no_contributions(client):
+    body = client.post("/predict?explain=false", json=ONE).json
+    _response_validator(client).validate(body)
+    assert "contributions" not in body and "baseline" not in body
+
+
+@pytest.mark.parametrize(("query", "body", "words"), [
+    ("explain=maybe", ONE, "explain must be true or false"),
+    ("explain=1", ONE, "explain must be true or false"),
+    ("explain=true", [ONE] * 101, "at most 100 vehicles"),
+])  # fmt: skip
+def test_bad_explain_requests(client, query, body, words):
+    response = client.post(f"/predict?{query}", json=body)
+    assert response.status_code == 422 and words in response.json["error"]["message"]
