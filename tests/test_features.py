@@ -66,3 +66,16 @@ def test_gallons_per_100_miles_is_its_own_inverse():
     mpg = np.array([9.0, 23.5, 46.6])
     np.testing.assert_allclose(gallons_per_100_miles(gallons_per_100_miles(mpg)), mpg)
     assert gallons_per_100_miles([25.0])[0] == pytest.approx(4.0)
+
+
+def test_pipeline_reproduces_the_tutorials_linear_regression(split):
+    """Same data, split and preprocessing: the tutorial's linear-regression training RMSE, 2.959."""
+    from sklearn.linear_model import LinearRegression
+    from sklearn.metrics import root_mean_squared_error
+
+    from mpg.pipeline import build_pipeline
+
+    train, _ = split
+    model = build_pipeline(LinearRegression()).fit(train[config.FEATURES], train[config.TARGET])
+    rmse = root_mean_squared_error(train[config.TARGET], model.predict(train[config.FEATURES]))
+    assert rmse == pytest.approx(config.TUTORIAL_TRAIN_RMSE_LINEAR, abs=5e-4)
