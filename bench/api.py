@@ -91,8 +91,7 @@ def measure(name: str, command: list[str], port: int, workdir: Path, env: dict |
             if status == 200:
                 seconds = 10 if rows == 10_000 else 4
                 entry["latency"] = _median_runs(url, body, 1, seconds)
-                if rows in (1, 3):
-                    entry["throughput"] = _median_runs(url, body, 8, 8)
+                entry["throughput"] = _median_runs(url, body, 8, seconds + 4)
                 timings = [_status(port, raw)[1] for _ in range(5 if rows == 10_000 else 20)]
                 if timings[0] is not None:
                     entry["server_ms_median"] = statistics.median(timings)
