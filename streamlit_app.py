@@ -14,7 +14,7 @@ from mpg.batch import MAX_ROWS, predict_csv
 from mpg.data import load_auto_mpg
 from mpg.evaluate import held_out_rows
 from mpg.persistence import LoadedModel, ModelLoadError, load_model
-from mpg.predict import outside_training_range, predict_mpg, prediction_interval
+from mpg.predict import predict_mpg, prediction_interval, training_range_problems
 from mpg.schema import InputError
 
 st.set_page_config(page_title="mpg: fuel efficiency", page_icon="⛽", layout="wide")
@@ -30,6 +30,11 @@ def get_model() -> LoadedModel:
 @st.cache_data(show_spinner=False)
 def get_data() -> pd.DataFrame:
     return load_auto_mpg()
+
+
+@st.cache_data(show_spinner=False)
+def year_averages(data: pd.DataFrame) -> dict[int, float]:
+    return eda.mpg_by_year(data)
 
 
 @st.cache_data(show_spinner=False)
@@ -137,9 +142,10 @@ def predict_view(model: LoadedModel, data: pd.DataFrame) -> None:
     )
     init_inputs(data, model)
     car = vehicle_inputs(model)
-    predicted = float(predict_mpg(model, car)[0])
+    predicted = float(predict_mpg(model, car)[0])  # validates the car, then the compiled model
+    values = encode(car)  # the same car as the model's row, for the checks and explanations below
     lower, upper = (float(v[0]) for v in prediction_interval(model, [predicted]))
-    year_average = eda.mpg_by_year(data)[int(car[config.MODEL_YEAR])]
+    year_average = year_averages(data)[int(car[config.MODEL_YEAR])]
 
     one, two, three = st.columns(3)
     one.metric(
@@ -164,9 +170,9 @@ def predict_view(model: LoadedModel, data: pd.DataFrame) -> None:
             )
         else:
             three.caption("Inputs changed since the preset: its real MPG no longer applies.")
-    for problem in outside_training_range(model, car):
+    for problem in training_range_problems(model, values.reshape(1, -1)):
         st.warning(f"{problem.field}: {problem.problem}. The prediction extrapolates; trust it less.")
-    explain_car(model, data, car, predicted)
+    explain_car(model, data, car, values)
     chart("importance_chart", model.metadata["importances"]["permutation"])
     st.caption(
         "Permutation importance on the 80 held-out cars: how much the error grows when one input is shuffled "
@@ -189,9 +195,8 @@ def average_curve(_model: LoadedModel, version: str, data: pd.DataFrame, feature
     return whatif.partial_dependence(_model, data, feature, whatif.sweep(_model, feature))
 
 
-def explain_car(model: LoadedModel, data: pd.DataFrame, car: dict, predicted: float) -> None:
+def explain_car(model: LoadedModel, data: pd.DataFrame, car: dict, values: np.ndarray) -> None:
     """Contributions, a what-if curve and the nearest real cars, for the car on the sliders."""
-    values = encode(car)
     phi, baseline = whatif.contributions(model, values, get_background(data))
     left, right = st.columns(2)
     with left:
