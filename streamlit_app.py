@@ -218,8 +218,10 @@ def explain_car(model: LoadedModel, data: pd.DataFrame, car: dict, values: np.nd
 
 def encode(car: dict) -> np.ndarray:
     """The sliders' car as the model's float row (Origin as its code)."""
-    codes = {name: code for code, name in config.ORIGINS.items()}
-    return np.array([codes.get(car[f], car[f]) if f == config.ORIGIN else car[f] for f in config.FEATURES], dtype=float)
+    return np.array(
+        [config.ORIGIN_CODES.get(car[f], car[f]) if f == config.ORIGIN else car[f] for f in config.FEATURES],
+        dtype=float,
+    )
 
 
 def explore_view(data: pd.DataFrame) -> None:

@@ -23,7 +23,6 @@ from mpg.schema import Problem
 MAX_ROWS = 10_000
 MAX_EXPLAIN_ROWS = 100  # each explained vehicle costs 128 x 16 model rows
 MAX_BYTES = 8 * 1024 * 1024  # well above any 10,000-vehicle body, so row limits are reported as such
-ORIGIN_NAMES = {name: code for code, name in config.ORIGINS.items()}
 SNAKE = {name: config.ALIASES_BY_NAME[name] for name in config.FEATURES}
 STRICT = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
@@ -214,7 +213,7 @@ def _encode(columns: list[list]) -> np.ndarray:
     """Validated columns (feature order) to a float64 [n, 7] array: Origin as its code, years as 2 digits."""
     X = np.empty((len(columns[0]), len(columns)), dtype=np.float64)
     for i, values in enumerate(columns):
-        X[:, i] = [ORIGIN_NAMES.get(v, v) for v in values] if i == _ORIGIN else values
+        X[:, i] = [config.ORIGIN_CODES.get(v, v) for v in values] if i == _ORIGIN else values
     X[:, _YEAR] = np.where(X[:, _YEAR] >= 1900, X[:, _YEAR] - 1900, X[:, _YEAR])  # 1976 means 76
     return X
 

@@ -39,6 +39,7 @@ COLUMNS = [TARGET, *FEATURES, NAME]
 
 # UCI codes. The tutorial labels these India/USA/Germany; that is wrong.
 ORIGINS = {1: "USA", 2: "Europe", 3: "Japan"}
+ORIGIN_CODES = {name: code for code, name in ORIGINS.items()}
 
 UNITS = {
     TARGET: "miles per US gallon",

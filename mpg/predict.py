@@ -37,14 +37,8 @@ def prediction_interval(model: LoadedModel, predictions: np.ndarray) -> tuple[np
     return interval(predictions, model.metadata["interval"]["q"])
 
 
-def outside_training_range(model: LoadedModel, vehicles) -> list[Problem]:
-    """Values inside the plausible bounds but outside what the model was trained on (extrapolation)."""
-    frame = validate_vehicles(to_frame(vehicles))
-    return training_range_problems(model, frame[config.FEATURES].to_numpy(dtype=np.float64))
-
-
 def training_range_problems(model: LoadedModel, X: np.ndarray) -> list[Problem]:
-    """The same check on a validated float [n, 7] array in feature order."""
+    """Values of a validated float [n, 7] array (feature order) outside the training range: extrapolation."""
     low, high = model.training_range
     outside = (X[:, : len(low)] < low) | (X[:, : len(low)] > high)
     if not outside.any():  # the common case costs one vectorised comparison

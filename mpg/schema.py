@@ -10,7 +10,7 @@ import pandas as pd
 
 from mpg import config
 
-_ORIGIN_NAMES = {name.lower(): code for code, name in config.ORIGINS.items()}
+_ORIGIN_NAMES = {name.lower(): code for name, code in config.ORIGIN_CODES.items()}
 
 
 @dataclass(frozen=True)

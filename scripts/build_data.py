@@ -15,8 +15,6 @@ from vega_datasets import local_data
 
 from mpg import config
 
-ORIGIN_CODES = {name: code for code, name in config.ORIGINS.items()}
-
 
 def build() -> pd.DataFrame:
     cars = local_data.cars().dropna(subset=["Miles_per_Gallon"]).reset_index(drop=True)
@@ -35,7 +33,7 @@ def build() -> pd.DataFrame:
     out[config.NAME] = out[config.NAME].str.replace("Accelerationord", "accord", regex=False)
     assert out.loc[347, config.NAME] == "datsun 210"
     out.loc[347, config.NAME] = "datsun 210 mpg"
-    out[config.ORIGIN] = out["Origin"].map(ORIGIN_CODES)
+    out[config.ORIGIN] = out["Origin"].map(config.ORIGIN_CODES)
     out = out[config.COLUMNS]
     out.to_csv(config.DATA_PATH, index=False)
     return out

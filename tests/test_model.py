@@ -8,8 +8,8 @@ import pytest
 
 from mpg import config
 from mpg.evaluate import held_out_metrics, held_out_rows
-from mpg.predict import outside_training_range, predict_mpg, prediction_interval
-from mpg.schema import InputError
+from mpg.predict import predict_mpg, prediction_interval, training_range_problems
+from mpg.schema import InputError, validate_vehicles
 from mpg.uncertainty import conformal_quantile, coverage
 
 
@@ -87,8 +87,11 @@ def test_invalid_values_are_refused_not_predicted(model, vehicle):
 
 
 def test_extrapolation_is_flagged(model, vehicle):
-    assert outside_training_range(model, vehicle) == []
-    found = outside_training_range(model, {**vehicle, "Weight": 6000.0})
+    def check(car):
+        return training_range_problems(model, validate_vehicles(pd.DataFrame([car]))[config.FEATURES].to_numpy())
+
+    assert check(vehicle) == []
+    found = check({**vehicle, "Weight": 6000.0})
     assert [(p.row, p.field) for p in found] == [(0, config.WEIGHT)]
 
 
