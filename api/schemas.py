@@ -179,14 +179,22 @@ def _problem(error: dict) -> Problem:
     return Problem(row, field, message)
 
 
-def parse_request(payload: Any) -> np.ndarray:
-    """Validate a /predict body and return the vehicles as a float64 [n, 7] array (Origin as its code)."""
-    if isinstance(payload, list) and len(payload) > MAX_ROWS:  # checked first: no need to validate them all
-        raise RequestError(422, f"at most {MAX_ROWS} vehicles per request, got {len(payload)}")
+def parse_request(body: bytes) -> np.ndarray:
+    """Parse and validate a /predict body (JSON bytes) in one pass; the vehicles as a float64 [n, 7] array.
+
+    Origin comes back as its code, years as 2 digits.
+    """
     try:
-        parsed = REQUEST.validate_python(payload)
+        parsed = REQUEST.validate_json(body)
     except ValidationError as exc:
-        problems = [_problem(e) for e in exc.errors(include_url=False)]
+        errors = exc.errors(include_url=False)
+        if errors[0]["type"] == "json_invalid":
+            raise RequestError(400, "the body is not valid JSON", [Problem(None, None, errors[0]["msg"])]) from None
+        too_long = next((e for e in errors if e["type"] == "too_long" and e["loc"] == ("batch",)), None)
+        if too_long is not None:  # one message for the batch, not one per vehicle
+            count = too_long["ctx"]["actual_length"]
+            raise RequestError(422, f"at most {MAX_ROWS} vehicles per request, got {count}") from None
+        problems = [_problem(e) for e in errors]
         unique = list(dict.fromkeys(problems))[:100]
         raise RequestError(422, "invalid input: " + _summary(unique[0]), unique) from None
     if isinstance(parsed, list):

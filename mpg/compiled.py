@@ -9,11 +9,18 @@ of the data set (tests/test_compiled.py).
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from mpg import config
 
-CHUNK_ROWS = 1024
+CHUNK_ROWS = 4096
+PARALLEL_ROWS = 2048
+THREADS = 2
+TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
+MIN_OPSET = 13  # Slice, Gather and Where as _preprocess uses them
 
 
 def _register_converters() -> None:
@@ -31,15 +38,15 @@ def _register_converters() -> None:
         OnnxIdentity,
         OnnxIsNaN,
         OnnxMatMul,
-        OnnxMax,
         OnnxMul,
         OnnxReduceSum,
         OnnxReduceSumSquare,
-        OnnxSub,
+        OnnxSum,
         OnnxWhere,
     )
     from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
     from sklearn.compose import TransformedTargetRegressor
+    from sklearn.ensemble import VotingRegressor
     from sklearn.impute import SimpleImputer
     from sklearn.svm import SVR
 
@@ -75,7 +82,8 @@ def _register_converters() -> None:
         if dtype == np.float64 and not isinstance(model.regressor_, SVR):  # as scikit-learn: trees see float32
             source, types = OnnxCast(X, to=TensorProto.FLOAT, op_version=opv), [FloatTensorType()]
         inner = OnnxSubEstimator(model.regressor_, source, op_version=opv, input_types=types)
-        inner = OnnxCast(inner, to=TensorProto.DOUBLE if dtype == np.float64 else TensorProto.FLOAT, op_version=opv)
+        if types is not None:  # back to the input's precision
+            inner = OnnxCast(inner, to=TensorProto.DOUBLE, op_version=opv)
         # gallons_per_100_miles is its own inverse: MPG = 100 / prediction
         out = OnnxDiv(np.array([100.0], dtype=dtype), inner, op_version=opv, output_names=operator.outputs[:1])
         out.add_to(scope, container)
@@ -88,17 +96,15 @@ def _register_converters() -> None:
         source = X if dtype_of(X) == np.float64 else OnnxCast(X, to=TensorProto.DOUBLE, op_version=opv)
         one = np.array([1], dtype=np.int64)
         if model.kernel == "rbf":
-            # |x - s|^2 = |x|^2 - 2 x.s + |s|^2: one float64 MatMul instead of an [n, n_sv, d] tensor.
-            support = model.support_vectors_.astype(np.float64)
-            rows = OnnxReduceSumSquare(source, axes=[1], keepdims=1, op_version=opv)
-            cross = OnnxMatMul(source, support.T.copy(), op_version=opv)
-            distance = OnnxAdd(
-                OnnxSub(rows, OnnxMul(cross, np.array([2.0]), op_version=opv), op_version=opv),
-                (support**2).sum(axis=1)[None, :],
-                op_version=opv,
+            # exp(-g |x - s|^2) = exp(2g x.s - g |s|^2 - g |x|^2): one float64 MatMul, no [n, n_sv, d] tensor.
+            support, gamma = model.support_vectors_.astype(np.float64), float(model._gamma)
+            cross = OnnxMatMul(source, 2 * gamma * support.T, op_version=opv)
+            rows = OnnxMul(
+                OnnxReduceSumSquare(source, axes=[1], keepdims=1, op_version=opv), np.array([-gamma]), op_version=opv
             )
-            distance = OnnxMax(distance, np.array([0.0]), op_version=opv)  # rounding can dip below zero
-            kernel = OnnxExp(OnnxMul(distance, np.array([-model._gamma]), op_version=opv), op_version=opv)
+            exponent = OnnxAdd(OnnxAdd(cross, -gamma * (support**2).sum(axis=1)[None, :], op_version=opv), rows,
+                               op_version=opv)  # fmt: skip
+            kernel = OnnxExp(exponent, op_version=opv)
             weights = model.dual_coef_.astype(np.float64)  # [1, n_sv]
         elif model.kernel == "linear":
             kernel, weights = source, model.coef_.astype(np.float64)
@@ -110,6 +116,25 @@ def _register_converters() -> None:
             total = OnnxCast(total, to=TensorProto.FLOAT, op_version=opv)
         OnnxIdentity(total, op_version=opv, output_names=operator.outputs[:1]).add_to(scope, container)
 
+    def convert_voting(scope, operator, container):
+        # Sum, then divide: elementwise, so a row's bits do not depend on its batch (ReduceMean's do, by 1e-14).
+        model, opv, X = operator.raw_operator, container.target_opset, operator.inputs[0]
+        members = [OnnxSubEstimator(member, X, op_version=opv) for member in model.estimators_]
+        weights = np.ones(len(members)) if model.weights is None else np.asarray(model.weights, dtype=np.float64)
+        if model.weights is not None:
+            members = [
+                OnnxMul(m, np.array([w], dtype=dtype_of(X)), op_version=opv)
+                for m, w in zip(members, weights, strict=True)
+            ]
+        total = OnnxSum(*members, op_version=opv)
+        out = OnnxDiv(
+            total, np.array([weights.sum()], dtype=dtype_of(X)), op_version=opv, output_names=operator.outputs[:1]
+        )
+        out.add_to(scope, container)
+
+    update_registered_converter(
+        VotingRegressor, "MpgVotingRegressor", lambda op: same_type(op, 1), convert_voting, overwrite=True
+    )
     update_registered_converter(SVR, "MpgSVR", lambda op: same_type(op, 1), convert_svr, overwrite=True)
     update_registered_converter(
         RatioFeatures,
@@ -129,38 +154,127 @@ def _register_converters() -> None:
     )
 
 
+def _preprocess(preprocessor, X, opv: int):
+    """The fitted ColumnTransformer as ~15 ONNX nodes over the [n, 7] input (skl2onnx's generic one takes ~30).
+
+    Fewer nodes is less per-call overhead: what one-row latency is made of.
+    """
+    from skl2onnx.algebra.onnx_ops import (
+        OnnxCast,
+        OnnxConcat,
+        OnnxDiv,
+        OnnxEqual,
+        OnnxGather,
+        OnnxIsNaN,
+        OnnxSlice,
+        OnnxSub,
+        OnnxWhere,
+    )
+
+    (_, numeric, numeric_columns), (_, origin, origin_columns) = [
+        t for t in preprocessor.transformers_ if t[0] != "remainder"
+    ]
+    if list(numeric_columns) != config.NUMERIC_FEATURES or list(origin_columns) != [config.ORIGIN]:
+        raise NotImplementedError("the preprocessor's columns are not the ones build_preprocessor makes")
+    impute, ratios, scale = (numeric.named_steps[s] for s in ("impute", "ratios", "scale"))
+    origin_impute, onehot = origin.named_steps["impute"], origin.named_steps["onehot"]
+    fill = np.concatenate([impute.statistics_, origin_impute.statistics_]).astype(np.float64)[None, :]
+    X = OnnxWhere(OnnxIsNaN(X, op_version=opv), fill, X, op_version=opv)
+    width = len(config.NUMERIC_FEATURES)
+
+    def columns(first, last):
+        bounds = [np.array([v], dtype=np.int64) for v in (first, last, 1)]
+        return OnnxSlice(X, bounds[0], bounds[1], bounds[2], op_version=opv)
+
+    numbers, codes = columns(0, width), columns(width, width + 1)
+    tops, bottoms = (np.array([pair[k] for pair in ratios.ratio_indices_], dtype=np.int64) for k in (0, 1))
+    derived = OnnxDiv(
+        OnnxGather(numbers, tops, axis=1, op_version=opv),
+        OnnxGather(numbers, bottoms, axis=1, op_version=opv),
+        op_version=opv,
+    )
+    numbers = OnnxConcat(numbers, derived, axis=1, op_version=opv)
+    mean = np.zeros(numbers_width := width + len(tops)) if scale.mean_ is None else scale.mean_
+    scaled = OnnxDiv(
+        OnnxSub(numbers, np.asarray(mean, dtype=np.float64)[None, :], op_version=opv),
+        np.ones(numbers_width) if scale.scale_ is None else scale.scale_[None, :].astype(np.float64),
+        op_version=opv,
+    )
+    # One-hot by equality with the categories: an unknown code matches none and gives zeros (handle_unknown="ignore").
+    categories = np.asarray(onehot.categories_[0], dtype=np.float64)[None, :]
+    encoded = OnnxCast(OnnxEqual(codes, categories, op_version=opv), to=11, op_version=opv)  # 11: DOUBLE
+    return OnnxConcat(scaled, encoded, axis=1, op_version=opv)
+
+
 def export_onnx(pipeline) -> bytes:
-    """Convert the fitted Pipeline to an ONNX graph with one float64 [n, 1] input per feature."""
+    """Convert the fitted Pipeline to an ONNX graph: input `X`, float64 [n, 7] in config.FEATURES order.
+
+    The preprocessing is our compact graph, the regressor skl2onnx's (with the
+    converters above); the two are joined on the [n, 11] feature matrix.
+    """
+    from onnx.compose import add_prefix, merge_models
+    from onnx.version_converter import convert_version
     from skl2onnx import convert_sklearn
+    from skl2onnx.algebra.onnx_ops import OnnxIdentity
     from skl2onnx.common.data_types import DoubleTensorType
 
     _register_converters()
-    inputs = [(name, DoubleTensorType([None, 1])) for name in config.FEATURES]
-    graph = convert_sklearn(pipeline, initial_types=inputs, target_opset={"": 17, "ai.onnx.ml": 3})
-    return graph.SerializeToString()
+    preprocessor, regressor = pipeline.named_steps["preprocess"], pipeline.named_steps["model"]
+    width = len(preprocessor.get_feature_names_out())
+    back = convert_sklearn(
+        regressor, initial_types=[("features", DoubleTensorType([None, width]))], target_opset=TARGET_OPSET
+    )
+    # skl2onnx picks the lowest opset the regressor needs; the preprocessing is built for that same one.
+    opset = next(o.version for o in back.opset_import if o.domain in ("", "ai.onnx"))
+    if opset < MIN_OPSET:
+        back, opset = convert_version(back, MIN_OPSET), MIN_OPSET
+    features = OnnxIdentity(_preprocess(preprocessor, "X", opset), op_version=opset, output_names=["features"])
+    front = features.to_onnx(
+        inputs=[("X", DoubleTensorType([None, len(config.FEATURES)]))],
+        outputs=[("features", DoubleTensorType([None, width]))],
+        target_opset=opset,
+    )
+    back.ir_version = front.ir_version = min(front.ir_version, back.ir_version)
+    front = add_prefix(front, "preprocess/", rename_inputs=False, rename_outputs=False)
+    merged = merge_models(front, back, io_map=[("features", "features")])
+    unique = {(o.domain or "", o.version): o for o in merged.opset_import}  # merge_models repeats the default domain
+    del merged.opset_import[:]
+    merged.opset_import.extend(unique.values())
+    return merged.SerializeToString()
 
 
 class CompiledModel:
-    """An ONNX Runtime session over the exported Pipeline; `predict` takes a float64 [n, 7] array."""
+    """An ONNX Runtime session over the exported Pipeline; `predict` takes a float64 [n, 7] array.
+
+    The session runs on one thread: servers scale by processes, and threads only
+    add latency to small requests. A batch of PARALLEL_ROWS or more is split in
+    chunks run side by side on THREADS Python threads (ONNX Runtime releases the
+    GIL), each chunk by the same one-thread kernels, so a row gets the same bits
+    alone as in any batch. The pool is made in the process that uses it: threads
+    do not survive gunicorn's fork.
+    """
 
     def __init__(self, onnx_bytes: bytes):
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
-        # One thread per process: servers scale by processes, and threads only add latency for one row.
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         self.session = onnxruntime.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
-        self.input_names = [i.name for i in self.session.get_inputs()]
+        self._pool: tuple[int, ThreadPoolExecutor] | None = None
+
+    def _run(self, X: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {"X": X})[0].ravel()
+
+    def _threads(self) -> ThreadPoolExecutor:
+        if self._pool is None or self._pool[0] != os.getpid():
+            self._pool = (os.getpid(), ThreadPoolExecutor(THREADS, thread_name_prefix="mpg-onnx"))
+        return self._pool[1]
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         X = np.ascontiguousarray(X, dtype=np.float64)
-        if len(X) <= CHUNK_ROWS:
+        if len(X) < PARALLEL_ROWS:
             return self._run(X)
-        # Chunks bound the kernel's [rows, support vectors, features] tensor; rows are independent.
-        parts = [self._run(X[start : start + CHUNK_ROWS]) for start in range(0, len(X), CHUNK_ROWS)]
-        return np.concatenate(parts) if parts else np.empty(0)
-
-    def _run(self, X: np.ndarray) -> np.ndarray:
-        feeds = {name: X[:, [i]] for i, name in enumerate(self.input_names)}
-        return self.session.run(None, feeds)[0].ravel()
+        # Chunks also bound the SVR kernel's [rows, support vectors] matrix.
+        size = min(CHUNK_ROWS, -(-len(X) // THREADS))
+        return np.concatenate(list(self._threads().map(self._run, [X[i : i + size] for i in range(0, len(X), size)])))
