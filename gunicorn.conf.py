@@ -4,11 +4,12 @@ import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# Threads per worker: a slow client ties up one thread, not the whole worker; keep-alive works.
-# Two, not more: a prediction is CPU work, and more threads per worker only fight over the GIL
-# (4 threads halved throughput under 8 connections: bench/RESULTS.md).
-worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+# gevent's WSGI server: a greenlet per connection, so slow clients and idle keep-alive connections
+# cost no thread, and a response leaves in one write (gthread's two writes per response and its
+# thread hand-offs made a one-row request 60% slower: bench/RESULTS.md). Predictions are CPU work
+# and run one at a time per worker; workers give the parallelism.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent_pywsgi")
+worker_connections = 1000
 preload_app = True  # load the model once, before forking
 timeout = 25  # under Heroku's 30 s router limit
 graceful_timeout = 20

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing
+
 import numpy as np
 
 from mpg import config
-from mpg.compiled import CompiledModel, export_onnx
+from mpg.compiled import PARALLEL_ROWS, CompiledModel, export_onnx
 from mpg.predict import predict_mpg
 
 
@@ -26,3 +28,29 @@ def test_export_of_another_pipeline(small_model, auto_mpg):
     X = auto_mpg[config.FEATURES]
     compiled = CompiledModel(export_onnx(small_model.pipeline))
     assert np.abs(compiled.predict(X.to_numpy()) - small_model.pipeline.predict(X)).max() < 0.01
+
+
+def test_a_big_batch_on_two_threads_gives_the_same_bits_as_small_ones(model, auto_mpg):
+    rows = auto_mpg[config.FEATURES].to_numpy()
+    big = np.tile(rows, (-(-PARALLEL_ROWS // len(rows)) + 1, 1))  # over the threshold, so split over threads
+    assert len(big) >= PARALLEL_ROWS
+    together = model.compiled.predict(big)
+    alone = np.concatenate([model.compiled.predict(big[i : i + 100]) for i in range(0, len(big), 100)])
+    np.testing.assert_array_equal(together, alone)
+
+
+def test_big_batches_work_in_a_forked_child(model, auto_mpg):
+    # gunicorn preloads the model, then forks: the thread pool must be the child's own.
+    big = np.tile(auto_mpg[config.FEATURES].to_numpy(), (PARALLEL_ROWS // 398 + 1, 1))
+    expected = model.compiled.predict(big)  # the parent's pool now exists
+    _INHERITED.update(compiled=model.compiled, X=big)  # a session cannot be pickled; a fork inherits it
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        got = pool.apply_async(_predict_in_child).get(timeout=60)
+    np.testing.assert_array_equal(got, expected)
+
+
+_INHERITED: dict = {}
+
+
+def _predict_in_child() -> np.ndarray:
+    return _INHERITED["compiled"].predict(_INHERITED["X"])
