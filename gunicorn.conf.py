@@ -8,7 +8,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # cost no thread, and a response leaves in one write (gthread's two writes per response and its
 # thread hand-offs made a one-row request 60% slower: bench/RESULTS.md). Predictions are CPU work
 # and run one at a time per worker; workers give the parallelism.
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent_pywsgi")
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "api.worker.Worker")
 worker_connections = 1000
 preload_app = True  # load the model once, before forking
 timeout = 25  # under Heroku's 30 s router limit
@@ -23,3 +23,10 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 accesslog = os.environ.get("GUNICORN_ACCESSLOG")  # off unless asked for: it costs latency
 errorlog = "-"
 reuse_port = True  # each worker its own listening socket: the kernel spreads connections over them
+
+
+def post_worker_init(worker) -> None:
+    """Each worker makes its own ONNX Runtime session (see mpg.compiled): now, not on its first request."""
+    model = getattr(worker.wsgi, "extensions", {}).get("model")
+    if model is not None:
+        model.compiled.warm_up()

@@ -244,32 +244,44 @@ def export_onnx(pipeline) -> bytes:
 
 
 class CompiledModel:
-    """An ONNX Runtime session over the exported Pipeline; `predict` takes a float64 [n, 7] array.
+    """ONNX Runtime over the exported Pipeline; `predict` takes a float64 [n, 7] array.
 
     The session runs on one thread: servers scale by processes, and threads only
     add latency to small requests. A batch of PARALLEL_ROWS or more is split in
     chunks run side by side on THREADS Python threads (ONNX Runtime releases the
     GIL), each chunk by the same one-thread kernels, so a row gets the same bits
-    alone as in any batch. The pool is made in the process that uses it: threads
-    do not survive gunicorn's fork.
+    alone as in any batch.
+
+    The session and the threads are made in the process that predicts, on first
+    use: gunicorn loads the model and then forks, and neither threads nor ONNX
+    Runtime's state survive a fork (a worker that inherits a session aborts when
+    it exits). The graph itself is checked here, at load time.
     """
 
     def __init__(self, onnx_bytes: bytes):
-        import onnxruntime
+        import onnx
 
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
-        self._pool: tuple[int, ThreadPoolExecutor] | None = None
+        onnx.checker.check_model(onnx.load_from_string(onnx_bytes))
+        self._bytes = onnx_bytes
+        self._process: tuple[int, object, ThreadPoolExecutor] | None = None
+
+    def _own(self) -> tuple[object, ThreadPoolExecutor]:
+        if self._process is None or self._process[0] != os.getpid():
+            import onnxruntime
+
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = 1
+            options.inter_op_num_threads = 1
+            session = onnxruntime.InferenceSession(self._bytes, options, providers=["CPUExecutionProvider"])
+            self._process = (os.getpid(), session, ThreadPoolExecutor(THREADS, thread_name_prefix="mpg-onnx"))
+        return self._process[1], self._process[2]
+
+    def warm_up(self) -> None:
+        """Make this process's session now rather than on the first prediction."""
+        self._own()
 
     def _run(self, X: np.ndarray) -> np.ndarray:
-        return self.session.run(None, {"X": X})[0].ravel()
-
-    def _threads(self) -> ThreadPoolExecutor:
-        if self._pool is None or self._pool[0] != os.getpid():
-            self._pool = (os.getpid(), ThreadPoolExecutor(THREADS, thread_name_prefix="mpg-onnx"))
-        return self._pool[1]
+        return self._own()[0].run(None, {"X": X})[0].ravel()
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         X = np.ascontiguousarray(X, dtype=np.float64)
@@ -277,4 +289,5 @@ class CompiledModel:
             return self._run(X)
         # Chunks also bound the SVR kernel's [rows, support vectors] matrix.
         size = min(CHUNK_ROWS, -(-len(X) // THREADS))
-        return np.concatenate(list(self._threads().map(self._run, [X[i : i + size] for i in range(0, len(X), size)])))
+        chunks = [X[i : i + size] for i in range(0, len(X), size)]
+        return np.concatenate(list(self._own()[1].map(self._run, chunks)))
