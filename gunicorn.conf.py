@@ -1,5 +1,6 @@
 """gunicorn settings, read automatically by `gunicorn api.wsgi:app` from the project root."""
 
+import gc
 import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
@@ -30,3 +31,11 @@ def post_worker_init(worker) -> None:
     model = getattr(worker.wsgi, "extensions", {}).get("model")
     if model is not None:
         model.compiled.warm_up()
+
+
+def pre_fork(server, worker) -> None:
+    """Freeze what the preloaded app made: no worker's collector walks (or copies) those objects.
+
+    Without it a full collection stalled a worker's requests for 80-120 ms, now and then, in its first seconds.
+    """
+    gc.freeze()
