@@ -287,7 +287,9 @@ class CompiledModel:
         X = np.ascontiguousarray(X, dtype=np.float64)
         if len(X) < PARALLEL_ROWS:
             return self._run(X)
-        # Chunks also bound the SVR kernel's [rows, support vectors] matrix.
-        size = min(CHUNK_ROWS, -(-len(X) // THREADS))
+        # Equal chunks, a multiple of THREADS of them, none over CHUNK_ROWS (which bounds the SVR kernel's
+        # [rows, support vectors] matrix): every thread gets the same work.
+        count = THREADS * -(-len(X) // (THREADS * CHUNK_ROWS))
+        size = -(-len(X) // count)
         chunks = [X[i : i + size] for i in range(0, len(X), size)]
         return np.concatenate(list(self._own()[1].map(self._run, chunks)))
