@@ -102,7 +102,7 @@ def _api(lines: list[str]) -> None:
         "preprocessing is refitted on the batch itself (so its numbers change with the batch, and one row fails). "
         "Our cost per car is the selected ensemble: 200 fully grown extra trees, 300 boosted trees and a 276-vector "
         "SVR. On 10,000 cars ONNX Runtime spends about 135 ms in the extra trees, 45 ms in the boosted trees and "
-        "20 ms in the rest on one core; a batch that big is split over both cores. Below 100 ms needs fewer or "
+        "30 ms in the rest on one core; a batch that big is split over both cores. Below 100 ms needs fewer or "
         "shallower trees, chosen under a latency budget in the selection.",
         "",
         f"Tail latency under load (8 connections, 1 row): p99 {one['throughput']['p99_ms']:.2f} ms. Each "
