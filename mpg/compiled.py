@@ -194,10 +194,9 @@ def _preprocess(preprocessor, X, opv: int):
         op_version=opv,
     )
     numbers = OnnxConcat(numbers, derived, axis=1, op_version=opv)
-    mean = np.zeros(numbers_width := width + len(tops)) if scale.mean_ is None else scale.mean_
     scaled = OnnxDiv(
-        OnnxSub(numbers, np.asarray(mean, dtype=np.float64)[None, :], op_version=opv),
-        np.ones(numbers_width) if scale.scale_ is None else scale.scale_[None, :].astype(np.float64),
+        OnnxSub(numbers, scale.mean_[None, :].astype(np.float64), op_version=opv),
+        scale.scale_[None, :].astype(np.float64),
         op_version=opv,
     )
     # One-hot by equality with the categories: an unknown code matches none and gives zeros (handle_unknown="ignore").

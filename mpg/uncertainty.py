@@ -52,16 +52,10 @@ def calibrate(
     }
 
 
-def band_factors(q: float) -> np.ndarray:
-    """[1, 1 - q, 1 + q]: a prediction times these is (prediction, lower, upper)."""
-    return np.array([1.0, 1 - q, 1 + q])
-
-
 def interval(predictions: np.ndarray, q: float) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper bounds of the band around `predictions`."""
-    _, low, high = band_factors(q)
     predictions = np.asarray(predictions, dtype=float)
-    return predictions * low, predictions * high
+    return predictions * (1 - q), predictions * (1 + q)
 
 
 def coverage(actual, lower, upper) -> float:
