@@ -78,11 +78,11 @@ def slider_range(model: LoadedModel, feature: str) -> tuple[float, float]:
 
     Ends are rounded outwards to tens of steps, so the slider shows round numbers.
     """
-    info = model.metadata["schema"]["features"][feature]
-    low, high = info["train_min"], info["train_max"]
+    info = model.card.inputs.features[feature]
+    low, high = info.train_min, info.train_max
     pad, unit = 0.15 * (high - low), 10 * STEPS[feature]
     low, high = math.floor((low - pad) / unit) * unit, math.ceil((high + pad) / unit) * unit
-    return float(max(info["min"], low)), float(min(info["max"], high))
+    return float(max(info.min, low)), float(min(info.max, high))
 
 
 def apply_preset(data: pd.DataFrame, labels: dict[str, int]) -> None:
@@ -173,7 +173,7 @@ def predict_view(model: LoadedModel, data: pd.DataFrame) -> None:
     for problem in training_range_problems(model, values.reshape(1, -1)):
         st.warning(f"{problem.field}: {problem.problem}. The prediction extrapolates; trust it less.")
     explain_car(model, data, car, values)
-    chart("importance_chart", model.metadata["importances"]["permutation"])
+    chart("importance_chart", [row.model_dump() for row in model.card.importances.permutation])
     st.caption(
         "Permutation importance on the 80 held-out cars: how much the error grows when one input is shuffled "
         "(bars: mean of 30 shuffles; lines: ± one standard deviation). Origin counts as one input."
@@ -271,9 +271,9 @@ def held_out_predictions(_model: LoadedModel, version: str) -> pd.DataFrame:
 
 
 def model_view(model: LoadedModel) -> None:
-    meta = model.metadata
-    metrics = meta["metrics"]
-    st.subheader(f"Selected model: {meta['model']}")
+    card = model.card
+    metrics = card.model_dump(mode="json")["metrics"]
+    st.subheader(f"Selected model: {card.model}")
     one, two, three, four = st.columns(4)
     one.metric("Held-out RMSE", f"{metrics['test_rmse']:.2f} MPG")
     two.metric("Held-out MAE", f"{metrics['test_mae']:.2f} MPG")
@@ -284,8 +284,9 @@ def model_view(model: LoadedModel) -> None:
         "Held-out rows were used once, for these figures; selection used CV on the training rows only."
     )
     st.subheader("Leaderboard (10-fold CV on the training rows)")
-    chart("leaderboard_chart", meta["leaderboard"])
-    board = pd.DataFrame(meta["leaderboard"])[
+    leaderboard = [row.model_dump(mode="json") for row in card.leaderboard]
+    chart("leaderboard_chart", leaderboard)
+    board = pd.DataFrame(leaderboard)[
         ["name", "source", "cv_rmse_mean", "cv_rmse_std", "cv_mae", "cv_r2", "fit_time_s", "tutorial_cv_rmse"]
     ]
     st.dataframe(board.round(3), width="stretch", hide_index=True)
@@ -299,11 +300,12 @@ def model_view(model: LoadedModel) -> None:
     st.subheader("Model card")
     st.json(
         {
-            "model_sha256": meta["model_sha256"],
-            "training data sha256": meta["data"]["sha256"],
-            "trained_at": meta["trained_at"],
-            "versions": meta["versions"],
-            "split": meta["split"],
+            "onnx_sha256": card.onnx_sha256,
+            "model_sha256": card.model_sha256,
+            "training data sha256": card.data.sha256,
+            "trained_at": card.trained_at,
+            "versions": card.versions,
+            "split": card.split.model_dump(),
         }
     )
 
@@ -353,8 +355,8 @@ def main() -> None:
     with st.sidebar:
         view = st.radio("View", VIEWS, key="view")
         st.caption(
-            f"Model {model.metadata['model']} ({model.version}), held-out RMSE "
-            f"{model.metadata['metrics']['test_rmse']:.2f} MPG. Data: UCI Auto MPG, 398 cars of 1970-82."
+            f"Model {model.card.model} ({model.version}), held-out RMSE "
+            f"{model.card.metrics.test_rmse:.2f} MPG. Data: UCI Auto MPG, 398 cars of 1970-82."
         )
     if view == "Predict":
         predict_view(model, data)

@@ -71,18 +71,14 @@ def _register_routes(app: Flask) -> None:
     @app.get("/model")
     def model_info():
         model = _model()
-        meta = model.metadata
+        card = model.card.model_dump(mode="json")
+        fields = ("model", "model_sha256", "onnx_sha256", "trained_at", "versions", "metrics", "inputs")
         return {
-            "model": meta["model"],
+            **{key: card[key] for key in fields},
             "model_version": model.version,
-            "model_sha256": meta["model_sha256"],
-            "trained_at": meta["trained_at"],
-            "versions": meta["versions"],
-            "metrics": meta["metrics"],
-            "schema": meta["schema"],
             "limits": {"max_rows": MAX_ROWS, "max_bytes": MAX_BYTES},
-            "leaderboard": meta["leaderboard"],
-            "importances": meta["importances"],
+            "leaderboard": card["leaderboard"],
+            "importances": card["importances"],
         }
 
     @app.post("/predict")

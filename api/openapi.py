@@ -56,7 +56,7 @@ def openapi_document(model=None) -> dict:
         ),
         "503": _json(error, "model not loaded"),
     }
-    metrics = model.metadata["metrics"] if model is not None else {}
+    metrics = model.card.metrics if model is not None else None
     description = (
         "Predicts a car's fuel efficiency (miles per US gallon) from seven attributes. "
         "Send one vehicle object, a list of them, or the tutorial's columnar form (every column the same length). "
@@ -65,7 +65,7 @@ def openapi_document(model=None) -> dict:
         f"with a warning. Limits: {MAX_ROWS} vehicles and {MAX_BYTES // (1024 * 1024)} MiB per request."
     )
     if metrics:
-        description += f" Held-out test RMSE {metrics['test_rmse']:.2f} MPG."
+        description += f" Held-out test RMSE {metrics.test_rmse:.2f} MPG."
     simple = {"type": "object"}
     return {
         "openapi": "3.1.0",

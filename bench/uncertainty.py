@@ -17,12 +17,12 @@ from sklearn.model_selection import RepeatedKFold
 from bench.common import save
 from mpg import config, uncertainty
 from mpg.data import labelled_rows, load_auto_mpg
-from mpg.persistence import load_model
+from mpg.persistence import load_pipeline
 
 
 def main(repeats: int = 5, folds: int = 10) -> dict:
     data, _ = labelled_rows(load_auto_mpg())
-    pipeline = load_model().pipeline
+    pipeline = load_pipeline()
     covered, naive_covered, widths, naive_widths, per_fold = [], [], [], [], []
     started = time.perf_counter()
     outer = RepeatedKFold(n_splits=folds, n_repeats=repeats, random_state=config.SEED)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from mpg import __version__, config
+from mpg.card import LeaderboardRow
 from mpg.evaluate import StaleDataError, held_out_metrics
 from mpg.persistence import ModelLoadError, load_model
 from mpg.predict import predict_mpg, prediction_interval
@@ -58,18 +59,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _train(args) -> None:
     started = time.perf_counter()
-    metadata = train_model(args.data, args.out, log=lambda line: print(line, file=sys.stderr, flush=True))
-    print(format_leaderboard(metadata["leaderboard"]))
-    print(f"\nsaved {args.out / config.MODEL_FILE} ({metadata['model']}) in {time.perf_counter() - started:.1f} s")
+    card = train_model(args.data, args.out, log=lambda line: print(line, file=sys.stderr, flush=True))
+    print(format_leaderboard(card.leaderboard))
+    print(f"\nsaved {args.out / config.MODEL_FILE} ({card.model}) in {time.perf_counter() - started:.1f} s")
 
 
-def format_leaderboard(rows: list[dict]) -> str:
+def format_leaderboard(rows: list[LeaderboardRow]) -> str:
     lines = [f"{'model':<22} {'CV RMSE':>8} {'± std':>6} {'MAE':>6} {'R²':>6} {'fit s':>6} {'tutorial':>8}"]
     for r in rows:
-        tutorial = f"{r['tutorial_cv_rmse']:.3f}" if r.get("tutorial_cv_rmse") else ""
+        tutorial = f"{r.tutorial_cv_rmse:.3f}" if r.tutorial_cv_rmse else ""
         lines.append(
-            f"{r['name']:<22} {r['cv_rmse_mean']:>8.3f} {r['cv_rmse_std']:>6.3f} {r['cv_mae']:>6.3f} "
-            f"{r['cv_r2']:>6.3f} {r['fit_time_s']:>6.3f} {tutorial:>8}"
+            f"{r.name:<22} {r.cv_rmse_mean:>8.3f} {r.cv_rmse_std:>6.3f} {r.cv_mae:>6.3f} "
+            f"{r.cv_r2:>6.3f} {r.fit_time_s:>6.3f} {tutorial:>8}"
         )
     return "\n".join(lines)
 
@@ -77,10 +78,12 @@ def format_leaderboard(rows: list[dict]) -> str:
 def _evaluate(args) -> None:
     model = load_model(args.model)
     metrics = held_out_metrics(model)
+    card = model.card
     if args.json:
-        print(json.dumps({**metrics, "model": model.metadata["model"], "leaderboard": model.metadata["leaderboard"]}))
+        leaderboard = [row.model_dump(mode="json") for row in card.leaderboard]
+        print(json.dumps({**metrics, "model": card.model, "leaderboard": leaderboard}))
         return
-    print(f"model {model.metadata['model']} ({model.version}), {len(model.metadata['data']['test_rows'])} test rows")
+    print(f"model {card.model} ({model.version}), {card.test_row_count} test rows")
     for key, value in metrics.items():
         print(f"{key:<10} {value:.3f}")
     print(f"tutorial test RMSE {config.TUTORIAL_TEST_RMSE:.3f}")

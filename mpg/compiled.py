@@ -242,6 +242,10 @@ def export_onnx(pipeline) -> bytes:
     return merged.SerializeToString()
 
 
+class CompileError(RuntimeError):
+    """The ONNX graph cannot be run here."""
+
+
 class CompiledModel:
     """ONNX Runtime over the exported Pipeline; `predict` takes a float64 [n, 7] array.
 
@@ -258,21 +262,31 @@ class CompiledModel:
     """
 
     def __init__(self, onnx_bytes: bytes):
-        import onnx
-
-        onnx.checker.check_model(onnx.load_from_string(onnx_bytes))
         self._bytes = onnx_bytes
         self._process: tuple[int, object, ThreadPoolExecutor] | None = None
+        # Fail at start, in one line, if this ONNX Runtime cannot run the graph (the session is not kept).
+        try:
+            session = self._session()
+            value = session.run(None, {"X": np.full((1, len(config.FEATURES)), np.nan)})[0]
+        except Exception as exc:  # onnxruntime raises its own exception types for every kind of failure
+            import onnxruntime
+
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CompileError(f"ONNX Runtime {onnxruntime.__version__} cannot run this graph: {reason}") from None
+        if value.shape != (1, 1):
+            raise CompileError(f"the graph answers shape {value.shape} for one car, not (1, 1)")
+
+    def _session(self):
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        return onnxruntime.InferenceSession(self._bytes, options, providers=["CPUExecutionProvider"])
 
     def _own(self) -> tuple[object, ThreadPoolExecutor]:
         if self._process is None or self._process[0] != os.getpid():
-            import onnxruntime
-
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = 1
-            options.inter_op_num_threads = 1
-            session = onnxruntime.InferenceSession(self._bytes, options, providers=["CPUExecutionProvider"])
-            self._process = (os.getpid(), session, ThreadPoolExecutor(THREADS, thread_name_prefix="mpg-onnx"))
+            self._process = (os.getpid(), self._session(), ThreadPoolExecutor(THREADS, thread_name_prefix="mpg-onnx"))
         return self._process[1], self._process[2]
 
     def warm_up(self) -> None:

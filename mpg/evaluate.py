@@ -29,13 +29,13 @@ def regression_metrics(y_true, y_pred, prefix: str = "") -> dict[str, float]:
 
 def held_out_rows(model: LoadedModel):
     """The test rows the model was evaluated on, re-read from its data file (whose hash is checked)."""
-    info = model.metadata["data"]
-    path = Path(info["path"])
+    info = model.card.data
+    path = Path(info.path)
     path = path if path.is_absolute() else config.PROJ_ROOT / path
     labelled, _ = labelled_rows(load_auto_mpg(path))
-    if frame_hash(labelled) != info["sha256"]:
+    if frame_hash(labelled) != info.sha256:
         raise StaleDataError(f"{path}: the data changed since the model was trained; retrain: python -m mpg train")
-    return labelled.iloc[info["test_rows"]]
+    return labelled.iloc[info.test_rows]
 
 
 def held_out_metrics(model: LoadedModel) -> dict[str, float]:

@@ -1,25 +1,27 @@
-"""Saving and loading the one fitted Pipeline, with its metadata and an integrity check."""
+"""Saving the fitted Pipeline with its compiled form and model card; loading what each user needs, checked."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import platform
 import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import joblib
 import numpy as np
-import pandas as pd
-import sklearn
-from sklearn.pipeline import Pipeline
+from pydantic import ValidationError
 
 from mpg import config
-from mpg.compiled import CompiledModel, export_onnx
+from mpg.card import ModelCard, card_json, feature_order_check, read_card
+from mpg.compiled import CompiledModel, CompileError, export_onnx
 
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+# scikit-learn and joblib are imported where the Pipeline is used: serving never loads them.
 RETRAIN_HINT = "retrain it with `python -m mpg train`"
 
 
@@ -29,27 +31,35 @@ class ModelLoadError(RuntimeError):
 
 @dataclass
 class LoadedModel:
-    """The fitted pipeline, its compiled (ONNX) form that every surface predicts with, and its metadata."""
+    """What serving runs: the compiled (ONNX) pipeline and its model card. No scikit-learn object."""
 
-    pipeline: Pipeline
     compiled: CompiledModel
-    metadata: dict
+    card: ModelCard
     directory: Path
 
     @property
     def version(self) -> str:
-        return self.metadata["model_sha256"][:12]
+        return self.card.version
 
     @cached_property
     def training_range(self) -> tuple[np.ndarray, np.ndarray]:
         """Per numeric feature, the training minimum and maximum (feature order)."""
-        features = self.metadata["schema"]["features"]
-        low = np.array([features[name]["train_min"] for name in config.NUMERIC_FEATURES])
-        high = np.array([features[name]["train_max"] for name in config.NUMERIC_FEATURES])
+        features = self.card.inputs.features
+        low = np.array([features[name].train_min for name in config.NUMERIC_FEATURES])
+        high = np.array([features[name].train_max for name in config.NUMERIC_FEATURES])
         return low, high
+
+    @cached_property
+    def fill_values(self) -> np.ndarray:
+        """Per input (feature order), what the pipeline imputes for an unknown value."""
+        return np.array([self.card.inputs.features[name].fill for name in config.FEATURES])
 
 
 def library_versions() -> dict[str, str]:
+    import joblib
+    import pandas as pd
+    import sklearn
+
     return {
         "python": platform.python_version(),
         "scikit-learn": sklearn.__version__,
@@ -79,54 +89,91 @@ def _atomic_write(path: Path, write) -> None:
         Path(temporary).unlink(missing_ok=True)
 
 
-def save_model(pipeline: Pipeline, metadata: dict, directory: str | Path = config.MODELS_DIR) -> dict:
-    """Write model.joblib, model.onnx and model.json (versions and sha256s added); returns the metadata."""
+def save_model(pipeline: Pipeline, fields: dict, directory: str | Path = config.MODELS_DIR) -> ModelCard:
+    """Write model.joblib, model.onnx and model.json (versions and sha256s added); returns the card.
+
+    The card is validated before anything is written, and the graph compiled, so a
+    model that cannot be described or compiled is not saved at all.
+    """
+    import joblib
+
     directory = Path(directory)
-    onnx_bytes = export_onnx(pipeline)  # first: a model that cannot be compiled is not saved at all
+    onnx_bytes = export_onnx(pipeline)
+    placeholder = {"versions": library_versions(), "model_sha256": "", "onnx_sha256": ""}
+    ModelCard.model_validate({**fields, **placeholder})
     directory.mkdir(parents=True, exist_ok=True)
     model_path, onnx_path = directory / config.MODEL_FILE, directory / config.ONNX_FILE
     _atomic_write(model_path, lambda p: joblib.dump(pipeline, p, compress=3))
     _atomic_write(onnx_path, lambda p: p.write_bytes(onnx_bytes))
-    full = {
-        **metadata,
-        "versions": library_versions(),
-        "model_sha256": file_sha256(model_path),
-        "onnx_sha256": file_sha256(onnx_path),
-    }
-    text = json.dumps(full, indent=2, default=_json_default) + "\n"
+    card = ModelCard.model_validate(
+        {**fields, **placeholder, "model_sha256": file_sha256(model_path), "onnx_sha256": file_sha256(onnx_path)}
+    )
+    text = card_json(card)
     _atomic_write(directory / config.METADATA_FILE, lambda p: p.write_text(text, encoding="utf-8"))
-    return full
+    return card
 
 
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+def _checked(path: Path, digest: str) -> bytes:
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: no such file; {RETRAIN_HINT}")
+    data = path.read_bytes()
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != digest:
+        raise ModelLoadError(
+            f"{path}: sha256 {actual[:12]}… does not match {config.METADATA_FILE} ({digest[:12]}…); "
+            f"refusing to load a file we did not write; {RETRAIN_HINT}"
+        )
+    return data
+
+
+def load_card(directory: str | Path = config.MODELS_DIR) -> ModelCard:
+    """Read and check models/model.json (its own sha256 included)."""
+    path = Path(directory) / config.METADATA_FILE
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: no such file; {RETRAIN_HINT}")
+    try:
+        card = read_card(path.read_text(encoding="utf-8"))
+        feature_order_check(card)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        reason = f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
+        raise ModelLoadError(f"{path}: not a valid model card ({reason}); {RETRAIN_HINT}") from None
+    except ValueError as exc:
+        reason = str(exc).splitlines()[0]
+        raise ModelLoadError(f"{path}: not a valid model card ({reason}); {RETRAIN_HINT}") from None
+    return card
 
 
 def load_model(directory: str | Path = config.MODELS_DIR) -> LoadedModel:
-    """Load a model we wrote: checks both files' sha256 before using them, and the scikit-learn version."""
+    """What serving loads: model.json and model.onnx, both checked by sha256, and the graph run once.
+
+    model.joblib is not read, so serving does not depend on the scikit-learn version.
+    """
     directory = Path(directory)
-    model_path, onnx_path = directory / config.MODEL_FILE, directory / config.ONNX_FILE
-    meta_path = directory / config.METADATA_FILE
-    for path in (model_path, onnx_path, meta_path):
-        if not path.is_file():
-            raise ModelLoadError(f"{path}: no such file; {RETRAIN_HINT}")
+    card = load_card(directory)
+    onnx_path = directory / config.ONNX_FILE
     try:
-        metadata = json.loads(meta_path.read_text(encoding="utf-8"))
-        expected = {model_path: str(metadata["model_sha256"]), onnx_path: str(metadata["onnx_sha256"])}
-        trained_with = metadata["versions"]["scikit-learn"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ModelLoadError(f"{meta_path}: not valid model metadata ({exc}); {RETRAIN_HINT}") from None
-    for path, digest in expected.items():
-        actual = file_sha256(path)
-        if actual != digest:
-            raise ModelLoadError(
-                f"{path}: sha256 {actual[:12]}… does not match {meta_path.name} ({digest[:12]}…); "
-                f"refusing to load a file we did not write; {RETRAIN_HINT}"
-            )
+        compiled = CompiledModel(_checked(onnx_path, card.onnx_sha256))
+    except CompileError as exc:
+        raise ModelLoadError(f"{onnx_path}: {exc}") from None
+    return LoadedModel(compiled, card, directory)
+
+
+def load_pipeline(directory: str | Path = config.MODELS_DIR) -> Pipeline:
+    """The fitted scikit-learn Pipeline, for training, evaluation and the tests that compare both paths.
+
+    Checked by sha256 against the card, and refused under another scikit-learn than it was trained with.
+    """
+    import joblib
+    import sklearn
+
+    directory = Path(directory)
+    card = load_card(directory)
+    path = directory / config.MODEL_FILE
+    _checked(path, card.model_sha256)
+    trained_with = card.versions.get("scikit-learn")
     if trained_with != sklearn.__version__:
         raise ModelLoadError(
-            f"{model_path}: trained with scikit-learn {trained_with}, this is {sklearn.__version__}; {RETRAIN_HINT}"
+            f"{path}: trained with scikit-learn {trained_with}, this is {sklearn.__version__}; {RETRAIN_HINT}"
         )
-    return LoadedModel(joblib.load(model_path), CompiledModel(onnx_path.read_bytes()), metadata, directory)
+    return joblib.load(path)

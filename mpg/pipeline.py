@@ -59,3 +59,11 @@ def in_gallons_per_100_miles(regressor) -> TransformedTargetRegressor:
 def build_pipeline(regressor) -> Pipeline:
     """Preprocessing plus `regressor`: the one object that is tuned, saved and predicts."""
     return Pipeline([("preprocess", build_preprocessor()), ("model", regressor)])
+
+
+def fill_values(pipeline: Pipeline) -> dict[str, float]:
+    """What the fitted pipeline imputes for each unknown input: the training median, Origin's most frequent code."""
+    preprocess = pipeline.named_steps["preprocess"]
+    numeric = preprocess.named_transformers_["num"].named_steps["impute"].statistics_
+    origin = preprocess.named_transformers_["origin"].named_steps["impute"].statistics_
+    return dict(zip(config.FEATURES, map(float, [*numeric, *origin]), strict=True))

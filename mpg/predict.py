@@ -34,7 +34,7 @@ def predict_mpg(model: LoadedModel, vehicles, *, allow_missing: bool = False) ->
 
 def prediction_interval(model: LoadedModel, predictions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The 90% band around predictions (mpg_lower, mpg_upper); see mpg.uncertainty."""
-    return interval(predictions, model.metadata["interval"]["q"])
+    return interval(predictions, model.card.interval.q)
 
 
 def training_range_problems(model: LoadedModel, X: np.ndarray) -> list[Problem]:

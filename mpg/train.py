@@ -23,11 +23,12 @@ from sklearn.svm import SVR
 from sklearn.tree import DecisionTreeRegressor
 
 from mpg import config, uncertainty
+from mpg.card import ModelCard
 from mpg.data import frame_hash, labelled_rows, load_auto_mpg, split_train_test
 from mpg.evaluate import regression_metrics
 from mpg.explain import impurity_importances, permutation_importances
 from mpg.persistence import save_model
-from mpg.pipeline import build_pipeline, in_gallons_per_100_miles
+from mpg.pipeline import build_pipeline, fill_values, in_gallons_per_100_miles
 
 SCORING = {
     "rmse": "neg_root_mean_squared_error",
@@ -189,22 +190,25 @@ def select_model(
     return Selection(tuned[best].best_estimator_, best, leaderboard, time.perf_counter() - started)
 
 
-def input_schema(train: pd.DataFrame) -> dict:
-    """Each input's unit, plausible bounds and training range, as saved with the model."""
+def input_schema(train: pd.DataFrame, pipeline: Pipeline) -> dict:
+    """Each input's unit, plausible bounds, training range and imputed value, as saved in the model card."""
+    fills = fill_values(pipeline)
     features = {}
     for name in config.FEATURES:
-        spec = {
+        low, high = config.BOUNDS.get(name, (None, None))
+        features[name] = {
             "unit": config.UNITS[name],
             "train_min": float(train[name].min()),
             "train_max": float(train[name].max()),
+            "min": low,
+            "max": high,
+            "integer": name in config.INTEGER_FEATURES,
+            "fill": fills[name],
         }
-        if name in config.BOUNDS:
-            spec["min"], spec["max"] = config.BOUNDS[name]
-        spec["integer"] = name in config.INTEGER_FEATURES
-        features[name] = spec
     return {
         "features": features,
         "origins": {str(code): label for code, label in config.ORIGINS.items()},
+        "fill_rule": {name: "median" for name in config.NUMERIC_FEATURES} | {config.ORIGIN: "most frequent"},
     }
 
 
@@ -214,8 +218,8 @@ def train_model(
     *,
     seed: int = config.SEED,
     log: Callable[[str], None] = lambda _message: None,
-) -> dict:
-    """Load, split, select, evaluate once on the test rows, explain, and save. Returns the metadata."""
+) -> ModelCard:
+    """Load, split, select, evaluate once on the test rows, explain, and save. Returns the model card."""
     data = load_auto_mpg(data_path)
     labelled, unlabelled = labelled_rows(data)
     if unlabelled:
@@ -234,7 +238,7 @@ def train_model(
     band = uncertainty.calibrate(pipeline, train, seed=seed)
     band.update(_band_on_test(band, test, pipeline.predict(test[config.FEATURES])))
     log(f"90% interval: q = {band['q']:.3f}, held-out coverage {band['test_coverage']:.3f}")
-    metadata = {
+    fields = {
         "model": selection.best,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "training_seconds": round(selection.seconds, 1),
@@ -250,7 +254,7 @@ def train_model(
             "test_size": config.TEST_SIZE,
             "seed": seed,
         },
-        "schema": input_schema(train),
+        "inputs": input_schema(train, pipeline),
         "metrics": metrics,
         "interval": band,
         "leaderboard": selection.leaderboard,
@@ -259,7 +263,7 @@ def train_model(
             "impurity": impurity_importances(pipeline),
         },
     }
-    return save_model(pipeline, metadata, out_dir)
+    return save_model(pipeline, fields, out_dir)
 
 
 def _band_on_test(band: dict, test: pd.DataFrame, predicted: np.ndarray) -> dict:

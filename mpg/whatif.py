@@ -50,9 +50,9 @@ def contributions(model: LoadedModel, car: np.ndarray, reference: np.ndarray) ->
 
 def sweep(model: LoadedModel, feature: str, points: int = 40) -> np.ndarray:
     """Grid of values for a what-if curve: the feature's training range."""
-    spec = model.metadata["schema"]["features"][feature]
-    grid = np.linspace(spec["train_min"], spec["train_max"], points)
-    return np.round(grid) if spec["integer"] else grid
+    spec = model.card.inputs.features[feature]
+    grid = np.linspace(spec.train_min, spec.train_max, points)
+    return np.round(grid) if spec.integer else grid
 
 
 def individual_curve(model: LoadedModel, car: np.ndarray, feature: str, grid: np.ndarray) -> np.ndarray:

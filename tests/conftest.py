@@ -9,7 +9,8 @@ import pytest
 from sklearn.linear_model import LinearRegression
 
 from mpg import config
-from mpg.data import load_auto_mpg, split_train_test
+from mpg.data import frame_hash, load_auto_mpg, split_train_test
+from mpg.evaluate import regression_metrics
 from mpg.persistence import LoadedModel, load_model, save_model
 from mpg.pipeline import build_pipeline
 from mpg.train import input_schema
@@ -37,12 +38,34 @@ def model() -> LoadedModel:
 @pytest.fixture(scope="session")
 def small_model_dir(tmp_path_factory, split) -> Path:
     """A LinearRegression pipeline saved like the real one: fast to fit, same files and checks."""
-    train, _ = split
+    train, test = split
     pipeline = build_pipeline(LinearRegression()).fit(train[config.FEATURES], train[config.TARGET])
     directory = tmp_path_factory.mktemp("small_model")
-    band = calibrate(pipeline, train, n_jobs=1)
-    save_model(pipeline, {"model": "linear_regression", "schema": input_schema(train), "interval": band}, directory)
+    save_model(pipeline, small_card_fields(pipeline, train, test), directory)
     return directory
+
+
+def small_card_fields(pipeline, train, test) -> dict:
+    """A real card for a pipeline fitted without model selection (its leaderboard is the one candidate)."""
+    predicted = pipeline.predict(test[config.FEATURES])
+    scores = regression_metrics(train[config.TARGET], pipeline.predict(train[config.FEATURES]), "train_")
+    scores |= regression_metrics(test[config.TARGET], predicted, "test_")
+    row = {"name": "linear_regression", "source": "tutorial", "cv_rmse_mean": scores["train_rmse"], "cv_rmse_std": 0.0,
+           "cv_mae": scores["train_mae"], "cv_r2": scores["train_r2"], "fit_time_s": 0.0, "configs": 1,
+           "best_params": {}}  # fmt: skip
+    return {
+        "model": "linear_regression",
+        "trained_at": "2026-01-01T00:00:00+00:00",
+        "training_seconds": 0.0,
+        "data": {"path": "mpg/data/auto-mpg.csv", "sha256": frame_hash(pd.concat([train, test]).sort_index()),
+                 "rows": len(train) + len(test), "rows_without_mpg": 0, "test_rows": sorted(map(int, test.index))},
+        "split": {"method": "StratifiedShuffleSplit on Cylinders", "test_size": config.TEST_SIZE, "seed": config.SEED},
+        "inputs": input_schema(train, pipeline),
+        "metrics": scores | {"cv_rmse": scores["train_rmse"], "cv_rmse_std": 0.0},
+        "interval": calibrate(pipeline, train, n_jobs=1),
+        "leaderboard": [row],
+        "importances": {"permutation": [{"feature": name, "mean": 0.0, "std": 0.0} for name in config.FEATURES]},
+    }  # fmt: skip
 
 
 @pytest.fixture()

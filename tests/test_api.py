@@ -45,16 +45,16 @@ def test_health_and_model(client, model):
     assert client.get("/health").json == {"status": "ok", "model_version": model.version}
     info = client.get("/model").json
     assert info["model_version"] == model.version
-    assert info["schema"]["origins"] == {"1": "USA", "2": "Europe", "3": "Japan"}
-    assert info["schema"]["features"]["Weight"]["min"] == 800
-    assert info["metrics"]["test_rmse"] == model.metadata["metrics"]["test_rmse"]
+    assert info["inputs"]["origins"] == {"1": "USA", "2": "Europe", "3": "Japan"}
+    assert info["inputs"]["features"]["Weight"]["min"] == 800
+    assert info["metrics"]["test_rmse"] == model.card.metrics.test_rmse
 
 
 def test_health_is_503_without_a_model(tmp_path):
     client = create_app(config={"MODEL_DIR": str(tmp_path)}).test_client()
     response = client.get("/health")
     assert response.status_code == 503
-    assert "model.joblib: no such file" in response.json["error"]["message"]
+    assert "model.json: no such file" in response.json["error"]["message"]
     assert client.post("/predict", json=ONE).status_code == 503
 
 

@@ -191,7 +191,7 @@ def plots_matrix():
 def test_model_view(app, model):
     switch(app, "Model")
     values = {m.label: m.value for m in app.metric}
-    assert values["Held-out RMSE"] == f"{model.metadata['metrics']['test_rmse']:.2f} MPG"
+    assert values["Held-out RMSE"] == f"{model.card.metrics.test_rmse:.2f} MPG"
     charts = specs(app)
     assert {"cv_rmse_mean", "low", "high", "tutorial_cv_rmse", "name"} <= fields(charts[0])
     assert {"actual", "predicted"} <= fields(charts[1])

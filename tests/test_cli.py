@@ -37,9 +37,9 @@ def assert_user_error(result: subprocess.CompletedProcess, *needles: str) -> Non
 
 def test_evaluate_json(model):
     out = json.loads(run("evaluate", "--json").stdout)
-    assert out["test_rmse"] == pytest.approx(model.metadata["metrics"]["test_rmse"])
+    assert out["test_rmse"] == pytest.approx(model.card.metrics.test_rmse)
     assert {"test_mae", "test_r2", "leaderboard"} <= set(out)
-    assert out["leaderboard"][0]["name"] == model.metadata["model"]
+    assert out["leaderboard"][0]["name"] == model.card.model
 
 
 def test_evaluate_text_shows_tutorial_figure():
@@ -84,7 +84,7 @@ def test_predict_one_car_from_options(model, vehicle):
         (["predict", "--weight", "-5", "--cylinders", "4", "--displacement", "100", "--horsepower", "80",
           "--acceleration", "15", "--model-year", "80", "--origin", "1"], ["Weight", "negative"]),
         (["predict", "--weight", "2000"], ["Cylinders", "missing"]),
-        (["evaluate", "--model", "no/such/dir"], ["model.joblib", "python -m mpg train"]),
+        (["evaluate", "--model", "no/such/dir"], ["model.json", "python -m mpg train"]),
         (["train", "--data", "no/such.csv"], ["no/such.csv", "cannot be read"]),
         (["frobnicate"], ["invalid choice"]),
         (["predict", "--input", "x.csv", "--weight", "3"], ["not both"]),
@@ -116,9 +116,9 @@ def test_train_twice_gives_the_same_model(tmp_path, model, auto_mpg):
     assert "CV RMSE" in result.stdout
     run("train", "--out", str(second))
     a, b = (json.loads((d / config.METADATA_FILE).read_text()) for d in (first, second))
-    assert a["model"] == b["model"] == model.metadata["model"]
+    assert a["model"] == b["model"] == model.card.model
     assert a["metrics"] == b["metrics"]
-    assert a["metrics"]["test_rmse"] == pytest.approx(model.metadata["metrics"]["test_rmse"], abs=1e-9)
+    assert a["metrics"]["test_rmse"] == pytest.approx(model.card.metrics.test_rmse, abs=1e-9)
     assert [r["cv_rmse_mean"] for r in a["leaderboard"]] == [r["cv_rmse_mean"] for r in b["leaderboard"]]
     assert a["model_sha256"] == b["model_sha256"]  # the pickled Pipeline is byte-identical
     # skl2onnx names graph nodes differently per process, so compare what the two graphs compute

@@ -8,12 +8,13 @@ import numpy as np
 
 from mpg import config
 from mpg.compiled import PARALLEL_ROWS, CompiledModel, export_onnx
+from mpg.persistence import load_pipeline
 from mpg.predict import predict_mpg
 
 
 def test_onnx_agrees_with_pipeline_on_every_row(model, auto_mpg):
     X = auto_mpg[config.FEATURES]  # includes the 6 rows with missing horsepower
-    reference = model.pipeline.predict(X)
+    reference = load_pipeline(model.directory).predict(X)
     compiled = model.compiled.predict(X.to_numpy())
     assert np.isfinite(compiled).all()
     assert np.abs(compiled - reference).max() < 0.01
@@ -26,8 +27,9 @@ def test_predict_mpg_uses_the_compiled_path(model, auto_mpg):
 
 def test_export_of_another_pipeline(small_model, auto_mpg):
     X = auto_mpg[config.FEATURES]
-    compiled = CompiledModel(export_onnx(small_model.pipeline))
-    assert np.abs(compiled.predict(X.to_numpy()) - small_model.pipeline.predict(X)).max() < 0.01
+    pipeline = load_pipeline(small_model.directory)
+    compiled = CompiledModel(export_onnx(pipeline))
+    assert np.abs(compiled.predict(X.to_numpy()) - pipeline.predict(X)).max() < 0.01
 
 
 def test_a_big_batch_on_two_threads_gives_the_same_bits_as_small_ones(model, auto_mpg):

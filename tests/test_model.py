@@ -17,31 +17,29 @@ def test_quality_floor_on_held_out_rows(model):
     metrics = held_out_metrics(model)
     assert metrics["test_rmse"] < 2.9
     # model.json's figure was computed with the scikit-learn Pipeline, this one with the compiled path
-    assert metrics["test_rmse"] == pytest.approx(model.metadata["metrics"]["test_rmse"], abs=1e-4)
+    assert metrics["test_rmse"] == pytest.approx(model.card.metrics.test_rmse, abs=1e-4)
 
 
 def test_metadata_is_complete(model):
-    meta = model.metadata
-    assert set(meta["versions"]) >= {"python", "scikit-learn", "numpy", "pandas"}
-    assert len(meta["model_sha256"]) == 64
-    assert list(meta["schema"]["features"]) == config.FEATURES
-    assert meta["schema"]["origins"] == {"1": "USA", "2": "Europe", "3": "Japan"}
-    weight = meta["schema"]["features"][config.WEIGHT]
-    assert weight["train_min"] < weight["train_max"]
-    assert {"test_rmse", "test_mae", "test_r2", "cv_rmse"} <= set(meta["metrics"])
-    names = [row["name"] for row in meta["leaderboard"]]
-    assert meta["model"] == names[0]
+    card = model.card
+    assert set(card.versions) >= {"python", "scikit-learn", "numpy", "pandas"}
+    assert len(card.model_sha256) == len(card.onnx_sha256) == 64
+    assert list(card.inputs.features) == config.FEATURES
+    assert card.inputs.origins == {"1": "USA", "2": "Europe", "3": "Japan"}
+    weight = card.inputs.features[config.WEIGHT]
+    assert weight.train_min < weight.fill < weight.train_max
+    names = [row.name for row in card.leaderboard]
+    assert card.model == names[0]
     assert {"linear_regression", "decision_tree", "random_forest", "svr_linear", "tutorial_forest_grid"} <= set(names)
-    assert [r["cv_rmse_mean"] for r in meta["leaderboard"]] == sorted(r["cv_rmse_mean"] for r in meta["leaderboard"])
-    assert len(meta["data"]["test_rows"]) == 80
-    assert len(meta["data"]["sha256"]) == 64
+    assert card.test_row_count == 80
+    assert len(card.data.sha256) == 64
 
 
 def test_permutation_importances_cover_the_seven_inputs_sorted(model):
-    rows = model.metadata["importances"]["permutation"]
-    assert sorted(r["feature"] for r in rows) == sorted(config.FEATURES)
-    assert [r["mean"] for r in rows] == sorted((r["mean"] for r in rows), reverse=True)
-    assert all(r["std"] >= 0 for r in rows)
+    rows = model.card.importances.permutation
+    assert sorted(r.feature for r in rows) == sorted(config.FEATURES)
+    assert [r.mean for r in rows] == sorted((r.mean for r in rows), reverse=True)
+    assert all(r.std >= 0 for r in rows)
 
 
 def test_a_row_predicts_the_same_alone_as_in_any_batch(model, auto_mpg):
@@ -106,7 +104,7 @@ def test_prediction_interval_covers_held_out_rows(model):
     test = held_out_rows(model)
     lower, upper = prediction_interval(model, predict_mpg(model, test, allow_missing=True))
     assert coverage(test[config.TARGET], lower, upper) >= 0.8
-    assert model.metadata["interval"]["level"] == 0.9
+    assert model.card.interval.level == 0.9
 
 
 def test_conformal_quantile_is_the_finite_sample_one():

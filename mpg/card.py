@@ -1,0 +1,154 @@
+"""The model card: what training writes to models/model.json and every surface reads, as typed objects.
+
+Serving needs only this card and models/model.onnx. The card carries the sha256
+of both model files and of itself (`card_sha256`, over its canonical JSON without
+that field), so an altered card is refused like an altered model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from mpg import config
+
+
+class _Card(BaseModel):
+    # A card written by a newer trainer may carry more; what we read is typed and checked.
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class FeatureSpec(_Card):
+    unit: str
+    train_min: float
+    train_max: float
+    min: float | None = None
+    max: float | None = None
+    integer: bool
+    fill: float = Field(description="the value the pipeline imputes when the input is unknown (training rows)")
+
+
+class InputSchema(_Card):
+    features: dict[str, FeatureSpec]
+    origins: dict[str, str]
+    fill_rule: dict[str, str] = Field(
+        default_factory=dict, description="how `fill` was computed, per input (median, most frequent)"
+    )
+
+
+class DataInfo(_Card):
+    path: str
+    sha256: str
+    rows: int
+    rows_without_mpg: int
+    test_rows: list[int]
+
+
+class SplitInfo(_Card):
+    method: str
+    test_size: float
+    seed: int
+
+
+class Metrics(_Card):
+    train_rmse: float
+    train_mae: float
+    train_r2: float
+    test_rmse: float
+    test_mae: float
+    test_r2: float
+    cv_rmse: float
+    cv_rmse_std: float
+
+
+class Interval(_Card):
+    method: str
+    level: float
+    q: float
+    naive_half_width: float
+    test_coverage: float | None = None
+    test_mean_width: float | None = None
+    naive_test_coverage: float | None = None
+    naive_test_mean_width: float | None = None
+
+
+class LeaderboardRow(_Card):
+    name: str
+    source: Literal["tutorial", "ours"]
+    cv_rmse_mean: float
+    cv_rmse_std: float
+    cv_mae: float
+    cv_r2: float
+    fit_time_s: float
+    configs: int
+    best_params: dict[str, float | int | str | bool | None]
+    tutorial_cv_rmse: float | None = None
+
+
+class Importance(_Card):
+    feature: str
+    mean: float
+    std: float
+
+
+class Importances(_Card):
+    permutation: list[Importance]
+
+
+class ModelCard(_Card):
+    model: str
+    trained_at: str
+    training_seconds: float
+    data: DataInfo
+    split: SplitInfo
+    inputs: InputSchema
+    metrics: Metrics
+    interval: Interval
+    leaderboard: list[LeaderboardRow]
+    importances: Importances
+    versions: dict[str, str]
+    model_sha256: str = Field(description="sha256 of model.joblib (the scikit-learn Pipeline)")
+    onnx_sha256: str = Field(description="sha256 of model.onnx (what serving runs)")
+
+    @property
+    def version(self) -> str:
+        """The served model's identity: the first 12 hex digits of model.onnx's sha256."""
+        return self.onnx_sha256[:12]
+
+    @property
+    def test_row_count(self) -> int:
+        return len(self.data.test_rows)
+
+
+def canonical_sha256(fields: dict) -> str:
+    """sha256 of a card's fields (without `card_sha256`) as canonical JSON."""
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def card_json(card: ModelCard) -> str:
+    """The card as model.json: indented for reading, with its own sha256 last."""
+    fields = card.model_dump(mode="json")
+    return json.dumps({**fields, "card_sha256": canonical_sha256(fields)}, indent=2) + "\n"
+
+
+def read_card(text: str) -> ModelCard:
+    """Parse and check model.json. Raises ValueError (a pydantic ValidationError is one) with the reason."""
+    fields = json.loads(text)
+    if not isinstance(fields, dict):
+        raise ValueError("not a JSON object")
+    recorded = fields.pop("card_sha256", None)
+    if recorded is None:
+        raise ValueError("no card_sha256")
+    if canonical_sha256(fields) != recorded:
+        raise ValueError("its content does not match its card_sha256: the file was altered")
+    return ModelCard.model_validate(fields)
+
+
+def feature_order_check(card: ModelCard) -> None:
+    """The card must describe exactly the inputs this code predicts from."""
+    if list(card.inputs.features) != config.FEATURES:
+        raise ValueError(f"inputs {list(card.inputs.features)} are not {config.FEATURES}")
