@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mpg import config, eda, plots, whatif
+from mpg import config, eda, explain, plots
 from mpg.batch import MAX_ROWS, predict_csv
 from mpg.data import load_auto_mpg
 from mpg.evaluate import held_out_rows
@@ -182,33 +182,33 @@ def predict_view(model: LoadedModel, data: pd.DataFrame) -> None:
 
 @st.cache_data(show_spinner=False)
 def get_background(data: pd.DataFrame) -> np.ndarray:
-    return whatif.background(data)
+    return explain.background(data)
 
 
 @st.cache_resource(show_spinner=False)
-def get_similar_cars(_model: LoadedModel, version: str, _data: pd.DataFrame) -> whatif.SimilarCars:
-    return whatif.SimilarCars(_model, _data)
+def get_similar_cars(_model: LoadedModel, version: str, _data: pd.DataFrame) -> explain.SimilarCars:
+    return explain.SimilarCars(_model, _data)
 
 
 @st.cache_data(show_spinner=False)
 def average_curve(_model: LoadedModel, version: str, data: pd.DataFrame, feature: str) -> np.ndarray:
-    return whatif.partial_dependence(_model, data, feature, whatif.sweep(_model, feature))
+    return explain.partial_dependence(_model, data, feature, explain.sweep(_model, feature))
 
 
 def explain_car(model: LoadedModel, data: pd.DataFrame, car: dict, values: np.ndarray) -> None:
     """Contributions, a what-if curve and the nearest real cars, for the car on the sliders."""
-    phi, baseline = whatif.contributions(model, values, get_background(data))
+    phi, baseline = explain.contributions(model, values, get_background(data))
     left, right = st.columns(2)
     with left:
         st.vega_lite_chart(plots.contributions_frame(phi), template("contributions_chart"), width="stretch")
         st.caption(
-            f"Exact Shapley values over the seven inputs against {whatif.BACKGROUND_SIZE} reference cars "
+            f"Exact Shapley values over the seven inputs against {explain.BACKGROUND_SIZE} reference cars "
             f"(baseline {baseline:.1f} MPG: their average prediction). The bars add up to the prediction."
         )
     with right:
         feature = st.selectbox("What if this input changed?", config.NUMERIC_FEATURES, index=3, key="whatif")
-        grid = whatif.sweep(model, feature)
-        curve = whatif.individual_curve(model, values, feature, grid)
+        grid = explain.sweep(model, feature)
+        curve = explain.individual_curve(model, values, feature, grid)
         average = average_curve(model, model.version, data, feature)
         rows = plots.whatif_frame(grid, curve, average, float(car[feature]))
         st.vega_lite_chart(rows, template("whatif_chart", feature), width="stretch")

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from api.openapi import docs_page, openapi_document
 from api.schemas import MAX_BYTES, MAX_EXPLAIN_ROWS, MAX_ROWS, RequestError, parse_explain, parse_request
-from mpg import whatif
+from mpg import explain as explanations
 from mpg.data import load_auto_mpg
 from mpg.persistence import LoadedModel, ModelLoadError, load_model
 from mpg.predict import prediction_interval, training_range_problems
@@ -34,7 +34,7 @@ def create_app(model: LoadedModel | None = None, config: dict | None = None) -> 
             log.error("model not loaded: %s", exc)
             app.extensions["model_error"] = str(exc)
     app.extensions["model"] = model
-    app.extensions["background"] = whatif.background(load_auto_mpg())  # reference cars for explanations
+    app.extensions["background"] = explanations.background(load_auto_mpg())  # reference cars for explanations
     app.extensions["openapi"] = openapi_document(model)
     _register_routes(app)
     _register_errors(app)
@@ -103,7 +103,7 @@ def _register_routes(app: Flask) -> None:
             "warnings": [p.to_dict() for p in training_range_problems(model, X)],
         }
         if explain:
-            explained = [whatif.contributions(model, row, current_app.extensions["background"]) for row in X]
+            explained = [explanations.contributions(model, row, current_app.extensions["background"]) for row in X]
             body["contributions"] = [{k: round(v, 6) for k, v in phi.items()} for phi, _ in explained]
             body["baseline"] = [round(baseline, 6) for _, baseline in explained]
         response = Response(to_json(body), mimetype="application/json")

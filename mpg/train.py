@@ -26,7 +26,7 @@ from mpg import config, uncertainty
 from mpg.card import ModelCard
 from mpg.data import frame_hash, labelled_rows, load_auto_mpg, split_train_test
 from mpg.evaluate import regression_metrics
-from mpg.explain import impurity_importances, permutation_importances
+from mpg.importance import impurity_importances, permutation_importances
 from mpg.persistence import save_model
 from mpg.pipeline import build_pipeline, fill_values, in_gallons_per_100_miles
 
