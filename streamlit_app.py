@@ -10,12 +10,12 @@ import pandas as pd
 import streamlit as st
 
 from mpg import config, eda, explain, plots
-from mpg.batch import MAX_ROWS, predict_csv
+from mpg.contract import MAX_ROWS, InputError
+from mpg.files import predict_file
 from mpg.data import load_auto_mpg
 from mpg.evaluate import held_out_rows
 from mpg.persistence import LoadedModel, ModelLoadError, load_model
-from mpg.predict import predict_mpg, prediction_interval, training_range_problems
-from mpg.schema import InputError
+from mpg.predict import input_warnings, predict_mpg, prediction_interval
 
 st.set_page_config(page_title="mpg: fuel efficiency", page_icon="⛽", layout="wide")
 VIEWS = ["Predict", "Explore", "Model", "Batch & API"]
@@ -170,7 +170,7 @@ def predict_view(model: LoadedModel, data: pd.DataFrame) -> None:
             )
         else:
             three.caption("Inputs changed since the preset: its real MPG no longer applies.")
-    for problem in training_range_problems(model, values.reshape(1, -1)):
+    for problem in input_warnings(model, values.reshape(1, -1)):
         st.warning(f"{problem.field}: {problem.problem}. The prediction extrapolates; trust it less.")
     explain_car(model, data, car, values)
     chart("importance_chart", [row.model_dump() for row in model.card.importances.permutation])
@@ -265,7 +265,7 @@ def held_out_predictions(_model: LoadedModel, version: str) -> pd.DataFrame:
         {
             "name": test[config.NAME].to_numpy(),
             "actual": test[config.TARGET].to_numpy(),
-            "predicted": predict_mpg(_model, test, allow_missing=True),
+            "predicted": predict_mpg(_model, test),
         }
     )
 
@@ -316,16 +316,18 @@ def batch_view(model: LoadedModel) -> None:
         f"Upload a CSV with the columns {', '.join(config.FEATURES)} (snake_case works too; Origin 1/2/3 or "
         f"USA/Europe/Japan), at most {MAX_ROWS:,} rows. Other columns are kept."
     )
-    upload = st.file_uploader("CSV file", type=["csv"])
+    upload = st.file_uploader("CSV or JSON file", type=["csv", "json"])
     if upload is not None:
         try:
-            result = predict_csv(model, upload.getvalue())
+            result = predict_file(model, upload.getvalue(), upload.name)
         except InputError as exc:
-            st.error(f"{upload.name}: {exc}")
+            st.error(str(exc))
         else:
-            st.success(f"{len(result)} predictions")
-            st.dataframe(result, width="stretch")
-            st.download_button("Download predictions (CSV)", result.to_csv(index=False), "predictions.csv", "text/csv")
+            (st.warning if result.refused else st.success)(result.summary)
+            if result.refused:
+                st.dataframe(result.refused_rows(), width="stretch")
+            st.dataframe(result.frame, width="stretch")
+            st.download_button("Download predictions (CSV)", result.csv_bytes(), "predictions.csv", "text/csv")
     st.subheader("Call the JSON API")
     example = json.dumps({k: [v] for k, v in {"Cylinders": 4, "Displacement": 155.0, "Horsepower": 93.0,
                                              "Weight": 2500.0, "Acceleration": 15.0, "Model Year": 81,
