@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mpg import __version__, config
+from mpg import __version__, config, monitor
 from mpg.card import LeaderboardRow
 from mpg.evaluate import StaleDataError, held_out_metrics
 from mpg.persistence import ModelLoadError, load_model
@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--input", type=Path, help="CSV or JSON records with the canonical input columns")
     predict.add_argument("--output", type=Path, help="CSV to write (default: standard output)")
     _options(predict)
+    monitor.add_parser(commands)
     return parser
 
 
@@ -127,7 +128,7 @@ def _predict(args) -> None:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        {"train": _train, "evaluate": _evaluate, "predict": _predict}[args.command](args)
+        {"train": _train, "evaluate": _evaluate, "predict": _predict, "monitor": monitor.run}[args.command](args)
     except (UsageError, InputError, ModelLoadError, StaleDataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USER_ERROR
