@@ -36,6 +36,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from mpg import config
 
@@ -97,7 +98,7 @@ def create_schema(engine: Engine) -> None:
         Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
     try:
         metadata.create_all(engine, checkfirst=True)
-    except Exception:
+    except SQLAlchemyError:
         metadata.create_all(engine, checkfirst=True)
 
 
@@ -118,7 +119,10 @@ def apply_retention(engine: Engine, *, max_days: int, max_rows: int, now: dateti
 
 
 def read_log(engine: Engine, since: datetime | None = None) -> pd.DataFrame:
-    """The logged rows (oldest first), inputs under their canonical names, `time` in UTC; empty if no table."""
+    """The logged rows (oldest first), inputs under their canonical names, `time` in UTC; empty if no table.
+
+    All of them, in memory: fine for the retention limits' million rows; a bigger log would want SQL aggregates.
+    """
     query = select(predictions).order_by(predictions.c.id)
     if since is not None:
         query = query.where(predictions.c.time >= since.astimezone(UTC))

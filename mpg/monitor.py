@@ -39,7 +39,7 @@ class Report(BaseModel):
     first: datetime | None  # the oldest and newest prediction reported
     last: datetime | None
     predictions: int
-    requests: int  # distinct request IDs
+    requests: int  # distinct request IDs (rows without one are not counted)
     sources: dict[str, int]  # "api" / "app"
     extrapolated_share: float | None  # None without predictions
     unknown_input_share: float | None

@@ -84,6 +84,7 @@ class Batch:
         notes: dict[int | None, list[dict]] = {}
         for problem in self.warnings:
             notes.setdefault(problem.row, []).append({"field": problem.field, "problem": problem.problem})
+        whole = notes.pop(None, [])  # a problem of the whole request concerns every car
         X = np.asarray(self.X, dtype=np.float64)
         inputs = np.where(np.isnan(X), None, X.astype(object)).tolist()  # NaN -> NULL
         outputs = (np.asarray(a, dtype=np.float64).tolist() for a in (self.predictions, self.lower, self.upper))
@@ -98,7 +99,7 @@ class Batch:
                 "prediction": predicted,
                 "lower": lower,
                 "upper": upper,
-                "warnings": json.dumps(notes[i]) if i in notes else None,
+                "warnings": json.dumps(notes.get(i, []) + whole) if i in notes or whole else None,
             }
             for i, (values, predicted, lower, upper) in enumerate(zip(inputs, *outputs, strict=True))
         ]
@@ -220,8 +221,8 @@ class PredictionLog:
             stopping = self._stopping.is_set()
             batches = [item for item in items if item is not None]
             if batches:
-                rows = [row for batch in batches for row in batch.rows()]
                 try:  # everything: the writer must outlive any error, or the log stops for good
+                    rows = [row for batch in batches for row in batch.rows()]
                     engine = engine or connect(self.url, timeout=self.timeout)
                     if not ready:
                         create_schema(engine)
@@ -231,8 +232,9 @@ class PredictionLog:
                         connection.execute(insert(predictions), rows)
                     WRITTEN.inc(len(rows))
                 except Exception as exc:
-                    DROPPED.labels(reason="write_failed").inc(len(rows))
-                    self._unreported += len(rows)
+                    lost = sum(len(batch) for batch in batches)
+                    DROPPED.labels(reason="write_failed").inc(lost)
+                    self._unreported += lost
                     last_error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             if stopping:
                 self._report(last_error)

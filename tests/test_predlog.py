@@ -258,3 +258,28 @@ def test_unwritable_location_never_raises(caplog):
     log.close()
     assert dropped("write_failed") - before == 6
     assert "prediction log: " in caplog.text and "dropped" in caplog.text
+
+
+def test_a_bad_batch_is_dropped_and_the_writer_goes_on(tmp_path):
+    url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    before = dropped("write_failed")
+    log = PredictionLog(url, flush_seconds=0.05)
+    good = batch(2, request_id="good")
+    log.record(Batch(X=good.X, predictions=np.ones(3), lower=np.ones(3), upper=np.ones(3), model_version="v",
+                     route="/predict", source="api", request_id="bad"))  # fmt: skip
+    wait_for(lambda: dropped("write_failed") - before == 3)
+    log.record(good)
+    log.close()
+    assert logged_ids(url) == {"good"}
+
+
+def test_a_problem_of_the_whole_request_is_noted_on_every_car(tmp_path):
+    url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    log = PredictionLog(url)
+    log.record(batch(2, warnings=[Problem(None, None, "served by a fallback"), Problem(1, "Weight", "heavy")]))
+    log.close()
+    notes = [json.loads(text) for text in read_log(connect(url))["warnings"]]
+    assert notes == [
+        [{"field": None, "problem": "served by a fallback"}],
+        [{"field": "Weight", "problem": "heavy"}, {"field": None, "problem": "served by a fallback"}],
+    ]
