@@ -11,9 +11,9 @@ import streamlit as st
 
 from mpg import config, eda, explain, plots
 from mpg.contract import MAX_ROWS, InputError
-from mpg.files import predict_file
 from mpg.data import load_auto_mpg
 from mpg.evaluate import held_out_rows
+from mpg.files import predict_file
 from mpg.persistence import LoadedModel, ModelLoadError, load_model
 from mpg.predict import input_warnings, predict_mpg, prediction_interval
 

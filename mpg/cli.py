@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mpg import __version__, config
+from mpg import __version__, config, monitor
 from mpg.card import LeaderboardRow
 from mpg.contract import InputError, Problem, check_records, from_text
 from mpg.evaluate import StaleDataError, held_out_metrics
@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--input", type=Path, help="CSV, or JSON as the API takes it (a car, a list, columns)")
     predict.add_argument("--output", type=Path, help="CSV to write (default: standard output)")
     _options(predict)
+    monitor.add_parser(commands)
     return parser
 
 
@@ -125,7 +126,8 @@ def _predict(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        status = {"train": _train, "evaluate": _evaluate, "predict": _predict}[args.command](args)
+        commands = {"train": _train, "evaluate": _evaluate, "predict": _predict, "monitor": monitor.run}
+        status = commands[args.command](args)
     except (UsageError, InputError, ModelLoadError, StaleDataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USER_ERROR
