@@ -186,7 +186,7 @@ def check_records(
         valid = adapter.validate_python([renamed[i] for i in rows])
         problems = sorted(dict.fromkeys(problems), key=_order)
     names = [*SNAKE.values(), *(["mpg"] if labelled else [])]
-    X = np.array([[getattr(car, n) for n in names] for car in valid], dtype=object).reshape(len(valid), len(names))
+    X = np.array([tuple(car.__dict__.values()) for car in valid], dtype=object).reshape(len(valid), len(names))
     return Checked(_encode(X), rows, problems, len(records))
 
 
@@ -199,17 +199,30 @@ def _rename(record: object, row: int, extra: str, labelled: bool, problems: list
     if not isinstance(record, dict):
         problems.append(Problem(row, None, f"must be an object of named values, got {type(record).__name__}"))
         return {}
-    out: dict[str, object] = {}
-    for key, value in record.items():
+    renames, twice = _key_plan(tuple(record), extra, labelled)
+    problems += [Problem(row, name, "is given twice") for name in twice]
+    if renames is None:  # the usual case: keys already as the model names them
+        return record
+    return {new: record[old] for old, new in renames}
+
+
+@lru_cache(maxsize=256)
+def _key_plan(keys: tuple, extra: str, labelled: bool) -> tuple[tuple | None, tuple]:
+    """How to rename a record with these keys (None: as it is), and the fields given twice. Cached:
+    the records of one request nearly always share their keys."""
+    renames, seen, twice = [], set(), []
+    for key in keys:
         name = field_key(key)
         if name is None or name == "car_name" or (name == "mpg" and not labelled):
             if extra == "forbid":
-                out[str(key)] = value  # pydantic reports it as not a known field
+                renames.append((key, str(key)))  # pydantic reports it as not a known field
             continue
-        if name in out:
-            problems.append(Problem(row, CANONICAL.get(name, config.TARGET), "is given twice"))
-        out[name] = value
-    return out
+        if name in seen:
+            twice.append(CANONICAL.get(name, config.TARGET))
+        seen.add(name)
+        renames.append((key, name))
+    identity = len(renames) == len(keys) and all(old == new for old, new in renames)
+    return (None if identity else tuple(renames)), tuple(twice)
 
 
 def _encode(X: np.ndarray) -> np.ndarray:
