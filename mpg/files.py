@@ -36,8 +36,8 @@ class FileResult:
     @property
     def summary(self) -> str:
         total = self.predicted + self.refused
-        refused = f"; {self.refused} refused (see the problem column)" if self.refused else ""
-        return f"predicted {self.predicted} of {total} rows{refused}"
+        refused = f"; {self.refused:,} refused (see the problem column)" if self.refused else ""
+        return f"predicted {self.predicted:,} of {total:,} rows{refused}"
 
     def refused_rows(self) -> pd.DataFrame:
         return self.frame[self.frame["problem"] != ""]

@@ -211,6 +211,11 @@ def test_batch_upload_good_and_bad(app, auto_mpg):
     refused = app.dataframe[0].value  # shown above the full table and the download
     assert refused["problem"].tolist() == ["Weight: must be a number, got 'heavy'"]
     assert len(app.dataframe[1].value) == 5
+    unknown = good.replace(b",130.0,", b",,", 1)  # an empty cell: unknown, predicted with the training median
+    app.file_uploader[0].set_value(("unknown.csv", unknown, "text/csv")).run()
+    assert app.success[0].value == "predicted 5 of 5 rows"
+    notes = app.dataframe[0].value["warnings"].tolist()
+    assert notes[0].startswith("Horsepower unknown: training median") and notes[1:] == [""] * 4
     unusable = b"Cylinders,Weight\n4,2000\n"
     app.file_uploader[0].set_value(("cols.csv", unusable, "text/csv")).run()
     assert "cols.csv" in app.error[0].value and "Displacement: column is missing" in app.error[0].value

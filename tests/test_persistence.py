@@ -41,6 +41,16 @@ def test_serving_starts_and_predicts_without_the_pipeline(model_copy, vehicle):
         load_pipeline(model_copy)
 
 
+def test_the_api_serves_without_the_pipeline_file(model_copy, vehicle):
+    from api import create_app
+
+    (model_copy / config.MODEL_FILE).unlink()
+    client = create_app(config={"MODEL_DIR": model_copy}).test_client()
+    assert client.get("/health").status_code == 200
+    response = client.post("/predict", json=vehicle)
+    assert response.status_code == 200 and len(response.json["mpg_prediction"]) == 1
+
+
 def test_serving_never_imports_scikit_learn(small_model_dir):
     code = (
         "import sys; from mpg.persistence import load_model; from mpg.predict import predict_table;"
