@@ -10,17 +10,15 @@ import argparse
 import json
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
-import pandas as pd
+from mpg import __version__, config
+from mpg.contract import InputError
+from mpg.data import StaleDataError
+from mpg.persistence import ModelLoadError
 
-from mpg import __version__, config, monitor
-from mpg.card import LeaderboardRow
-from mpg.contract import InputError, Problem, check_records, from_text
-from mpg.evaluate import StaleDataError, held_out_metrics
-from mpg.files import CarFile, predict_cars, read_cars
-from mpg.persistence import ModelLoadError, load_model
-from mpg.train import train_model
+# Each command imports what it needs when it runs: `predict` never loads scikit-learn or SciPy.
 
 USER_ERROR = 2  # the input as a whole is unusable: nothing predicted
 SOME_REFUSED = 1  # a file with some bad rows: the output is written, those rows carry their problem
@@ -59,18 +57,35 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--input", type=Path, help="CSV, or JSON as the API takes it (a car, a list, columns)")
     predict.add_argument("--output", type=Path, help="CSV to write (default: standard output)")
     _options(predict)
-    monitor.add_parser(commands)
+    monitor = commands.add_parser("monitor", help="traffic and input drift from the prediction log")
+    monitor.add_argument(
+        "--database", metavar="URL", help="SQLAlchemy URL (default: DATABASE_URL, else the SQLite log)"
+    )
+    monitor.add_argument("--since", type=_since, metavar="ISO-TIME", help="only predictions from then on (UTC)")
+    monitor.add_argument("--json", action="store_true", help="print one JSON object")
+    monitor.set_defaults(monitor_parser=monitor)
     return parser
 
 
+def _since(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO time: {text!r} (e.g. 2025-01-31 or 2025-01-31T12:00Z)") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # a time without zone is UTC
+
+
 def _train(args) -> None:
+    from mpg.train import train_model
+
     started = time.perf_counter()
     card = train_model(args.data, args.out, log=lambda line: print(line, file=sys.stderr, flush=True))
     print(format_leaderboard(card.leaderboard))
     print(f"\nsaved {args.out / config.MODEL_FILE} ({card.model}) in {time.perf_counter() - started:.1f} s")
 
 
-def format_leaderboard(rows: list[LeaderboardRow]) -> str:
+def format_leaderboard(rows) -> str:
+    """The leaderboard (mpg.card.LeaderboardRow, best first) as a text table."""
     lines = [f"{'model':<22} {'CV RMSE':>8} {'± std':>6} {'MAE':>6} {'R²':>6} {'fit s':>6} {'tutorial':>8}"]
     for r in rows:
         tutorial = f"{r.tutorial_cv_rmse:.3f}" if r.tutorial_cv_rmse else ""
@@ -82,6 +97,9 @@ def format_leaderboard(rows: list[LeaderboardRow]) -> str:
 
 
 def _evaluate(args) -> None:
+    from mpg.evaluate import held_out_metrics
+    from mpg.persistence import load_model
+
     model = load_model(args.model)
     metrics = held_out_metrics(model)
     card = model.card
@@ -96,6 +114,12 @@ def _evaluate(args) -> None:
 
 
 def _predict(args) -> int:
+    import pandas as pd
+
+    from mpg.contract import Problem, check_records, from_text
+    from mpg.files import CarFile, predict_cars, read_cars
+    from mpg.persistence import load_model
+
     given = {name: getattr(args, name) for name in config.FEATURES if getattr(args, name) is not None}
     if args.input and given:
         raise UsageError("give either --input FILE or the car's options, not both")
@@ -107,7 +131,8 @@ def _predict(args) -> int:
         cars = read_cars(data, str(args.input))  # InputError (exit 2) when the file as a whole is unusable
     elif given:
         # Options are text, like CSV cells: the same reading, then the same contract.
-        cars = CarFile(pd.DataFrame([given]), [{name: from_text(value) for name, value in given.items()}])
+        frame = pd.DataFrame([given])
+        cars = CarFile(frame, from_text(frame))
     else:
         raise UsageError("give --input FILE, or the car as options (see python -m mpg predict --help)")
     result = predict_cars(load_model(args.model), cars)
@@ -123,10 +148,16 @@ def _predict(args) -> int:
     return SOME_REFUSED if result.refused else 0
 
 
+def _monitor(args) -> None:
+    from mpg import monitor
+
+    monitor.run(args)
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        commands = {"train": _train, "evaluate": _evaluate, "predict": _predict, "monitor": monitor.run}
+        commands = {"train": _train, "evaluate": _evaluate, "predict": _predict, "monitor": _monitor}
         status = commands[args.command](args)
     except (UsageError, InputError, ModelLoadError, StaleDataError) as exc:
         print(f"error: {exc}", file=sys.stderr)

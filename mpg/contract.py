@@ -6,7 +6,7 @@ the training loader all go through `check_records`. The rules:
 - Names: canonical (`Model Year`) or snake_case (`model_year`), in any letter case.
 - Numbers must be numbers. In JSON that means JSON numbers: `"93"` and `true` are
   refused. A CSV cell or a command-line option is always text, so it is read as a
-  number first (`from_text`, the one place where the two differ).
+  number first (`from_text`, the one place where the two differ: '' is unknown, '93' is 93).
 - Unknown: JSON `null`, or an empty CSV cell. The car is still predicted, with the
   value the pipeline imputes (the training median; Origin's most frequent code),
   and flagged. A missing key or column is an error.
@@ -27,6 +27,7 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import numpy as np
+import pandas as pd
 from pydantic import (
     ConfigDict,
     Field,
@@ -132,21 +133,24 @@ def canonical_name(key: object) -> str | None:
     return {**CANONICAL, "mpg": config.TARGET, "car_name": config.NAME}.get(snake) if snake else None
 
 
-def from_text(cell: object) -> object:
-    """A CSV cell or command-line value as JSON would have it: '' is unknown (None), '93' is 93, 'Japan' stays."""
-    if not isinstance(cell, str):
-        return cell
-    text = cell.strip()
-    if not text:
-        return None
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        return float(text)  # 'nan' and 'inf' parse here and are refused as not finite
-    except ValueError:
-        return text
+def from_text(frame: pd.DataFrame) -> list[dict]:
+    """Rows of text cells (a CSV, command-line options) as JSON would have them: '' is unknown (None),
+    '93' is 93, 'Japan' stays text. Only the input columns are kept (files pass the others through).
+
+    Column by column, so a 10,000-row file costs milliseconds.
+    """
+    columns = {}
+    for key in frame.columns:
+        if field_key(key) in (None, "car_name"):
+            continue
+        text = frame[key].astype(str).str.strip()
+        numbers = pd.to_numeric(text, errors="coerce")  # NaN where not a number; 'inf' is a number, refused later
+        columns[key] = [
+            None if t == "" else (t if n != n else n) for t, n in zip(text.tolist(), numbers.tolist(), strict=True)
+        ]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)] or [
+        {} for _ in range(len(frame))
+    ]
 
 
 @dataclass

@@ -6,12 +6,15 @@ import hashlib
 from pathlib import Path
 
 import pandas as pd
-from sklearn.model_selection import StratifiedShuffleSplit
 
 from mpg import config
 from mpg.contract import InputError, Problem, canonical_name, check_records, from_text
 
 _UCI_COLUMNS = [config.TARGET, *config.FEATURES, config.NAME]
+
+
+class StaleDataError(RuntimeError):
+    """The data a model was trained on has changed, so its held-out rows are gone."""
 
 
 class DataError(InputError):
@@ -73,7 +76,7 @@ def _validated(raw: pd.DataFrame, with_target: bool, source: str, first_line: in
     missing = [Problem(None, name, "is missing") for name in required if name not in names.values()]
     if missing:
         raise DataError(missing, source=source)
-    records = [{key: from_text(cell) for key, cell in row.items()} for row in raw.to_dict("records")]
+    records = from_text(raw)
     checked = check_records(records, labelled=with_target, extra="ignore")
     if checked.problems:
         raise DataError(checked.problems, source=source, row_label=label)
@@ -102,6 +105,8 @@ def split_train_test(
     frame: pd.DataFrame, test_size: float = config.TEST_SIZE, seed: int = config.SEED
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The tutorial's split: StratifiedShuffleSplit on Cylinders, 20% test, random_state 42."""
+    from sklearn.model_selection import StratifiedShuffleSplit  # here: loading data needs no scikit-learn
+
     splitter = StratifiedShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
     train_index, test_index = next(splitter.split(frame, _strata(frame)))
     return frame.iloc[train_index], frame.iloc[test_index]

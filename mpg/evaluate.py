@@ -8,13 +8,9 @@ import numpy as np
 from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
 
 from mpg import config
-from mpg.data import frame_hash, labelled_rows, load_auto_mpg
+from mpg.data import StaleDataError, frame_hash, labelled_rows, load_auto_mpg
 from mpg.persistence import LoadedModel
 from mpg.predict import predict_mpg
-
-
-class StaleDataError(RuntimeError):
-    """The data a model was trained on has changed, so its held-out rows are gone."""
 
 
 def regression_metrics(y_true, y_pred, prefix: str = "") -> dict[str, float]:

@@ -86,7 +86,7 @@ def read_cars(data: bytes, name: str = "file", max_rows: int = MAX_ROWS) -> CarF
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             reason = str(exc).strip().splitlines()[0]
             raise InputError([Problem(None, None, f"not a readable CSV file: {reason}")], source=name) from None
-        records = [{key: from_text(cell) for key, cell in row.items()} for row in frame.to_dict("records")]
+        records = from_text(frame)
     if len(frame) > max_rows:
         raise InputError([Problem(None, None, f"has {len(frame)} rows; at most {max_rows} per file")], source=name)
     if frame.empty:
@@ -136,6 +136,14 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 def _neutralise(cell: object) -> object:
     if not isinstance(cell, str) or not cell.startswith(FORMULA_STARTS):
         return cell
-    if isinstance(from_text(cell), int | float) and cell.strip() == cell:  # "-5" is a number, not a formula
+    if _is_number(cell):  # "-5" is a number, not a formula
         return cell
     return "'" + cell
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip() == text

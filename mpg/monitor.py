@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
@@ -163,25 +163,8 @@ def format_report(report: Report) -> str:
     return "\n".join(lines)
 
 
-def _since(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO time: {text!r} (e.g. 2025-01-31 or 2025-01-31T12:00Z)") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # a time without zone is UTC
-
-
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    """Register `monitor` on the CLI's subparsers."""
-    parser = subparsers.add_parser("monitor", help="traffic and input drift from the prediction log")
-    parser.add_argument("--database", metavar="URL", help="SQLAlchemy URL (default: DATABASE_URL, else the SQLite log)")
-    parser.add_argument("--since", type=_since, metavar="ISO-TIME", help="only predictions from then on (UTC)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.set_defaults(monitor_parser=parser)
-    return parser
-
-
 def run(args: argparse.Namespace) -> None:
+    """The `monitor` command (its options are declared in mpg.cli)."""
     url = args.database or database_url(os.environ)
     try:
         report = load_report(url, args.since)
