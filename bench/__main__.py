@@ -7,7 +7,7 @@ import sys
 
 from bench.report import write_report
 
-ALL = ("app", "api", "uncertainty", "accuracy")  # accuracy last: its nested CV takes about 20 minutes
+ALL = ("app", "api", "cli", "uncertainty", "accuracy")  # accuracy last: its nested CV takes about 20 minutes
 
 if __name__ == "__main__":
     names = sys.argv[1:] or list(ALL)

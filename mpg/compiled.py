@@ -264,17 +264,6 @@ class CompiledModel:
     def __init__(self, onnx_bytes: bytes):
         self._bytes = onnx_bytes
         self._process: tuple[int, object, ThreadPoolExecutor] | None = None
-        # Fail at start, in one line, if this ONNX Runtime cannot run the graph (the session is not kept).
-        try:
-            session = self._session()
-            value = session.run(None, {"X": np.full((1, len(config.FEATURES)), np.nan)})[0]
-        except Exception as exc:  # onnxruntime raises its own exception types for every kind of failure
-            import onnxruntime
-
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise CompileError(f"ONNX Runtime {onnxruntime.__version__} cannot run this graph: {reason}") from None
-        if value.shape != (1, 1):
-            raise CompileError(f"the graph answers shape {value.shape} for one car, not (1, 1)")
 
     def _session(self):
         import onnxruntime
@@ -290,8 +279,21 @@ class CompiledModel:
         return self._process[1], self._process[2]
 
     def warm_up(self) -> None:
-        """Make this process's session now rather than on the first prediction."""
-        self._own()
+        """Make this process's session now, and run one car: a graph this ONNX Runtime cannot run fails
+        here, at start, with one line (CompileError), not at the first request.
+
+        Not in a process that will fork (gunicorn's master): ONNX Runtime's state does not survive a fork.
+        """
+        try:
+            value = self._own()[0].run(None, {"X": np.full((1, len(config.FEATURES)), np.nan)})[0]
+        except Exception as exc:  # onnxruntime raises its own exception types for every kind of failure
+            import onnxruntime
+
+            self._process = None
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise CompileError(f"ONNX Runtime {onnxruntime.__version__} cannot run this graph: {reason}") from None
+        if value.shape != (1, 1) or not np.isfinite(value).all():
+            raise CompileError(f"the graph answers {value.ravel()[:3]} of shape {value.shape} for one car")
 
     def _run(self, X: np.ndarray) -> np.ndarray:
         return self._own()[0].run(None, {"X": X})[0].ravel()

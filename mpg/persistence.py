@@ -144,19 +144,28 @@ def load_card(directory: str | Path = config.MODELS_DIR) -> ModelCard:
     return card
 
 
-def load_model(directory: str | Path = config.MODELS_DIR) -> LoadedModel:
-    """What serving loads: model.json and model.onnx, both checked by sha256, and the graph run once.
+def load_model(directory: str | Path = config.MODELS_DIR, *, start: bool = True) -> LoadedModel:
+    """What serving loads: model.json and model.onnx, both checked by sha256; with `start`, the graph run once.
 
-    model.joblib is not read, so serving does not depend on the scikit-learn version.
+    model.joblib is not read, so serving does not depend on the scikit-learn version. A process that
+    forks workers after loading (gunicorn's master) passes start=False and starts each worker's engine
+    with `start_engine` (ONNX Runtime's state does not survive a fork).
     """
     directory = Path(directory)
     card = load_card(directory)
     onnx_path = directory / config.ONNX_FILE
+    model = LoadedModel(CompiledModel(_checked(onnx_path, card.onnx_sha256)), card, directory)
+    if start:
+        start_engine(model)
+    return model
+
+
+def start_engine(model: LoadedModel) -> None:
+    """This process's ONNX Runtime session, made and tried on one car; ModelLoadError (one line) if it cannot run."""
     try:
-        compiled = CompiledModel(_checked(onnx_path, card.onnx_sha256))
+        model.compiled.warm_up()
     except CompileError as exc:
-        raise ModelLoadError(f"{onnx_path}: {exc}") from None
-    return LoadedModel(compiled, card, directory)
+        raise ModelLoadError(f"{model.directory / config.ONNX_FILE}: {exc}") from None
 
 
 def load_pipeline(directory: str | Path = config.MODELS_DIR) -> Pipeline:
