@@ -231,3 +231,22 @@ def whatif_chart(feature: str, data: pd.DataFrame | None = None) -> alt.Chart:
     )
     now = base.mark_rule(strokeDash=[4, 4]).encode(x="min(current):Q")
     return alt.layer(lines, now).properties(title=f"What if {feature} changed? (dashed: this car)", height=280)
+
+
+def compare_chart(data: pd.DataFrame | None = None) -> alt.Chart:
+    """Each car's contributions on one chart, input by input (rows from mpg.compare.contributions_table).
+
+    Without `data` it is a template, like contributions_chart.
+    """
+    return (
+        (alt.Chart(data) if data is not None else alt.Chart())
+        .mark_bar()
+        .encode(
+            x=alt.X("contribution:Q", title="contribution to predicted MPG"),
+            y=alt.Y("input:N", title=None, sort=config.FEATURES),
+            yOffset=alt.YOffset("car:N"),
+            color=alt.Color("car:N", title=None, legend=alt.Legend(orient="bottom")),
+            tooltip=["car:N", "input:N", alt.Tooltip("contribution:Q", format="+.2f")],
+        )
+        .properties(title="Each car's contributions", height=alt.Step(14))
+    )
