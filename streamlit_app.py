@@ -11,6 +11,7 @@ import streamlit as st
 
 from app_pages.shared import data_summary, get_model
 from mpg.labels import selected_model
+from mpg.monitor_page import monitoring_enabled
 from mpg.persistence import ModelLoadError
 
 st.set_page_config(page_title="mpg: fuel efficiency", page_icon="⛽", layout="wide")
@@ -28,7 +29,7 @@ pages = [
     st.Page("app_pages/batch.py", title="Batch & API", icon="📄", url_path="batch"),
     st.Page("app_pages/tutorial.py", title="The tutorial, step by step", icon="🎓", url_path="tutorial"),
 ]
-if os.environ.get("MONITOR_TOKEN"):  # operators only: the monitoring issue adds app_pages/monitoring.py here
+if monitoring_enabled(os.environ):  # operators only: the page exists when MONITOR_TOKEN is set
     pages.append(st.Page("app_pages/monitoring.py", title="Monitoring", icon="📈", url_path="monitoring"))
 page = st.navigation(pages)
 

@@ -11,11 +11,12 @@ from pydantic_core import to_json
 from werkzeug.exceptions import HTTPException
 
 from api.openapi import docs_page, openapi_document
-from api.schemas import MAX_BYTES, MAX_EXPLAIN_ROWS, MAX_ROWS, RequestError, parse_explain, parse_request
+from api.schemas import MAX_BYTES, MAX_EXPLAIN_ROWS, RequestError, parse_explain, parse_request
 from mpg import explain as explanations
+from mpg.contract import MAX_ROWS
 from mpg.data import load_auto_mpg
 from mpg.persistence import LoadedModel, ModelLoadError, load_model
-from mpg.predict import prediction_interval, training_range_problems
+from mpg.predict import predict_array
 
 PING = "Pinging Model Application!!"
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 def create_app(model: LoadedModel | None = None, config: dict | None = None) -> Flask:
     """Build the API around a loaded model (the committed one by default), loaded once per process."""
     app = Flask(__name__)
-    app.config.update(MAX_CONTENT_LENGTH=MAX_BYTES, JSON_SORT_KEYS=False, MODEL_DIR=None)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_BYTES, MODEL_DIR=None)
     app.config.update(config or {})
     if model is None:
         try:
@@ -91,16 +92,15 @@ def _register_routes(app: Flask) -> None:
         X = parse_request(request.get_data(cache=False))  # parsed and validated in one pass
         if explain and len(X) > MAX_EXPLAIN_ROWS:
             raise RequestError(422, f"explain=true takes at most {MAX_EXPLAIN_ROWS} vehicles, got {len(X)}")
-        predictions = model.compiled.predict(X)
+        result = predict_array(model, X)
         # One rounding for the three columns: per-call overhead is what a one-row request costs.
-        columns = np.stack([predictions, *prediction_interval(model, predictions)])
-        predicted, lower, upper = np.round(columns, 4).tolist()
+        predicted, lower, upper = np.round(np.stack([result.mpg, result.lower, result.upper]), 4).tolist()
         body = {
             "mpg_prediction": predicted,
             "mpg_lower": lower,
             "mpg_upper": upper,
             "model_version": model.version,
-            "warnings": [p.to_dict() for p in training_range_problems(model, X)],
+            "warnings": [w.to_dict() for w in result.warnings],
         }
         if explain:
             explained = [explanations.contributions(model, row, current_app.extensions["background"]) for row in X]

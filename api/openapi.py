@@ -5,9 +5,10 @@ from __future__ import annotations
 import html
 import json
 
+import numpy as np
 from pydantic import TypeAdapter
 
-from api.schemas import MAX_BYTES, MAX_EXPLAIN_ROWS, MAX_ROWS, REQUEST, ErrorResponse, PredictResponse
+from api.schemas import MAX_BYTES, MAX_EXPLAIN_ROWS, MAX_ROWS, ErrorResponse, PredictResponse, request_schema
 from mpg import __version__, config
 
 REF = "#/components/schemas/{model}"
@@ -21,7 +22,6 @@ TUTORIAL_EXAMPLE = {
     "Origin": [3, 2, 1],
 }
 ONE_EXAMPLE = {k: v[0] for k, v in TUTORIAL_EXAMPLE.items()}
-ANSWER = {"mpg_prediction": [29.05, 19.86, 23.04], "model_version": "3e739ca6f3bf", "warnings": []}
 ERROR = {"error": {"message": "...", "details": [{"row": 0, "field": "Weight", "problem": "..."}]}}
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5}"
@@ -42,7 +42,7 @@ def _json(schema: dict, description: str) -> dict:
 
 def openapi_document(model=None) -> dict:
     components: dict = {}
-    request_schema = _schema(REQUEST, components)
+    body_schema = request_schema()
     ok = _schema(TypeAdapter(PredictResponse), components)
     error = _schema(TypeAdapter(ErrorResponse), components)
     errors = {
@@ -60,14 +60,15 @@ def openapi_document(model=None) -> dict:
     description = (
         "Predicts a car's fuel efficiency (miles per US gallon) from seven attributes. "
         "Send one vehicle object, a list of them, or the tutorial's columnar form (every column the same length). "
-        "Keys are either the canonical names (`Model Year`) or all snake_case (`model_year`). "
+        "Keys are the canonical names (`Model Year`) or snake_case (`model_year`), in any letter case; "
+        "`null` means unknown (predicted with the training value, and a warning). "
         f"Bounds are physically plausible values; inside them but outside the training range a value is predicted "
         f"with a warning. Limits: {MAX_ROWS} vehicles and {MAX_BYTES // (1024 * 1024)} MiB per request."
     )
     if metrics:
         description += f" Held-out test RMSE {metrics.test_rmse:.2f} MPG."
     simple = {"type": "object"}
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {"title": "mpg prediction API", "version": __version__, "description": description},
         "paths": {
@@ -88,7 +89,7 @@ def openapi_document(model=None) -> dict:
                         "required": True,
                         "content": {
                             "application/json": {
-                                "schema": request_schema,
+                                "schema": body_schema,
                                 "examples": {
                                     "tutorial columns": {"value": TUTORIAL_EXAMPLE},
                                     "one vehicle": {"value": ONE_EXAMPLE},
@@ -126,6 +127,18 @@ def openapi_document(model=None) -> dict:
         },
         "components": {"schemas": components},
     }
+    if model is not None:  # the example answer is the loaded model's own
+        answer = document["paths"]["/predict"]["post"]["responses"]["200"]["content"]["application/json"]
+        answer["example"] = example_answer(model)
+    return document
+
+
+def example_answer(model) -> dict:
+    from mpg.contract import check_records, records_from_json
+    from mpg.predict import predict_array
+
+    result = predict_array(model, check_records(records_from_json(TUTORIAL_EXAMPLE)).X)
+    return {"mpg_prediction": np.round(result.mpg, 4).tolist(), "model_version": model.version, "warnings": []}
 
 
 def docs_page(document: dict) -> str:
@@ -139,6 +152,9 @@ def docs_page(document: dict) -> str:
             f"<td>{html.escape(config.UNITS[name])}</td><td>{bounds}</td></tr>"
         )
     example = json.dumps(TUTORIAL_EXAMPLE)
+    ok = document["paths"]["/predict"]["post"]["responses"]["200"]["content"]["application/json"]
+    computed = ok.get("example")
+    answer = f"<p>Answer: <code>{html.escape(json.dumps(computed))}</code>.</p>" if computed else ""
     paths = "".join(
         f"<li><code>{method.upper()} {html.escape(path)}</code>: {html.escape(op['summary'])}</li>"
         for path, ops in document["paths"].items()
@@ -156,6 +172,6 @@ def docs_page(document: dict) -> str:
 <h2>Example</h2>
 <pre>curl -s -X POST http://localhost:8000/predict -H 'Content-Type: application/json' \\
   -d '{html.escape(example)}'</pre>
-<p>Answer: <code>{html.escape(json.dumps(ANSWER))}</code>.</p>
+{answer}
 <p>Errors: <code>{html.escape(json.dumps(ERROR))}</code>.</p>
 </body></html>"""

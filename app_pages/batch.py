@@ -8,29 +8,33 @@ import streamlit as st
 
 from app_pages.shared import get_model
 from mpg import config
-from mpg.batch import MAX_ROWS, predict_csv
-from mpg.schema import InputError
+from mpg.contract import MAX_ROWS, InputError
+from mpg.files import predict_file
 
 model = get_model()
 st.title("Predict a file of cars")
 st.write(
-    f"Upload a CSV with the columns {', '.join(config.FEATURES)} (snake_case works too; Origin 1/2/3 or "
-    f"USA/Europe/Japan), at most {MAX_ROWS:,} rows. Other columns are kept."
+    f"Upload a CSV or JSON file with the columns {', '.join(config.FEATURES)} (snake_case works too; Origin "
+    f"1/2/3 or USA/Europe/Japan; an empty cell means unknown), at most {MAX_ROWS:,} rows. Other columns are kept; "
+    "a row with a bad value keeps its place, with the problem named."
 )
-upload = st.file_uploader("CSV file", type=["csv"])
+upload = st.file_uploader("CSV or JSON file", type=["csv", "json"])
 if upload is not None:
     try:
-        result = predict_csv(model, upload.getvalue())
+        result = predict_file(model, upload.getvalue(), upload.name)
     except InputError as exc:
-        st.error(f"{upload.name}: {exc}")
+        st.error(str(exc))
     else:
-        st.success(f"{len(result)} predictions")
-        st.download_button("Download predictions (CSV)", result.to_csv(index=False), "predictions.csv", "text/csv")
-        st.dataframe(result, width="stretch")
+        (st.warning if result.refused else st.success)(result.summary)
+        if result.refused:
+            st.write("Refused rows")
+            st.dataframe(result.refused_rows(), width="stretch")
+        st.download_button("Download predictions (CSV)", result.csv_bytes(), "predictions.csv", "text/csv")
+        st.dataframe(result.frame, width="stretch")
 
 st.subheader("Call the JSON API")
-example = {"Cylinders": [4], "Displacement": [155.0], "Horsepower": [93.0], "Weight": [2500.0],
-           "Acceleration": [15.0], "Model Year": [81], "Origin": [3]}  # fmt: skip
+example = {"cylinders": 4, "displacement": 155.0, "horsepower": 93.0, "weight": 2500.0, "acceleration": 15.0,
+           "model_year": 81, "origin": "Japan"}  # fmt: skip
 st.code(
     "curl -s -X POST http://localhost:8000/predict -H 'Content-Type: application/json' \\\n"
     f"  -d '{json.dumps(example)}'",
@@ -38,8 +42,8 @@ st.code(
     wrap_lines=True,
 )
 st.code(
-    f"import requests\n\nvehicle_config = {json.dumps(example)}\n"
-    "r = requests.post('http://localhost:8000/predict', json=vehicle_config)\n"
+    f"import requests\n\ncar = {json.dumps(example)}\n"
+    "r = requests.post('http://localhost:8000/predict', json=car)\n"
     "print(r.json()['mpg_prediction'])",
     language="python",
     wrap_lines=True,

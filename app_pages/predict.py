@@ -18,7 +18,7 @@ from app_pages.shared import (
 from mpg import compare, config, explain, plots
 from mpg.car import CYLINDER_CHOICES, Car, car_of, input_ranges, litres_per_100km
 from mpg.labels import INPUTS
-from mpg.predict import training_range_problems
+from mpg.predict import input_warnings
 from mpg.share import PIN_PARAM, car_from_params, share_url, url_params
 
 model = get_model()
@@ -125,8 +125,8 @@ with result:
             )
         else:
             three.caption("Inputs changed since the preset: its real MPG no longer applies.")
-    for problem in training_range_problems(model, car.row().reshape(1, -1)):
-        st.warning(f"{problem.field}: {problem.problem}. The prediction extrapolates; trust it less.")
+    for warning in input_warnings(model, car.row().reshape(1, -1)):
+        st.warning(f"{warning.field}: {warning.problem}. The prediction extrapolates; trust it less.")
     link, pin_button, clear = st.columns([4, 1, 1], vertical_alignment="bottom")
     link.code(share_url(st.context.url or "", car, pinned), language=None, wrap_lines=True)
     pin_button.button(

@@ -97,6 +97,6 @@ def held_out_predictions() -> pd.DataFrame:
         {
             "name": test[config.NAME].to_numpy(),
             "actual": test[config.TARGET].to_numpy(),
-            "predicted": predict_mpg(model, test, allow_missing=True),
+            "predicted": predict_mpg(model, test),
         }
     )

@@ -1,4 +1,8 @@
-"""Command line: `python -m mpg train | evaluate | predict`. User errors: one line on stderr, exit 2."""
+"""Command line: `python -m mpg train | evaluate | predict`.
+
+Exit status: 0 done; 1 a file with some refused rows (the output still written, each refused row
+with its problem); 2 a user error, one line on stderr (a file unusable as a whole, a bad option).
+"""
 
 from __future__ import annotations
 
@@ -10,15 +14,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from mpg import __version__, config
+from mpg import __version__, config, monitor
 from mpg.card import LeaderboardRow
+from mpg.contract import InputError, Problem, check_records, from_text
 from mpg.evaluate import StaleDataError, held_out_metrics
+from mpg.files import CarFile, predict_cars, read_cars
 from mpg.persistence import ModelLoadError, load_model
-from mpg.predict import predict_mpg, prediction_interval
-from mpg.schema import InputError
 from mpg.train import train_model
 
-USER_ERROR = 2
+USER_ERROR = 2  # the input as a whole is unusable: nothing predicted
+SOME_REFUSED = 1  # a file with some bad rows: the output is written, those rows carry their problem
 
 
 class UsageError(Exception):
@@ -51,9 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     predict = commands.add_parser("predict", help="predict MPG for a file of cars, or one car given as options")
     predict.add_argument("--model", type=Path, default=config.MODELS_DIR)
-    predict.add_argument("--input", type=Path, help="CSV or JSON records with the canonical input columns")
+    predict.add_argument("--input", type=Path, help="CSV, or JSON as the API takes it (a car, a list, columns)")
     predict.add_argument("--output", type=Path, help="CSV to write (default: standard output)")
     _options(predict)
+    monitor.add_parser(commands)
     return parser
 
 
@@ -89,49 +95,43 @@ def _evaluate(args) -> None:
     print(f"tutorial test RMSE {config.TUTORIAL_TEST_RMSE:.3f}")
 
 
-def _read_vehicles(path: Path) -> pd.DataFrame:
-    try:
-        if path.suffix.lower() == ".json":
-            return pd.DataFrame(json.loads(path.read_text(encoding="utf-8")))
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
-        raise UsageError(f"{path}: cannot be read: {reason}") from None
-
-
-def _predict(args) -> None:
+def _predict(args) -> int:
     given = {name: getattr(args, name) for name in config.FEATURES if getattr(args, name) is not None}
     if args.input and given:
         raise UsageError("give either --input FILE or the car's options, not both")
     if args.input:
-        frame = _read_vehicles(args.input)
-        source = str(args.input)
+        try:
+            data = args.input.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"{args.input}: cannot be read: {exc.strerror or exc}") from None
+        cars = read_cars(data, str(args.input))  # InputError (exit 2) when the file as a whole is unusable
     elif given:
-        frame, source = pd.DataFrame([given]), "options"
+        # Options are text, like CSV cells: the same reading, then the same contract.
+        cars = CarFile(pd.DataFrame([given]), [{name: from_text(value) for name, value in given.items()}])
     else:
         raise UsageError("give --input FILE, or the car as options (see python -m mpg predict --help)")
-    model = load_model(args.model)
-    try:
-        predictions = predict_mpg(model, frame)
-    except InputError as exc:
-        raise InputError(exc.problems, source=source, row_label=lambda r: f"row {r + 1}") from None
-    lower, upper = prediction_interval(model, predictions)
-    out = frame.assign(mpg_prediction=predictions.round(3), mpg_lower=lower.round(3), mpg_upper=upper.round(3))
+    result = predict_cars(load_model(args.model), cars)
+    if not args.input and result.refused:
+        problems = [Problem(None, p.field, p.problem) for p in check_records(cars.records).problems]
+        raise InputError(problems, source="options")
     if args.output:
-        out.to_csv(args.output, index=False)
-        print(f"wrote {len(out)} predictions to {args.output}", file=sys.stderr)
+        args.output.write_bytes(result.csv_bytes())
     else:
-        out.to_csv(sys.stdout, index=False)
+        sys.stdout.write(result.csv_bytes().decode("utf-8"))
+    where = f" to {args.output}" if args.output else ""
+    print(f"{result.summary}{where}", file=sys.stderr)
+    return SOME_REFUSED if result.refused else 0
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        {"train": _train, "evaluate": _evaluate, "predict": _predict}[args.command](args)
+        commands = {"train": _train, "evaluate": _evaluate, "predict": _predict, "monitor": monitor.run}
+        status = commands[args.command](args)
     except (UsageError, InputError, ModelLoadError, StaleDataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USER_ERROR
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
-    return 0
+    return status or 0

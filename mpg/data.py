@@ -9,7 +9,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedShuffleSplit
 
 from mpg import config
-from mpg.schema import InputError, Problem, validate_vehicles
+from mpg.contract import InputError, Problem, canonical_name, check_records, from_text
 
 _UCI_COLUMNS = [config.TARGET, *config.FEATURES, config.NAME]
 
@@ -60,10 +60,29 @@ def load_auto_mpg(path: str | Path = config.DATA_PATH, *, with_target: bool = Tr
     ) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
         raise DataError([Problem(None, None, f"cannot be read: {reason}")], source=str(path)) from None
-    try:
-        return validate_vehicles(raw, target=with_target, allow_missing=True)
-    except InputError as exc:
-        raise DataError(exc.problems, source=str(path), row_label=lambda r: f"line {r + first_line}") from None
+    return _validated(raw, with_target, source=str(path), first_line=first_line)
+
+
+def _validated(raw: pd.DataFrame, with_target: bool, source: str, first_line: int) -> pd.DataFrame:
+    """Text cells through the input contract (MPG added for training); all or nothing, problems by file line."""
+    label = lambda row: f"line {row + first_line}"  # noqa: E731
+    if raw.empty:
+        raise DataError([Problem(None, None, "has no rows")], source=source)
+    names = {column: canonical_name(column) for column in raw.columns}
+    required = [config.TARGET, *config.FEATURES] if with_target else config.FEATURES
+    missing = [Problem(None, name, "is missing") for name in required if name not in names.values()]
+    if missing:
+        raise DataError(missing, source=source)
+    records = [{key: from_text(cell) for key, cell in row.items()} for row in raw.to_dict("records")]
+    checked = check_records(records, labelled=with_target, extra="ignore")
+    if checked.problems:
+        raise DataError(checked.problems, source=source, row_label=label)
+    columns = [*config.FEATURES, *([config.TARGET] if with_target else [])]
+    frame = pd.DataFrame(checked.X, columns=columns)
+    name_column = next((column for column, name in names.items() if name == config.NAME), None)
+    if name_column is not None:
+        frame[config.NAME] = raw[name_column].astype("string").str.strip()
+    return frame[[c for c in config.COLUMNS if c in frame]]
 
 
 def labelled_rows(frame: pd.DataFrame) -> tuple[pd.DataFrame, int]:

@@ -41,4 +41,4 @@ def held_out_rows(model: LoadedModel):
 def held_out_metrics(model: LoadedModel) -> dict[str, float]:
     """test_rmse, test_mae and test_r2 of the saved model on its own held-out rows."""
     test = held_out_rows(model)
-    return regression_metrics(test[config.TARGET], predict_mpg(model, test, allow_missing=True), "test_")
+    return regression_metrics(test[config.TARGET], predict_mpg(model, test), "test_")

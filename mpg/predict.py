@@ -1,50 +1,141 @@
-"""Prediction: validate, then call the fitted pipeline. Nothing here fits anything."""
+"""Prediction: check the cars against the contract, then run the compiled pipeline. Nothing here fits anything.
+
+Every surface (API routes, CLI, app, files) predicts through `predict_array`, so a car gets
+the same number wherever it is asked about.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from mpg import config
+from mpg.contract import Checked, InputError, Problem, check_records, records_from_json
 from mpg.persistence import LoadedModel
-from mpg.schema import Problem, validate_vehicles
-from mpg.uncertainty import interval
 
 
-def to_frame(vehicles) -> pd.DataFrame:
-    """A DataFrame from one vehicle (dict of scalars), a list of dicts, or columns (dict of lists)."""
-    if isinstance(vehicles, pd.DataFrame):
-        return vehicles
-    if isinstance(vehicles, dict) and not any(isinstance(v, (list, tuple)) for v in vehicles.values()):
-        vehicles = [vehicles]
-    return pd.DataFrame(vehicles)
+@dataclass(frozen=True)
+class InputWarning:
+    """A car that was predicted, but with care: an input outside the training range, or an unknown one."""
+
+    row: int
+    field: str
+    kind: str  # "extrapolation" or "unknown"
+    problem: str
+
+    def to_dict(self) -> dict:
+        return {"row": self.row, "field": self.field, "kind": self.kind, "problem": self.problem}
+
+    def __str__(self) -> str:
+        return f"{self.field} {self.problem}"
 
 
-def predict_mpg(model: LoadedModel, vehicles, *, allow_missing: bool = False) -> np.ndarray:
-    """Predicted MPG, one per vehicle in order. Raises InputError naming the row and field of bad input.
+@dataclass
+class Predictions:
+    """Predictions for a validated float64 [n, 7] array, in order, with the 90% band and warnings."""
 
-    Each row's prediction depends on that row alone: the preprocessing was
-    fitted once on the training rows. Missing values are refused unless
-    `allow_missing` (data-set rows, whose gaps the pipeline imputes with
-    training medians).
-    """
-    frame = validate_vehicles(to_frame(vehicles), allow_missing=allow_missing)
-    return model.compiled.predict(frame[config.FEATURES].to_numpy(dtype=np.float64))
+    X: np.ndarray
+    mpg: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    warnings: list[InputWarning] = field(default_factory=list)
+
+
+def predict_array(model: LoadedModel, X: np.ndarray) -> Predictions:
+    """The one prediction path: X as `check_records` makes it (NaN = unknown, imputed by the graph)."""
+    mpg = model.compiled.predict(X)
+    lower, upper = prediction_interval(model, mpg)
+    return Predictions(X, mpg, lower, upper, input_warnings(model, X))
 
 
 def prediction_interval(model: LoadedModel, predictions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The 90% band around predictions (mpg_lower, mpg_upper); see mpg.uncertainty."""
-    return interval(predictions, model.card.interval.q)
+    """The 90% band around predictions: prediction x (1 ± q), q from the model card (see mpg.uncertainty)."""
+    q = model.card.interval.q
+    predictions = np.asarray(predictions, dtype=float)
+    return predictions * (1 - q), predictions * (1 + q)
 
 
-def training_range_problems(model: LoadedModel, X: np.ndarray) -> list[Problem]:
-    """Values of a validated float [n, 7] array (feature order) outside the training range: extrapolation."""
+def input_warnings(model: LoadedModel, X: np.ndarray) -> list[InputWarning]:
+    """Unknown inputs (filled as the pipeline does) and values outside the training range, row by row."""
     low, high = model.training_range
-    outside = (X[:, : len(low)] < low) | (X[:, : len(low)] > high)
-    if not outside.any():  # the common case costs one vectorised comparison
+    numbers = X[:, : len(low)]
+    unknown = np.isnan(X)
+    outside = (numbers < low) | (numbers > high)
+    if not (unknown.any() or outside.any()):  # the common case costs two vectorised checks
         return []
-    return [
-        Problem(int(row), name, f"{X[row, column]:g} is outside the training range {low[column]:g}-{high[column]:g}")
-        for row, column in zip(*np.nonzero(outside), strict=True)
-        for name in [config.NUMERIC_FEATURES[column]]
-    ]
+    found = []
+    for row, column in zip(*np.nonzero(unknown | np.pad(outside, ((0, 0), (0, 1)))), strict=True):
+        name = config.FEATURES[column]
+        if unknown[row, column]:
+            found.append(InputWarning(int(row), name, "unknown", unknown_note(model, name)))
+        else:
+            text = f"{X[row, column]:g} is outside the training range {low[column]:g}-{high[column]:g}"
+            found.append(InputWarning(int(row), name, "extrapolation", text))
+    return found
+
+
+def unknown_note(model: LoadedModel, name: str) -> str:
+    """E.g. 'unknown: training median 93.5 hp used'."""
+    spec = model.card.inputs.features[name]
+    rule = model.card.inputs.fill_rule.get(name, "training value")
+    if name == config.ORIGIN:
+        return f"unknown: most frequent in training, {config.ORIGINS[int(spec.fill)]}, used"
+    unit = "" if name in (config.CYLINDERS, config.MODEL_YEAR) else f" {spec.unit}"
+    return f"unknown: training {rule} {spec.fill:g}{unit} used"
+
+
+@dataclass
+class TableResult:
+    """Every input row's verdict, in order: predicted (numbers, warnings) or refused (problems)."""
+
+    checked: Checked
+    predictions: Predictions
+
+    @property
+    def count(self) -> int:
+        return self.checked.count
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.checked.problems
+
+    def column(self, values: np.ndarray) -> np.ndarray:
+        """Per input row: the value for predicted rows, NaN for refused ones."""
+        out = np.full(self.count, np.nan)
+        out[self.checked.rows] = values
+        return out
+
+    def warnings(self) -> list[InputWarning]:
+        """Warnings with rows numbered as in the input."""
+        rows = self.checked.rows
+        return [InputWarning(int(rows[w.row]), w.field, w.kind, w.problem) for w in self.predictions.warnings]
+
+
+def predict_table(model: LoadedModel, records: list, *, extra: str = "ignore") -> TableResult:
+    """Check every record and predict the valid ones; a bad row is refused alone, with its problems."""
+    checked = check_records(records, extra=extra)
+    return TableResult(checked, predict_array(model, checked.X))
+
+
+def predict_mpg(model: LoadedModel, cars) -> np.ndarray:
+    """Predicted MPG for cars that must all be valid (else InputError naming the rows and fields).
+
+    `cars`: one car (a dict), a list of them, columns (a dict of lists) or a DataFrame (NaN = unknown).
+    """
+    checked = check_records(records_from(cars), extra="ignore")
+    if checked.problems:
+        raise InputError(checked.problems)
+    return model.compiled.predict(checked.X)
+
+
+def records_from(cars) -> list:
+    """Records from a DataFrame (NaN and empty cells are unknown) or any of the JSON shapes."""
+    if isinstance(cars, pd.DataFrame):
+        return [{k: (None if _blank(v) else v) for k, v in row.items()} for row in cars.to_dict("records")]
+    return records_from_json(cars)
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 from mpg import config
 from mpg.car import CYLINDER_CHOICES, NAMES, Car, InputRange, default_car, input_ranges
 from mpg.card import ModelCard
-from mpg.schema import origin_code
+from mpg.contract import ORIGIN_NAMES
 
 PARAMS = NAMES  # the URL parameters are the inputs' snake_case names
 PIN_PARAM = "pin"  # one per pinned car, repeated: ?pin=4,108,75,2350,16.8,81,Japan&pin=...
@@ -24,10 +24,10 @@ PIN_PARAM = "pin"  # one per pinned car, repeated: ?pin=4,108,75,2350,16.8,81,Ja
 def read_value(feature: str, text: str, ranges: Mapping[str, InputRange]) -> int | float | str:
     """One URL value as the input's value. Raises ValueError with a short reason."""
     if feature == config.ORIGIN:
-        code = origin_code(text)
-        if math.isnan(code):
+        code = ORIGIN_NAMES.get(text.strip().lower()) or {"1": 1, "2": 2, "3": 3}.get(text.strip())
+        if code is None:
             raise ValueError(f"{text!r} is not USA, Europe or Japan")
-        return config.ORIGINS[int(code)]
+        return config.ORIGINS[code]
     try:
         value = float(text)
     except ValueError:

@@ -113,3 +113,20 @@ def live_app(tmp_path_factory):
     ]  # fmt: skip
     with running(command, f"http://127.0.0.1:{port}/_stcore/health", log):
         yield f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL server (tests/postgres.py). Skips without PostgreSQL; CI sets MPG_REQUIRE_POSTGRES=1."""
+    import os
+
+    from tests.postgres import postgres_bin, throwaway_cluster
+
+    bin_dir = postgres_bin()
+    if bin_dir is None:
+        message = "PostgreSQL not found under /usr/lib/postgresql: apt-get install -y postgresql"
+        if os.environ.get("MPG_REQUIRE_POSTGRES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    with throwaway_cluster(bin_dir) as cluster:
+        yield cluster

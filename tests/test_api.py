@@ -99,8 +99,43 @@ def test_extrapolation_is_predicted_with_a_warning(client):
     response = client.post("/predict", json=[ONE, {**ONE, "Weight": 7000.0}])
     assert response.status_code == 200
     assert response.json["warnings"] == [
-        {"row": 1, "field": "Weight", "problem": "7000 is outside the training range 1755-5140"}
+        {
+            "row": 1,
+            "field": "Weight",
+            "kind": "extrapolation",
+            "problem": "7000 is outside the training range 1755-5140",
+        }
     ]
+
+
+def test_null_means_unknown_predicted_with_the_training_value_and_flagged(client, model):
+    fill = model.card.inputs.features["Horsepower"].fill
+    response = client.post("/predict", json=[{**ONE, "Horsepower": None}, {**ONE, "Horsepower": fill}])
+    assert response.status_code == 200
+    first, second = response.json["mpg_prediction"]
+    assert first == second
+    assert response.json["warnings"] == [
+        {"row": 0, "field": "Horsepower", "kind": "unknown", "problem": f"unknown: training median {fill:g} hp used"}
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {
+            "origin": "japan",
+            "MODEL YEAR": 1981,
+            **{k.lower(): v for k, v in ONE.items() if k not in ("Origin", "Model Year")},
+        },
+        {**ONE, "Origin": "JAPAN", "Model Year": 1981},
+    ],
+    ids=["any letter case", "four-digit year"],
+)
+def test_names_in_any_case_and_four_digit_years(client, body):
+    response = client.post("/predict", json=body)
+    assert response.status_code == 200
+    reference = client.post("/predict", json={**ONE, "Origin": 3, "Model Year": 81}).json
+    assert response.json["mpg_prediction"] == reference["mpg_prediction"]
 
 
 def _columns(**change):
@@ -109,30 +144,29 @@ def _columns(**change):
 
 BAD = [
     # (id, body, status, row, field, words in the problem)
-    ("missing field", {k: v for k, v in ONE.items() if k != "Weight"}, 422, None, "Weight", "missing"),
-    ("unknown field", {**ONE, "Colour": "red"}, 422, None, "Colour", "not a known field"),
-    ("mixed key styles", {**ONE, "weight": 2500}, 422, None, "weight", "not a known field"),
-    ("text", {**ONE, "Horsepower": "fast"}, 422, None, "Horsepower", "valid number"),
-    ("number as text", {**ONE, "Horsepower": "93"}, 422, None, "Horsepower", "valid number"),
-    ("boolean", {**ONE, "Weight": True}, 422, None, "Weight", "valid number"),
-    ("boolean origin", {**ONE, "Origin": True}, 422, None, "Origin", "boolean"),
-    ("object", {**ONE, "Weight": {"lb": 2500}}, 422, None, "Weight", "valid number"),
-    ("null", {**ONE, "Weight": None}, 422, None, "Weight", "valid number"),
-    ("negative", {**ONE, "Weight": -2500}, 422, None, "Weight", "greater than or equal to 800"),
-    ("zero", {**ONE, "Horsepower": 0}, 422, None, "Horsepower", "greater than or equal to 20"),
-    ("implausible", {**ONE, "Acceleration": 400}, 422, None, "Acceleration", "less than or equal to 40"),
-    ("fractional cylinders", {**ONE, "Cylinders": 4.5}, 422, None, "Cylinders", "multiple of 1"),
-    ("unknown origin", {**ONE, "Origin": "Mars"}, 422, None, "Origin", "'USA', 'Europe' or 'Japan'"),
-    ("origin code 4", {**ONE, "Origin": 4}, 422, None, "Origin", "must be 1, 2, 3"),
-    ("year 2024", {**ONE, "Model Year": 2024}, 422, None, "Model Year", ""),
-    ("bad row in list", [ONE, {**ONE, "Weight": -1}], 422, 1, "Weight", "greater than or equal"),
-    ("bad cell in columns", _columns(Weight=[2500.0, "x", 2600.0]), 422, 1, "Weight", "valid number"),
+    ("missing field", {k: v for k, v in ONE.items() if k != "Weight"}, 422, 0, "Weight", "is missing"),
+    ("unknown field", {**ONE, "Colour": "red"}, 422, 0, "Colour", "not a known field"),
+    ("a field twice", {**ONE, "weight": 2500}, 422, 0, "Weight", "given twice"),
+    ("text", {**ONE, "Horsepower": "fast"}, 422, 0, "Horsepower", "must be a number, got 'fast'"),
+    ("number as text", {**ONE, "Horsepower": "93"}, 422, 0, "Horsepower", "must be a number, got '93'"),
+    ("boolean", {**ONE, "Weight": True}, 422, 0, "Weight", "must be a number, got True"),
+    ("boolean origin", {**ONE, "Origin": True}, 422, 0, "Origin", "must be 1, 2, 3, USA, Europe or Japan"),
+    ("object", {**ONE, "Weight": {"lb": 2500}}, 422, 0, "Weight", "must be a number"),
+    ("negative", {**ONE, "Weight": -2500}, 422, 0, "Weight", "must be between 800 and 10000 (lb), got -2500"),
+    ("zero", {**ONE, "Horsepower": 0}, 422, 0, "Horsepower", "must be between 20 and 1000 (hp)"),
+    ("implausible", {**ONE, "Acceleration": 400}, 422, 0, "Acceleration", "must be between 2 and 40"),
+    ("fractional cylinders", {**ONE, "Cylinders": 4.5}, 422, 0, "Cylinders", "must be a whole number, got 4.5"),
+    ("unknown origin", {**ONE, "Origin": "Mars"}, 422, 0, "Origin", "got 'Mars'"),
+    ("origin code 4", {**ONE, "Origin": 4}, 422, 0, "Origin", "must be 1, 2, 3"),
+    ("year 2024", {**ONE, "Model Year": 2024}, 422, 0, "Model Year", "must be a year of 1960-1999"),
+    ("bad row in list", [ONE, {**ONE, "Weight": -1}], 422, 1, "Weight", "must be between"),
+    ("bad cell in columns", _columns(Weight=[2500.0, "x", 2600.0]), 422, 1, "Weight", "must be a number"),
     ("unequal columns", _columns(Weight=[2500.0, 3150.0]), 422, None, None, "Weight: 2"),
-    ("empty list", [], 422, None, None, "at least 1 item"),
-    ("empty columns", _columns(Weight=[]), 422, None, "Weight", "at least 1 item"),
-    ("not an object", 42, 422, None, None, "vehicle object"),
-    ("string body", "cars", 422, None, None, "vehicle object"),
-    ("nested list", [[4, 155, 93, 2500, 15, 81, 3]], 422, 0, None, ""),
+    ("empty list", [], 422, None, None, "has no cars"),
+    ("empty columns", _columns(Weight=[]), 422, None, None, "same length"),
+    ("not an object", 42, 422, None, None, "a car (an object), a list of cars, or columns"),
+    ("string body", "cars", 422, None, None, "a car (an object)"),
+    ("nested list", [[4, 155, 93, 2500, 15, 81, 3]], 422, 0, None, "must be an object"),
 ]
 
 
@@ -149,9 +183,15 @@ def test_bad_input_table(client, body, status, row, field, words):
     assert "Traceback" not in response.get_data(as_text=True)
 
 
+def test_every_bad_row_is_listed(client):
+    body = [ONE, {**ONE, "Weight": -1}, ONE, {**ONE, "Origin": "Mars", "Cylinders": 2.5}]
+    details = client.post("/predict", json=body).json["error"]["details"]
+    assert [(d["row"], d["field"]) for d in details] == [(1, "Weight"), (3, "Cylinders"), (3, "Origin")]
+
+
 @pytest.mark.parametrize(
     ("raw", "words"),
-    [("NaN", "vehicle object"), ("Infinity", "vehicle object")],
+    [("NaN", "a car (an object)"), ("Infinity", "a car (an object)")],
 )
 def test_bare_non_finite_json(client, raw, words):
     response = client.post("/predict", data=raw, content_type="application/json")
@@ -209,10 +249,22 @@ def test_openapi_and_docs_describe_the_schema(client):
     assert document["openapi"].startswith("3.1")
     operation = document["paths"]["/predict"]["post"]
     assert {"200", "400", "413", "415", "422"} <= set(operation["responses"])
-    weight = document["components"]["schemas"]["Vehicle"]["properties"]["Weight"]
-    assert (weight["minimum"], weight["maximum"]) == config.BOUNDS["Weight"]
+    shapes = operation["requestBody"]["content"]["application/json"]["schema"]["anyOf"]
+    snake, canonical = shapes[0], shapes[3]
+    for car, key in ((snake, "weight"), (canonical, "Weight")):  # both key styles, from the one declaration
+        number, unknown = car["properties"][key]["anyOf"]
+        assert (number["minimum"], number["maximum"]) == config.BOUNDS["Weight"]
+        assert unknown == {"type": "null"}
+        assert car["additionalProperties"] is False
     page = client.get("/docs")
     assert page.status_code == 200 and "model_year" in page.get_data(as_text=True)
+
+
+def test_docs_example_answer_is_the_loaded_models(client):
+    document = client.get("/openapi.json").json
+    example = document["paths"]["/predict"]["post"]["responses"]["200"]["content"]["application/json"]["example"]
+    assert example["mpg_prediction"] == client.post("/predict", json=TUTORIAL_PAYLOAD).json["mpg_prediction"]
+    assert json.dumps(example["mpg_prediction"]) in client.get("/docs").get_data(as_text=True)
 
 
 def test_tutorial_client_code_works_as_is(live_api):

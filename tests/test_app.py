@@ -222,13 +222,19 @@ def test_batch_upload_good_and_bad(app, auto_mpg):
     good = auto_mpg.dropna().head(5)[[config.NAME, *config.FEATURES]].to_csv(index=False).encode()
     app.file_uploader[0].set_value(("cars.csv", good, "text/csv")).run()
     assert not app.exception and not app.error
-    assert "5 predictions" in app.success[0].value
-    bad = good.replace(b"3504", b"heavy", 1)
-    app.file_uploader[0].set_value(("bad.csv", bad, "text/csv")).run()
-    assert not app.exception
-    assert "bad.csv" in app.error[0].value and "Weight" in app.error[0].value and "row 1" in app.error[0].value
+    assert app.success[0].value == "predicted 5 of 5 rows"
+    mixed = good.replace(b"3504.0", b"heavy", 1)  # one bad cell: that row is refused, the others predicted
+    app.file_uploader[0].set_value(("mixed.csv", mixed, "text/csv")).run()
+    assert not app.exception and not app.error
+    assert app.warning[0].value == "predicted 4 of 5 rows; 1 refused (see the problem column)"
+    refused = app.dataframe[0].value  # shown above the full table and the download
+    assert refused["problem"].tolist() == ["Weight: must be a number, got 'heavy'"]
+    assert len(app.dataframe[1].value) == 5
+    unusable = b"Cylinders,Weight\n4,2000\n"
+    app.file_uploader[0].set_value(("cols.csv", unusable, "text/csv")).run()
+    assert "cols.csv" in app.error[0].value and "Displacement: column is missing" in app.error[0].value
     app.file_uploader[0].set_value(("x.csv", b"\x89PNG\r\n\x1a\n\x00\x00", "text/csv")).run()
-    assert "not a CSV" in app.error[0].value
+    assert "not a CSV or JSON file" in app.error[0].value
     app.file_uploader[0].set_value(("cars.csv", good, "text/csv")).run()
     assert not app.error  # the app goes on working after a bad file
     assert any("curl" in code.value for code in app.code)
@@ -392,3 +398,14 @@ def test_tutorial_figures_match_the_model_card(app, model, auto_mpg):
     assert shown["Model version"].value == model.version
     headers = [s.value for s in app.subheader]
     assert headers[0].startswith("1. Data") and headers[-1].startswith("10. Serving") and len(headers) == 10
+
+
+def test_monitoring_page_is_registered_only_with_a_token(monkeypatch):
+    monkeypatch.delenv("MONITOR_TOKEN", raising=False)
+    at = opened()
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("app_pages/monitoring.py")
+    monkeypatch.setenv("MONITOR_TOKEN", "a-secret")
+    at = opened()
+    at.switch_page("app_pages/monitoring.py").run()
+    assert not at.exception and at.title[0].value == "Monitoring"

@@ -161,9 +161,9 @@ def test_upload_in_the_browser(browser, live_app, tmp_path, auto_mpg):
         good = tmp_path / "cars.csv"
         auto_mpg.dropna().head(3)[[config.NAME, *config.FEATURES]].to_csv(good, index=False)
         page.locator('input[type="file"]').set_input_files(str(good))
-        page.get_by_text("3 predictions").wait_for(timeout=60_000)
+        page.get_by_text("predicted 3 of 3 rows").wait_for(timeout=60_000)
         bad = tmp_path / "bad.csv"
         bad.write_text("Cylinders,Weight\n4,heavy\n")
         page.locator('input[type="file"]').set_input_files(str(bad))
-        page.get_by_text(re.compile(r"bad\.csv: .*missing")).wait_for(timeout=60_000)
+        page.get_by_text(re.compile(r"bad\.csv.*missing")).wait_for(timeout=60_000)
         shoot(page, "batch-error")

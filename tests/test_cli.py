@@ -12,6 +12,8 @@ import pandas as pd
 import pytest
 
 from mpg import config
+from mpg.contract import MAX_ROWS
+from mpg.files import OUTPUT_COLUMNS
 from mpg.persistence import load_model
 from mpg.predict import predict_mpg
 
@@ -54,7 +56,7 @@ def test_predict_csv_keeps_rows_and_columns_in_order(model, auto_mpg, tmp_path):
     cars.to_csv(source, index=False)
     run("predict", "--input", str(source), "--output", str(target))
     out = pd.read_csv(target)
-    assert list(out.columns) == [config.NAME, *config.FEATURES, "mpg_prediction", "mpg_lower", "mpg_upper"]
+    assert list(out.columns) == [config.NAME, *config.FEATURES, *OUTPUT_COLUMNS]
     assert (out["mpg_lower"] <= out["mpg_prediction"]).all() and (out["mpg_prediction"] <= out["mpg_upper"]).all()
     assert out[config.NAME].tolist() == cars[config.NAME].tolist()
     np.testing.assert_allclose(out["mpg_prediction"], predict_mpg(model, cars), atol=1e-3)
@@ -82,7 +84,7 @@ def test_predict_one_car_from_options(model, vehicle):
         (["predict"], ["--input FILE"]),
         (["predict", "--input", "nowhere.csv"], ["nowhere.csv", "cannot be read"]),
         (["predict", "--weight", "-5", "--cylinders", "4", "--displacement", "100", "--horsepower", "80",
-          "--acceleration", "15", "--model-year", "80", "--origin", "1"], ["Weight", "negative"]),
+          "--acceleration", "15", "--model-year", "80", "--origin", "1"], ["options, Weight", "must be between 800"]),
         (["predict", "--weight", "2000"], ["Cylinders", "missing"]),
         (["evaluate", "--model", "no/such/dir"], ["model.json", "python -m mpg train"]),
         (["train", "--data", "no/such.csv"], ["no/such.csv", "cannot be read"]),
@@ -95,10 +97,74 @@ def test_user_errors_are_one_line_exit_2(args, needles):
     assert_user_error(run(*args, check=False), *needles)
 
 
-def test_bad_rows_in_input_file_name_row_and_column(tmp_path, vehicle):
+def test_a_file_with_bad_rows_keeps_every_row_and_exits_1(tmp_path, vehicle, model):
+    source, target = tmp_path / "cars.csv", tmp_path / "out.csv"
+    rows = [vehicle, {**vehicle, "Origin": "Atlantis"}, {**vehicle, "Horsepower": None}, {**vehicle, "Weight": "x"}]
+    pd.DataFrame(rows).to_csv(source, index=False)  # None becomes an empty cell: unknown
+    result = run("predict", "--input", str(source), "--output", str(target), check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"predicted 2 of 4 rows; 2 refused (see the problem column) to {target}"
+    ]
+    out = pd.read_csv(target, keep_default_na=False)
+    assert out["problem"].tolist() == [
+        "",
+        "Origin: must be 1, 2, 3, USA, Europe or Japan, got 'Atlantis'",
+        "",
+        "Weight: must be a number, got 'x'",
+    ]
+    assert out["mpg_prediction"].tolist()[1::2] == ["", ""]
+    fill = model.card.inputs.features[config.HORSEPOWER].fill
+    assert out["warnings"][2] == f"Horsepower unknown: training median {fill:g} hp used"
+    assert float(out["mpg_prediction"][2]) == pytest.approx(
+        predict_mpg(model, {**vehicle, "Horsepower": fill})[0], abs=1e-3
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "needles"),
+    [
+        ("", "cars.csv", ["cars.csv", "the file is empty"]),
+        ("Cylinders,Weight\n4,2000\n", "cars.csv", ["cars.csv", "Displacement: column is missing"]),
+        ("{not json", "cars.json", ["cars.json", "not valid JSON"]),
+        ("\x00\x01binary", "cars.csv", ["not a CSV or JSON file"]),
+        ('{"Cylinders": [4, 4], "Weight": [1]}', "cars.json", ["same length"]),
+    ],
+    ids=["empty", "column-missing", "bad-json", "binary", "unequal-columns"],
+)
+def test_an_unusable_file_exits_2(tmp_path, text, name, needles):
+    source = tmp_path / name
+    source.write_text(text)
+    assert_user_error(run("predict", "--input", str(source), check=False), *needles)
+
+
+def test_too_many_rows_exits_2(tmp_path, vehicle):
     source = tmp_path / "cars.csv"
-    pd.DataFrame([vehicle, {**vehicle, "Origin": "Atlantis"}]).to_csv(source, index=False)
-    assert_user_error(run("predict", "--input", str(source), check=False), "cars.csv", "row 2", "Origin")
+    pd.DataFrame([vehicle] * (MAX_ROWS + 1)).to_csv(source, index=False)
+    assert_user_error(run("predict", "--input", str(source), check=False), "at most 10000")
+
+
+def test_a_single_json_object_and_any_name_style(tmp_path, vehicle, model):
+    source = tmp_path / "car.json"
+    source.write_text(json.dumps({"CYLINDERS": 4, "displacement": 108, "Horsepower": 75, "weight": 2350,
+                                  "acceleration": 16.8, "model year": 1981, "origin": "japan"}))  # fmt: skip
+    result = run("predict", "--input", str(source))
+    assert pd.read_csv(io.StringIO(result.stdout))["mpg_prediction"][0] == pytest.approx(
+        predict_mpg(model, vehicle)[0], abs=1e-3
+    )
+    assert result.stderr.strip() == "predicted 1 of 1 rows"
+
+
+def test_formulas_in_user_text_are_neutralised_numbers_untouched(tmp_path, vehicle):
+    source, target = tmp_path / "cars.csv", tmp_path / "out.csv"
+    names = ['=HYPERLINK("http://x","y")', "+cmd", "-2+3", "@SUM(A1)", "\tTab", "ford pinto"]
+    frame = pd.DataFrame([{**vehicle, "Car Name": name, "note": -5} for name in names])
+    frame.to_csv(source, index=False)
+    run("predict", "--input", str(source), "--output", str(target))
+    out = pd.read_csv(target, keep_default_na=False, dtype=str)
+    assert out["Car Name"].tolist() == ["'" + n for n in names[:-1]] + ["ford pinto"]
+    assert set(out["note"]) == {"-5"}
+    assert not out["mpg_prediction"].str.startswith("'").any()
 
 
 def test_train_rejects_bad_data_file(tmp_path):

@@ -87,19 +87,29 @@ def test_loader_does_not_require_car_name(tmp_path):
 
 
 BAD_FILES = [
-    ("missing column", GOOD_HEADER.replace("Weight,", "") + "18,8,307,130,12,70,1,x\n", "column 'Weight'", "missing"),
+    ("missing column", GOOD_HEADER.replace("Weight,", "") + "18,8,307,130,12,70,1,x\n", "Weight", "is missing"),
     (
         "text in number",
         GOOD_HEADER + "18,8,307,130,3504,12,70,1,a\n18,8,307,fast,3504,12,70,1,b\n",
-        "column 'Horsepower', line 3",
+        "line 3, Horsepower",
         "must be a number",
     ),
-    ("negative weight", GOOD_HEADER + "18,8,307,130,-3504,12,70,1,a\n", "column 'Weight', line 2", "negative"),
-    ("unknown origin", GOOD_HEADER + "18,8,307,130,3504,12,70,Mars,a\n", "column 'Origin', line 2", "unknown origin"),
-    ("fractional cylinders", GOOD_HEADER + "18,4.5,307,130,3504,12,70,1,a\n", "column 'Cylinders'", "whole number"),
+    (
+        "negative weight",
+        GOOD_HEADER + "18,8,307,130,-3504,12,70,1,a\n",
+        "line 2, Weight",
+        "must be between 800 and 10000 (lb), got -3504",
+    ),
+    (
+        "unknown origin",
+        GOOD_HEADER + "18,8,307,130,3504,12,70,Mars,a\n",
+        "line 2, Origin",
+        "must be 1, 2, 3, USA, Europe or Japan, got 'Mars'",
+    ),
+    ("fractional cylinders", GOOD_HEADER + "18,4.5,307,130,3504,12,70,1,a\n", "line 2, Cylinders", "whole number"),
     ("empty file", "", "", "is empty"),
     ("header only", GOOD_HEADER, "", "has no rows"),
-    ("uci text in number", '18.0 8 307.0 130.0 heavy 12.0 70 1\t"x"\n', "column 'Weight', line 1", "must be a number"),
+    ("uci text in number", '18.0 8 307.0 130.0 heavy 12.0 70 1\t"x"\n', "line 1, Weight", "must be a number"),
 ]
 
 

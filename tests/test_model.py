@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from mpg import config
+from mpg.contract import InputError
 from mpg.evaluate import held_out_metrics, held_out_rows
-from mpg.predict import predict_mpg, prediction_interval, training_range_problems
-from mpg.schema import InputError, validate_vehicles
+from mpg.predict import predict_mpg, predict_table, prediction_interval
 from mpg.uncertainty import conformal_quantile, coverage
 
 
@@ -79,14 +79,31 @@ def test_origin_names_and_codes_agree(model, vehicle):
 
 def test_invalid_values_are_refused_not_predicted(model, vehicle):
     with pytest.raises(InputError) as caught:
-        predict_mpg(model, [vehicle, {**vehicle, "Weight": -1}, {**vehicle, "Horsepower": None}])
+        predict_mpg(model, [vehicle, {**vehicle, "Weight": -1}, {**vehicle, "Horsepower": "93"}])
     problems = [(p.row, p.field) for p in caught.value.problems]
     assert problems == [(1, config.WEIGHT), (2, config.HORSEPOWER)]
 
 
+def test_an_unknown_input_is_imputed_as_the_pipeline_does_and_flagged(model, vehicle):
+    """null means unknown: the graph fills the training median, exactly as the Pipeline's imputer."""
+    fill = model.card.inputs.features[config.HORSEPOWER].fill
+    result = predict_table(model, [{**vehicle, "Horsepower": None}, {**vehicle, "Horsepower": fill}])
+    assert result.predictions.mpg[0] == result.predictions.mpg[1]
+    assert [(w.row, w.field, w.kind) for w in result.warnings()] == [(0, config.HORSEPOWER, "unknown")]
+    assert str(result.warnings()[0]) == f"Horsepower unknown: training median {fill:g} hp used"
+    origin = predict_table(model, [{**vehicle, "Origin": None}]).warnings()
+    assert str(origin[0]) == "Origin unknown: most frequent in training, USA, used"
+
+
+def test_a_missing_key_is_still_an_error(model, vehicle):
+    without = {k: v for k, v in vehicle.items() if k != config.HORSEPOWER}
+    with pytest.raises(InputError, match="Horsepower: is missing"):
+        predict_mpg(model, without)
+
+
 def test_extrapolation_is_flagged(model, vehicle):
     def check(car):
-        return training_range_problems(model, validate_vehicles(pd.DataFrame([car]))[config.FEATURES].to_numpy())
+        return predict_table(model, [car]).warnings()
 
     assert check(vehicle) == []
     found = check({**vehicle, "Weight": 6000.0})
@@ -94,7 +111,7 @@ def test_extrapolation_is_flagged(model, vehicle):
 
 
 def test_prediction_interval_contains_the_prediction_everywhere(model, auto_mpg):
-    predictions = predict_mpg(model, auto_mpg, allow_missing=True)
+    predictions = predict_mpg(model, auto_mpg)
     lower, upper = prediction_interval(model, predictions)
     assert np.all(lower <= predictions) and np.all(predictions <= upper)
     assert np.all(lower > 0)
@@ -102,7 +119,7 @@ def test_prediction_interval_contains_the_prediction_everywhere(model, auto_mpg)
 
 def test_prediction_interval_covers_held_out_rows(model):
     test = held_out_rows(model)
-    lower, upper = prediction_interval(model, predict_mpg(model, test, allow_missing=True))
+    lower, upper = prediction_interval(model, predict_mpg(model, test))
     assert coverage(test[config.TARGET], lower, upper) >= 0.8
     assert model.card.interval.level == 0.9
 

@@ -1,0 +1,275 @@
+"""The input contract: a car's seven inputs, declared once, checked the same way by every surface.
+
+The API's JSON, the CLI's options and files, the app's sliders and uploads, and
+the training loader all go through `check_records`. The rules:
+
+- Names: canonical (`Model Year`) or snake_case (`model_year`), in any letter case.
+- Numbers must be numbers. In JSON that means JSON numbers: `"93"` and `true` are
+  refused. A CSV cell or a command-line option is always text, so it is read as a
+  number first (`from_text`, the one place where the two differ).
+- Unknown: JSON `null`, or an empty CSV cell. The car is still predicted, with the
+  value the pipeline imputes (the training median; Origin's most frequent code),
+  and flagged. A missing key or column is an error.
+- Bounds are physically plausible values (config.BOUNDS); inside them but outside
+  the training range a value is predicted with an extrapolation warning.
+- Cylinders and Model Year are whole numbers; Model Year is 70-82 style or
+  1970-1982 style (any year of 1960-1999). Origin is 1/2/3 or USA/Europe/Japan in
+  any letter case.
+- Unknown keys: refused in the API (they catch typos); files pass extra columns
+  through to the output.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import (
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+)
+
+from mpg import config
+
+SNAKE = {name: config.ALIASES_BY_NAME[name] for name in config.FEATURES}  # canonical -> snake_case
+CANONICAL = {snake: name for name, snake in SNAKE.items()}
+ORIGIN_NAMES = {name.lower(): code for name, code in config.ORIGIN_CODES.items()}
+MAX_ROWS = 10_000
+YEAR_LOW, YEAR_HIGH = config.BOUNDS[config.MODEL_YEAR]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One bad value: `row` is the 0-based record index (None: the whole input), `field` a canonical name."""
+
+    row: int | None
+    field: str | None
+    problem: str
+
+    def to_dict(self) -> dict:
+        return {"row": self.row, "field": self.field, "problem": self.problem}
+
+    def __str__(self) -> str:
+        where = ", ".join(part for part in (_row_label(self.row), self.field) if part)
+        return f"{where}: {self.problem}" if where else self.problem
+
+
+def _row_label(row: int | None) -> str:
+    return "" if row is None else f"row {row}"
+
+
+class InputError(ValueError):
+    """Input that cannot be used at all; `problems` lists every bad value found (first first).
+
+    `row_label` says how a row is named to the user (default "row 0"; a data file says "line 7").
+    """
+
+    def __init__(self, problems: list[Problem], source: str | None = None, row_label=None):
+        self.problems, self.source = problems, source
+        first = problems[0]
+        label = row_label if first.row is not None and row_label else _row_label
+        where = ", ".join(part for part in (source, label(first.row), first.field) if part)
+        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+        super().__init__(f"{where}: {first.problem}{more}" if where else f"{first.problem}{more}")
+
+
+def _number(name: str) -> Any:
+    low, high = config.BOUNDS[name]
+    whole = {"multiple_of": 1} if name in config.INTEGER_FEATURES else {}
+    doc = f"{config.UNITS[name]}, {low:g} to {high:g}; null when unknown"
+    if name == config.MODEL_YEAR:  # 1976 and 76 are the same year; _encode makes it 76
+        doc = f"model year, 2 or 4 digits ({low:g}-{high:g} or 19{low:g}-19{high:g}); null when unknown"
+        two = Annotated[float, Strict(), Field(ge=low, le=high, **whole)]
+        four = Annotated[float, Strict(), Field(ge=1900 + low, le=1900 + high, **whole)]
+        return Annotated[two | four | None, Field(description=doc)]
+    return Annotated[Annotated[float, Strict(), Field(ge=low, le=high, **whole)] | None, Field(description=doc)]
+
+
+_ORIGIN_NAME = r"(?i)^\s*(" + "|".join(ORIGIN_NAMES) + r")\s*$"
+ORIGIN = Annotated[
+    Annotated[float, Strict(), Field(ge=1, le=3, multiple_of=1)]
+    | Annotated[str, StringConstraints(pattern=_ORIGIN_NAME)]
+    | None,
+    Field(description="1 = USA, 2 = Europe, 3 = Japan, or the name in any letter case; null when unknown"),
+]
+
+# The declaration: one pydantic model, from which validation and the OpenAPI schema both come.
+Car = create_model(
+    "Car",
+    __config__=ConfigDict(extra="forbid", allow_inf_nan=False),
+    __doc__="One car's seven inputs. Keys: canonical names or snake_case, any letter case.",
+    **{SNAKE[name]: (_number(name), ...) for name in config.NUMERIC_FEATURES},
+    origin=(ORIGIN, ...),
+)
+LabelledCar = create_model(
+    "LabelledCar",
+    __base__=Car,
+    __doc__="A car of the training data: the seven inputs and its measured MPG (null when not measured).",
+    mpg=(Annotated[float, Strict(), Field(ge=config.BOUNDS[config.TARGET][0], le=config.BOUNDS[config.TARGET][1])]
+         | None, ...),
+)  # fmt: skip
+_ROWS = {False: TypeAdapter(list[Car]), True: TypeAdapter(list[LabelledCar])}
+
+
+@lru_cache(maxsize=256)
+def field_key(key: object) -> str | None:
+    """A key in any accepted form (`Model Year`, `model_year`, `MODEL YEAR`...) to its snake_case name."""
+    text = str(key).strip().lower().replace(" ", "_").replace("-", "_")
+    return text if text in CANONICAL or text in ("mpg", "car_name") else None
+
+
+def canonical_name(key: object) -> str | None:
+    """A key in any accepted form to its canonical name (`Model Year`), None if it is not one of ours."""
+    snake = field_key(key)
+    return {**CANONICAL, "mpg": config.TARGET, "car_name": config.NAME}.get(snake) if snake else None
+
+
+def from_text(cell: object) -> object:
+    """A CSV cell or command-line value as JSON would have it: '' is unknown (None), '93' is 93, 'Japan' stays."""
+    if not isinstance(cell, str):
+        return cell
+    text = cell.strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)  # 'nan' and 'inf' parse here and are refused as not finite
+    except ValueError:
+        return text
+
+
+@dataclass
+class Checked:
+    """The valid records as a float64 [n, 7] array (feature order; NaN = unknown; Origin as its code,
+    years as 2 digits), which input rows they are, and the problems of the others."""
+
+    X: np.ndarray
+    rows: np.ndarray
+    problems: list[Problem]
+    count: int
+
+    @property
+    def refused_rows(self) -> list[int]:
+        return sorted({p.row for p in self.problems if p.row is not None})
+
+
+def check_records(
+    records: list[dict], *, labelled: bool = False, extra: Literal["forbid", "ignore"] = "forbid"
+) -> Checked:
+    """Validate records (dicts keyed by any accepted name) and encode the valid ones; never raises for bad values.
+
+    With `extra="ignore"` (files) keys that are not inputs are left out before validation.
+    """
+    problems: list[Problem] = []
+    renamed = [_rename(record, i, extra, labelled, problems) for i, record in enumerate(records)]
+    adapter = _ROWS[labelled]
+    try:
+        valid = adapter.validate_python(renamed)
+        rows = np.arange(len(records))
+    except ValidationError as exc:
+        not_objects = {p.row for p in problems if p.field is None}  # already reported as a whole
+        problems += [p for p in map(_problem, exc.errors(include_url=False)) if p.row not in not_objects]
+    if problems:
+        bad = {p.row for p in problems}
+        rows = np.array([i for i in range(len(records)) if i not in bad], dtype=np.int64)
+        valid = adapter.validate_python([renamed[i] for i in rows])
+        problems = sorted(dict.fromkeys(problems), key=_order)
+    names = [*SNAKE.values(), *(["mpg"] if labelled else [])]
+    X = np.array([[getattr(car, n) for n in names] for car in valid], dtype=object).reshape(len(valid), len(names))
+    return Checked(_encode(X), rows, problems, len(records))
+
+
+def _order(problem: Problem) -> tuple[int, int]:
+    column = config.COLUMNS.index(problem.field) if problem.field in config.COLUMNS else len(config.COLUMNS)
+    return (-1 if problem.row is None else problem.row, column)
+
+
+def _rename(record: object, row: int, extra: str, labelled: bool, problems: list[Problem]) -> dict:
+    if not isinstance(record, dict):
+        problems.append(Problem(row, None, f"must be an object of named values, got {type(record).__name__}"))
+        return {}
+    out: dict[str, object] = {}
+    for key, value in record.items():
+        name = field_key(key)
+        if name is None or name == "car_name" or (name == "mpg" and not labelled):
+            if extra == "forbid":
+                out[str(key)] = value  # pydantic reports it as not a known field
+            continue
+        if name in out:
+            problems.append(Problem(row, CANONICAL.get(name, config.TARGET), "is given twice"))
+        out[name] = value
+    return out
+
+
+def _encode(X: np.ndarray) -> np.ndarray:
+    out = np.empty(X.shape, dtype=np.float64)
+    origin = config.FEATURES.index(config.ORIGIN)
+    for j in range(X.shape[1]):
+        column = X[:, j]
+        if j == origin:
+            column = [ORIGIN_NAMES[v.strip().lower()] if isinstance(v, str) else v for v in column]
+        out[:, j] = [math.nan if v is None else v for v in column]
+    year = config.FEATURES.index(config.MODEL_YEAR)
+    out[:, year] = np.where(out[:, year] >= 1900, out[:, year] - 1900, out[:, year])
+    return out
+
+
+_HINTS = {
+    "missing": "is missing",
+    "extra_forbidden": "is not a known field",
+    "float_type": "must be a number",
+    "finite_number": "must be a finite number",
+    "multiple_of": "must be a whole number",
+}
+
+
+def _problem(error: dict) -> Problem:
+    loc = error["loc"]
+    row = loc[0] if loc and isinstance(loc[0], int) else None
+    key = next((part for part in loc[1:] if isinstance(part, str)), None)
+    field = CANONICAL.get(key, config.TARGET if key == "mpg" else key)
+    kind, given = error["type"], error.get("input")
+    shown = "" if kind == "missing" else f", got {given!r}"[:80]
+    if field == config.ORIGIN and kind != "missing":
+        return Problem(row, field, f"must be 1, 2, 3, USA, Europe or Japan{shown}")
+    if kind in ("greater_than_equal", "less_than_equal"):
+        low, high = config.BOUNDS[field]
+        if field == config.MODEL_YEAR:
+            return Problem(row, field, f"must be a year of 19{low:g}-19{high:g}, as 2 or 4 digits{shown}")
+        return Problem(row, field, f"must be between {low:g} and {high:g} ({config.UNITS[field]}){shown}")
+    if kind == "value_error":
+        return Problem(row, field, error["msg"].removeprefix("Value error, "))
+    if kind == "extra_forbidden":
+        names = ", ".join(SNAKE.values())
+        return Problem(row, key, f"is not a known field (the inputs are {names}, or their canonical names)")
+    return Problem(row, field, _HINTS.get(kind, error["msg"]) + shown)
+
+
+def records_from_json(value: object, max_rows: int = MAX_ROWS) -> list:
+    """The three JSON shapes as records: one car (an object), a list of cars, or columns (an object of lists)."""
+    if isinstance(value, dict) and any(isinstance(v, list) for v in value.values()):
+        lengths = {key: len(v) if isinstance(v, list) else None for key, v in value.items()}
+        if len(set(lengths.values())) > 1:
+            detail = ", ".join(f"{key}: {n if n is not None else 'not a list'}" for key, n in lengths.items())
+            raise InputError([Problem(None, None, f"columns must be lists of the same length ({detail})")])
+        value = [dict(zip(value, row, strict=True)) for row in zip(*value.values(), strict=True)]
+    elif isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        raise InputError([Problem(None, None, "must be a car (an object), a list of cars, or columns of values")])
+    if not value:
+        raise InputError([Problem(None, None, "has no cars")])
+    if len(value) > max_rows:
+        raise InputError([Problem(None, None, f"has {len(value)} cars; at most {max_rows} at once")])
+    return value

@@ -1,0 +1,141 @@
+"""Files of cars (the CLI's --input and the app's upload): every row kept, in order, each with its verdict.
+
+A valid row gets its prediction; a row with a bad value keeps its place with an
+empty prediction and a `problem` naming the field. Only a file that is unusable as
+a whole (empty, neither CSV nor JSON, a required column missing, too many rows)
+raises InputError. Extra columns pass through; text cells a user supplied are
+neutralised in the CSV we write, so a spreadsheet never runs them as formulas.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mpg import config
+from mpg.contract import MAX_ROWS, InputError, Problem, canonical_name, from_text, records_from_json
+from mpg.persistence import LoadedModel
+from mpg.predict import predict_table
+
+OUTPUT_COLUMNS = ["mpg_prediction", "mpg_lower", "mpg_upper", "warnings", "problem"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP's list for CSV injection
+
+
+@dataclass
+class FileResult:
+    """The input rows plus OUTPUT_COLUMNS, and the counts for the summary line."""
+
+    frame: pd.DataFrame
+    predicted: int
+    refused: int
+
+    @property
+    def summary(self) -> str:
+        total = self.predicted + self.refused
+        refused = f"; {self.refused} refused (see the problem column)" if self.refused else ""
+        return f"predicted {self.predicted} of {total} rows{refused}"
+
+    def refused_rows(self) -> pd.DataFrame:
+        return self.frame[self.frame["problem"] != ""]
+
+    def csv_bytes(self) -> bytes:
+        return spreadsheet_safe(self.frame).to_csv(index=False).encode("utf-8")
+
+
+@dataclass
+class CarFile:
+    """A file as read: `frame` for the output (extra columns included), `records` for the contract."""
+
+    frame: pd.DataFrame
+    records: list[dict]
+
+
+def read_cars(data: bytes, name: str = "file", max_rows: int = MAX_ROWS) -> CarFile:
+    """Parse a CSV or JSON (the API's three shapes) file. InputError when the file as a whole is unusable.
+
+    CSV cells are text and go through `from_text` (an empty cell is unknown); JSON values are kept as they
+    are, so a JSON file is checked exactly as the API checks the same body.
+    """
+    if not data.strip():
+        raise InputError([Problem(None, None, "the file is empty")], source=name)
+    if b"\0" in data[:4096]:
+        raise InputError([Problem(None, None, "not a CSV or JSON file (it contains binary data)")], source=name)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError([Problem(None, None, "not UTF-8 text")], source=name) from None
+    if name.lower().endswith(".json") or text.lstrip().startswith(("{", "[")):
+        try:
+            records = records_from_json(json.loads(text), max_rows=max_rows)
+        except json.JSONDecodeError as exc:
+            raise InputError([Problem(None, None, f"not valid JSON: {exc}")], source=name) from None
+        except InputError as exc:
+            raise InputError(exc.problems, source=name) from None
+        if not all(isinstance(r, dict) for r in records):
+            raise InputError([Problem(None, None, "a JSON file must hold objects, one per car")], source=name)
+        frame = pd.DataFrame.from_records(records)
+        if not frame.empty:
+            frame = frame.astype(object).where(frame.notna(), None)
+    else:
+        try:
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            reason = str(exc).strip().splitlines()[0]
+            raise InputError([Problem(None, None, f"not a readable CSV file: {reason}")], source=name) from None
+        records = [{key: from_text(cell) for key, cell in row.items()} for row in frame.to_dict("records")]
+    if len(frame) > max_rows:
+        raise InputError([Problem(None, None, f"has {len(frame)} rows; at most {max_rows} per file")], source=name)
+    if frame.empty:
+        raise InputError([Problem(None, None, "has no rows")], source=name)
+    present = {canonical_name(column) for column in frame.columns}
+    missing = [Problem(None, field, "column is missing") for field in config.FEATURES if field not in present]
+    if missing:
+        raise InputError(missing, source=name)
+    return CarFile(frame, records)
+
+
+def predict_file(model: LoadedModel, data: bytes, name: str = "file", max_rows: int = MAX_ROWS) -> FileResult:
+    """Every row of the file, in order, with its prediction or its problem."""
+    return predict_cars(model, read_cars(data, name, max_rows))
+
+
+def predict_cars(model: LoadedModel, cars: CarFile) -> FileResult:
+    """Like predict_file, for a file already read."""
+    frame = cars.frame
+    result = predict_table(model, cars.records, extra="ignore")
+    notes = [""] * result.count
+    for warning in result.warnings():
+        notes[warning.row] = "; ".join(filter(None, [notes[warning.row], str(warning)]))
+    problems = [""] * result.count
+    for problem in result.problems:
+        problems[problem.row] = "; ".join(filter(None, [problems[problem.row], f"{problem.field}: {problem.problem}"]))
+    out = frame.reset_index(drop=True).copy()
+    for column, values in zip(
+        OUTPUT_COLUMNS, [result.predictions.mpg, result.predictions.lower, result.predictions.upper], strict=False
+    ):
+        out[column] = np.round(result.column(values), 3)
+    out["warnings"], out["problem"] = notes, problems
+    refused = len(result.checked.refused_rows)
+    return FileResult(out, result.count - refused, refused)
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe; numbers are untouched."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(_neutralise)
+    out.columns = [_neutralise(str(c)) for c in out.columns]
+    return out
+
+
+def _neutralise(cell: object) -> object:
+    if not isinstance(cell, str) or not cell.startswith(FORMULA_STARTS):
+        return cell
+    if isinstance(from_text(cell), int | float) and cell.strip() == cell:  # "-5" is a number, not a formula
+        return cell
+    return "'" + cell

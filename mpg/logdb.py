@@ -1,0 +1,138 @@
+"""The prediction log's database: the table, engines with timeouts, retention and reading.
+
+Where: `DATABASE_URL` (Heroku Postgres sets it; its `postgres://` scheme is accepted), else the
+SQLite file `var/predictions.sqlite3` under the project root. Any URL SQLAlchemy knows works.
+
+The scheme (version 1): one table, `predictions`, created on first use; one row per car served,
+with the time (UTC), request ID, route ("app" for the app), source ("api" or "app"), model
+version, the seven inputs after validation (snake_case names, Model Year in two digits, Origin
+as its code, NULL for an unknown input), the prediction and its interval, and the row's warnings
+as a JSON list (NULL when none). Upgrades only ever add nullable columns, so old rows stay valid
+and older code still reads the table; for one table that needs no migration tool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Engine,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    select,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from mpg import config
+
+DEFAULT_PATH = config.PROJ_ROOT / "var" / "predictions.sqlite3"
+INPUT_COLUMNS = {name: config.ALIASES_BY_NAME[name] for name in config.FEATURES}  # canonical -> SQL column
+
+metadata = MetaData()
+predictions = Table(
+    "predictions",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("time", DateTime(timezone=True), nullable=False),
+    Column("request_id", String(200)),
+    Column("route", String(100), nullable=False),
+    Column("source", String(10), nullable=False),
+    Column("model_version", String(100)),
+    *[Column(column, Float) for column in INPUT_COLUMNS.values()],
+    Column("prediction", Float, nullable=False),
+    Column("lower", Float),
+    Column("upper", Float),
+    Column("warnings", Text),
+    Index("ix_predictions_time", "time"),
+)
+
+
+def database_url(environ: Mapping[str, str], default: Path = DEFAULT_PATH) -> str:
+    """`DATABASE_URL` for SQLAlchemy with psycopg 3 (Heroku gives `postgres://`), else the SQLite file."""
+    url = environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return f"sqlite:///{default}"
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg://" + url.removeprefix(scheme)
+    return url
+
+
+def connect(url: str, *, timeout: float = 5.0) -> Engine:
+    """An engine that gives up after `timeout` seconds: a dead database must not hold a thread for ever."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(parsed, connect_args={"timeout": timeout})
+
+        @event.listens_for(engine, "connect")
+        def _wal(connection, _record):  # readers (the report) do not wait for the writers, nor they for them
+            connection.execute("PRAGMA journal_mode=WAL")
+
+        return engine
+    if parsed.get_backend_name() == "postgresql":
+        milliseconds = int(timeout * 1000)
+        options = f"-c statement_timeout={milliseconds} -c lock_timeout={milliseconds}"
+        arguments = {"connect_timeout": max(2, round(timeout)), "options": options}
+        return create_engine(parsed, pool_pre_ping=True, connect_args=arguments)
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create the table if it is missing (two workers may race to it: the loser finds it made)."""
+    if engine.url.get_backend_name() == "sqlite" and engine.url.database:
+        Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        metadata.create_all(engine, checkfirst=True)
+    except SQLAlchemyError:
+        metadata.create_all(engine, checkfirst=True)
+
+
+def apply_retention(engine: Engine, *, max_days: int, max_rows: int, now: datetime | None = None) -> int:
+    """Delete rows older than `max_days` and beyond the newest `max_rows` (0: no limit); returns how many."""
+    deleted = 0
+    with engine.begin() as connection:
+        if max_days:
+            cutoff = (now or datetime.now(UTC)) - timedelta(days=max_days)
+            deleted += connection.execute(delete(predictions).where(predictions.c.time < cutoff)).rowcount
+        if max_rows:
+            newest_dropped = connection.execute(
+                select(predictions.c.id).order_by(predictions.c.id.desc()).offset(max_rows).limit(1)
+            ).scalar()
+            if newest_dropped is not None:
+                deleted += connection.execute(delete(predictions).where(predictions.c.id <= newest_dropped)).rowcount
+    return deleted
+
+
+def read_log(engine: Engine, since: datetime | None = None) -> pd.DataFrame:
+    """The logged rows (oldest first), inputs under their canonical names, `time` in UTC; empty if no table.
+
+    All of them, in memory: fine for the retention limits' million rows; a bigger log would want SQL aggregates.
+    """
+    query = select(predictions).order_by(predictions.c.id)
+    if since is not None:
+        query = query.where(predictions.c.time >= since.astimezone(UTC))
+    with engine.connect() as connection:
+        exists = engine.dialect.has_table(connection, predictions.name)
+        rows = connection.execute(query).all() if exists else []
+    frame = pd.DataFrame(rows, columns=[c.name for c in predictions.columns])
+    frame = frame.rename(columns={column: name for name, column in INPUT_COLUMNS.items()})
+    for name in [*config.FEATURES, "prediction", "lower", "upper"]:
+        frame[name] = frame[name].astype("float64")  # NULL -> NaN, as everywhere else
+    # SQLite keeps no time zone: the values are UTC, as written.
+    frame["time"] = pd.to_datetime(frame["time"], utc=True)
+    return frame

@@ -1,0 +1,291 @@
+"""The prediction log's writer: `record` only enqueues; a thread writes batches to the database.
+
+`PredictionLog.from_env(os.environ)` reads:
+- `PREDICTION_LOG=off` turns the log off (`record` then does nothing);
+- `DATABASE_URL`, else an SQLite file (see mpg.logdb);
+- `PREDICTION_LOG_MAX_DAYS` (default 30) and `PREDICTION_LOG_MAX_ROWS` (default 1,000,000),
+  0 meaning no limit, applied by the writer thread every 10 minutes, never by a request.
+
+Logging never gets in the way of a prediction: `record` puts the request's arrays on a queue
+bounded in rows and returns (a few microseconds); when the queue is full the cars are dropped.
+A daemon thread, started by the first `record` in each process (gunicorn forks after building
+the app), turns them into rows and writes every second or every 500 rows. When the database is
+slow, down or unwritable, the cars are dropped too. Drops are counted in
+`mpg_prediction_log_dropped_total{reason}` and logged once a minute at most.
+
+The API records from one place, after it has built its response:
+
+    prediction_log = PredictionLog.from_env(os.environ)  # in create_app, before gunicorn forks
+    ...
+    prediction_log.record(Batch(
+        X=X, predictions=predictions, lower=lower, upper=upper, model_version=model.version,
+        route=request.path, source="api", request_id=request_id, warnings=problems,
+    ))
+
+and closes it when a worker stops (gunicorn.conf.py; `close` also runs at interpreter exit):
+
+    def worker_exit(server, worker):
+        worker.wsgi.extensions["prediction_log"].close()
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import numpy as np
+from prometheus_client import Counter
+from sqlalchemy import Engine, insert
+
+from mpg.contract import Problem
+from mpg.logdb import INPUT_COLUMNS, apply_retention, connect, create_schema, database_url, predictions
+from mpg.predict import InputWarning
+
+log = logging.getLogger(__name__)
+DROPPED = Counter("mpg_prediction_log_dropped", "Predictions not logged: queue full or write failed", ["reason"])
+WRITTEN = Counter("mpg_prediction_log_written", "Predictions written to the prediction log")
+LOG_EVERY = 60.0  # seconds between two log lines about drops
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Batch:
+    """The cars of one request, as the API holds them; rows are made from it in the writer thread.
+
+    `X` is the validated float [n, 7] array in `config.FEATURES` order (NaN = unknown input), the
+    other arrays have n values; `warnings` are the request's problems, `row` naming the car.
+    The arrays are kept, not copied: do not change them after recording.
+    """
+
+    X: np.ndarray
+    predictions: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    model_version: str
+    route: str  # "/predict", ..., or "app"
+    source: str  # "api" or "app"
+    request_id: str | None = None
+    warnings: Sequence[Problem | InputWarning] = ()
+    time: float = field(default_factory=time.time)
+
+    def __len__(self) -> int:
+        return len(self.predictions)
+
+    def rows(self) -> list[dict]:
+        """One dict per car, keyed by the table's columns."""
+        when = datetime.fromtimestamp(self.time, UTC)
+        notes: dict[int | None, list[dict]] = {}
+        for problem in self.warnings:
+            note = {"field": problem.field, "problem": problem.problem}
+            kind = getattr(problem, "kind", None)  # mpg.predict.InputWarning: extrapolation or unknown
+            notes.setdefault(problem.row, []).append(note | {"kind": kind} if kind else note)
+        whole = notes.pop(None, [])  # a problem of the whole request concerns every car
+        X = np.asarray(self.X, dtype=np.float64)
+        inputs = np.where(np.isnan(X), None, X.astype(object)).tolist()  # NaN -> NULL
+        outputs = (np.asarray(a, dtype=np.float64).tolist() for a in (self.predictions, self.lower, self.upper))
+        return [
+            {
+                "time": when,
+                "request_id": self.request_id,
+                "route": self.route,
+                "source": self.source,
+                "model_version": self.model_version,
+                **dict(zip(INPUT_COLUMNS.values(), values, strict=True)),
+                "prediction": predicted,
+                "lower": lower,
+                "upper": upper,
+                "warnings": json.dumps(notes.get(i, []) + whole) if i in notes or whole else None,
+            }
+            for i, (values, predicted, lower, upper) in enumerate(zip(inputs, *outputs, strict=True))
+        ]
+
+
+class _RowQueue(queue.Queue):
+    """A queue bounded in cars, not requests: one 10,000-car request weighs as much as 10,000 one-car ones.
+
+    Overrides the hooks `queue.Queue` keeps for subclasses (as PriorityQueue does); they run under its lock.
+    """
+
+    def _init(self, maxsize: int) -> None:
+        super()._init(maxsize)
+        self.rows = 0
+
+    def _qsize(self) -> int:
+        return self.rows
+
+    def _put(self, item) -> None:
+        super()._put(item)
+        self.rows += _weight(item)
+
+    def _get(self):
+        item = super()._get()
+        self.rows -= _weight(item)
+        return item
+
+
+def _weight(item: Batch | None) -> int:
+    return 1 if item is None else max(len(item), 1)  # None wakes the writer to stop
+
+
+class PredictionLog:
+    """Records served predictions into the database at `url` (None: a log that records nothing)."""
+
+    def __init__(
+        self,
+        url: str | None,
+        *,
+        max_days: int = 30,
+        max_rows: int = 1_000_000,
+        queue_rows: int = 100_000,
+        batch_rows: int = 500,
+        flush_seconds: float = 1.0,
+        retention_seconds: float = 600.0,
+        timeout: float = 5.0,
+    ):
+        self.url = url
+        self.max_days, self.max_rows = max_days, max_rows
+        self.queue_rows, self.batch_rows, self.flush_seconds = queue_rows, batch_rows, flush_seconds
+        self.retention_seconds, self.timeout = retention_seconds, timeout
+        self._pid: int | None = None  # the process whose writer thread runs
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], **options) -> PredictionLog:
+        if environ.get("PREDICTION_LOG", "").strip().lower() in {"off", "0", "false", "no"}:
+            return cls(None)
+        limits = {
+            "max_days": _env_int(environ, "PREDICTION_LOG_MAX_DAYS", 30),
+            "max_rows": _env_int(environ, "PREDICTION_LOG_MAX_ROWS", 1_000_000),
+        }
+        return cls(database_url(environ), **{**limits, **options})
+
+    @property
+    def enabled(self) -> bool:
+        return self.url is not None
+
+    def record(self, batch: Batch) -> None:
+        """Queue a request's cars for writing; never blocks, never raises."""
+        if self.url is None or not len(batch):
+            return
+        if self._pid != os.getpid() and not self._start():
+            DROPPED.labels(reason="no_writer").inc(len(batch))
+            return
+        try:
+            self._queue.put_nowait(batch)
+        except queue.Full:
+            DROPPED.labels(reason="queue_full").inc(len(batch))
+            self._unreported += len(batch)  # approximate (no lock on the request path); the counter is exact
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued and stop the writer; waits at most `timeout` seconds."""
+        if self._pid != os.getpid() or self._thread is None:
+            return
+        self._stopping.set()
+        with contextlib.suppress(queue.Full):  # then the writer is busy with the queue, and sees the flag next
+            self._queue.put_nowait(None)
+        self._thread.join(timeout)
+        self._thread, self._pid = None, None  # a later record starts a new writer
+
+    def _start(self) -> bool:
+        # Anything inherited from a parent process (a queue, a thread that did not survive the fork) is left.
+        with self._start_lock:
+            if self._pid == os.getpid():
+                return True
+            self._queue = _RowQueue(self.queue_rows)
+            self._stopping = threading.Event()
+            self._unreported = 0
+            self._thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
+            try:
+                self._thread.start()
+            except RuntimeError as exc:  # no thread to be had: count the drops rather than fail the request
+                log.error("prediction log: writer thread not started: %s", exc)
+                self._thread = None
+                return False
+            self._pid = os.getpid()
+            atexit.register(self.close)
+            return True
+
+    def _run(self) -> None:
+        engine: Engine | None = None
+        ready = False
+        retained_at, last_report = time.monotonic(), -LOG_EVERY
+        last_error = ""
+        while True:
+            items = self._collect()
+            stopping = self._stopping.is_set()
+            batches = [item for item in items if item is not None]
+            if batches:
+                try:  # everything: the writer must outlive any error, or the log stops for good
+                    rows = [row for batch in batches for row in batch.rows()]
+                    engine = engine or connect(self.url, timeout=self.timeout)
+                    if not ready:
+                        create_schema(engine)
+                        ready = True
+                        retained_at = 0.0  # trim once at start
+                    with engine.begin() as connection:
+                        connection.execute(insert(predictions), rows)
+                    WRITTEN.inc(len(rows))
+                except Exception as exc:
+                    lost = sum(len(batch) for batch in batches)
+                    DROPPED.labels(reason="write_failed").inc(lost)
+                    self._unreported += lost
+                    last_error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if stopping:
+                self._report(last_error)
+                return
+            now = time.monotonic()
+            if ready and now - retained_at >= self.retention_seconds:
+                retained_at = now
+                try:
+                    deleted = apply_retention(engine, max_days=self.max_days, max_rows=self.max_rows)
+                    if deleted:
+                        log.info("prediction log: retention deleted %d rows", deleted)
+                except Exception as exc:
+                    log.warning("prediction log: retention failed: %s", str(exc).strip().splitlines()[0])
+            if self._unreported and now - last_report >= LOG_EVERY:
+                last_report = now
+                self._report(last_error)
+
+    def _collect(self) -> list[Batch | None]:
+        """Wait for cars; then gather for up to `flush_seconds` or `batch_rows` (everything when stopping)."""
+        try:
+            items = [self._queue.get(timeout=self.flush_seconds)]
+        except queue.Empty:
+            items = []
+        rows = sum(_weight(item) for item in items)
+        deadline = time.monotonic() + self.flush_seconds
+        while items and not self._stopping.is_set() and rows < self.batch_rows:
+            try:
+                items.append(self._queue.get(timeout=max(deadline - time.monotonic(), 0)))
+            except queue.Empty:
+                break
+            rows += _weight(items[-1])
+        while self._stopping.is_set():
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return items
+
+    def _report(self, last_error: str) -> None:
+        dropped, self._unreported = self._unreported, 0
+        if dropped:
+            reason = f"; last error: {last_error}" if last_error else " (queue full)"
+            log.warning("prediction log: %d predictions dropped, not logged%s", dropped, reason)
+
+
+def _env_int(environ: Mapping[str, str], name: str, default: int) -> int:
+    try:
+        return int(environ.get(name, default))
+    except ValueError:  # a typo must not stop the API from starting
+        log.error("%s=%r is not a whole number; using %d", name, environ[name], default)
+        return default
