@@ -23,14 +23,18 @@ except ModelLoadError as exc:
     st.stop()
 
 pages = [
-    st.Page("app_pages/predict.py", title="Predict", icon="⛽", url_path="predict", default=True),
-    st.Page("app_pages/explore.py", title="Explore the data", icon="📊", url_path="explore"),
-    st.Page("app_pages/model.py", title="The model", icon="🏁", url_path="model"),
-    st.Page("app_pages/batch.py", title="Batch & API", icon="📄", url_path="batch"),
-    st.Page("app_pages/tutorial.py", title="The tutorial, step by step", icon="🎓", url_path="tutorial"),
+    st.Page(
+        "app_pages/predict.py", title="Predict", icon=":material/local_gas_station:", url_path="predict", default=True
+    ),
+    st.Page("app_pages/explore.py", title="Explore the data", icon=":material/bar_chart:", url_path="explore"),
+    st.Page("app_pages/model.py", title="The model", icon=":material/leaderboard:", url_path="model"),
+    st.Page("app_pages/batch.py", title="Batch & API", icon=":material/upload_file:", url_path="batch"),
+    st.Page("app_pages/tutorial.py", title="The tutorial, step by step", icon=":material/school:", url_path="tutorial"),
 ]
 if monitoring_enabled(os.environ):  # operators only: the page exists when MONITOR_TOKEN is set
-    pages.append(st.Page("app_pages/monitoring.py", title="Monitoring", icon="📈", url_path="monitoring"))
+    pages.append(
+        st.Page("app_pages/monitoring.py", title="Monitoring", icon=":material/monitoring:", url_path="monitoring")
+    )
 page = st.navigation(pages)
 
 cars, first_year, last_year = data_summary()

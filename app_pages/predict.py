@@ -17,7 +17,7 @@ from app_pages.shared import (
 )
 from mpg import compare, config, explain, plots
 from mpg.car import CYLINDER_CHOICES, Car, car_of, input_ranges, litres_per_100km
-from mpg.labels import INPUTS
+from mpg.labels import INPUTS, similar_table
 from mpg.predict import input_warnings
 from mpg.share import PIN_PARAM, car_from_params, share_url, url_params
 
@@ -145,13 +145,13 @@ with result:
 if pinned:
     st.subheader("Side by side")
     cars = [this, *(explained(f"Pinned {number}", other) for number, other in enumerate(pinned, start=1))]
-    st.dataframe(compare.side_by_side(cars), width="stretch")
+    st.table(compare.side_by_side(cars))  # a static table wraps its labels: four cars fit a phone
     st.vega_lite_chart(compare.contributions_table(cars), template("compare_chart"), width="stretch")
     for other in cars[1:]:
         diff = compare.difference(model, other, this)
         st.markdown(compare.summary(diff))
         shown = diff.by_input.drop(columns="same").style.format({"MPG change": "{:+.2f}"})
-        st.dataframe(shown, hide_index=True, width="stretch")
+        st.table(shown, hide_index=True)
 
 
 @st.fragment
@@ -175,7 +175,7 @@ def why(this: compare.Explained) -> None:
         rows = plots.whatif_frame(grid, curve, average_curve(feature), float(this.car.inputs()[feature]))
         st.vega_lite_chart(rows, template("whatif_chart", feature), width="stretch")
     st.write("Most similar real cars (distance on standardised inputs: z-scores, origin one-hot)")
-    st.dataframe(similar_cars().nearest(this.car.row()), hide_index=True, width="stretch")
+    st.table(similar_table(similar_cars().nearest(this.car.row())), hide_index=True)
 
 
 why(this)

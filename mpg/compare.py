@@ -77,7 +77,7 @@ def side_by_side(cars: Sequence[Explained]) -> pd.DataFrame:
     """One column per car: its inputs, predicted MPG and interval, as text people read."""
     rows = {INPUTS[feature]: [_value(feature, c.car.inputs()[feature]) for c in cars] for feature in config.FEATURES}
     rows["Predicted MPG"] = [f"{c.mpg:.1f}" for c in cars]
-    rows["90% interval (MPG)"] = [f"{c.lower:.1f} to {c.upper:.1f}" for c in cars]
+    rows["90% interval (MPG)"] = [f"{c.lower:.1f}-{c.upper:.1f}" for c in cars]
     return pd.DataFrame(rows, index=[c.name for c in cars]).T
 
 
@@ -108,14 +108,14 @@ def difference(model: LoadedModel, start: Explained, to: Explained) -> Differenc
     for feature in config.FEATURES:
         before, after = start.car.inputs()[feature], to.car.inputs()[feature]
         part = parts[feature]
+        change = (
+            f"same: {_value(feature, after)}"
+            if before == after
+            else f"{_value(feature, before)} → {_value(feature, after)}"
+        )
+        # Three columns: the table fits a phone's width.
         changes.append(
-            {
-                "Input": INPUTS[feature],
-                start.name: _value(feature, before),
-                to.name: _value(feature, after),
-                "MPG change": part,
-                "same": before == after,
-            }
+            {"Input": INPUTS[feature], "MPG change": part, f"{start.name} → {to.name}": change, "same": before == after}
         )
     table = pd.DataFrame(changes)
     table = table.reindex(table["MPG change"].abs().sort_values(ascending=False, kind="stable").index)

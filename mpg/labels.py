@@ -84,6 +84,18 @@ def leaderboard_table(card: ModelCard) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(LEADERBOARD)).rename(columns=LEADERBOARD)
 
 
+def similar_table(nearest: pd.DataFrame) -> pd.DataFrame:
+    """mpg.explain's nearest cars in four columns (name, year and origin together), so it fits a phone."""
+    return pd.DataFrame(
+        {
+            "Car": nearest["car"] + " (" + nearest["year"].astype(str) + ", " + nearest["origin"] + ")",
+            "Real MPG": nearest["real MPG"],
+            "Predicted MPG": nearest["predicted MPG"],
+            "Distance": nearest["distance"],
+        }
+    )
+
+
 def readable_data(frame: pd.DataFrame) -> pd.DataFrame:
     """The data set's columns with units, Origin as a name, an unknown value shown blank rather than None."""
     out = frame.copy()

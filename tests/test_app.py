@@ -122,18 +122,18 @@ def test_whatif_curve_and_similar_cars(app):
     app.selectbox(key="whatif").set_value(config.HORSEPOWER).run()
     assert not app.exception
     titled(app, "What if Horsepower changed")
-    similar = app.dataframe[0].value
-    assert list(similar.columns) == ["car", "year", "origin", "real MPG", "predicted MPG", "distance"]
-    assert len(similar) == 5 and similar["distance"].is_monotonic_increasing
+    similar = app.table[0].value
+    assert list(similar.columns) == ["Car", "Real MPG", "Predicted MPG", "Distance"]
+    assert len(similar) == 5 and similar["Distance"].is_monotonic_increasing
 
 
 def test_a_preset_car_is_its_own_most_similar_car(app, auto_mpg):
     labels = presets(auto_mpg)
     label = next(label for label in labels if label.startswith("toyota corolla"))
     app.selectbox(key="preset").set_value(label).run()
-    similar = app.dataframe[0].value
-    assert similar["car"].iloc[0] == auto_mpg.loc[labels[label], config.NAME]
-    assert similar["distance"].iloc[0] == 0
+    similar = app.table[0].value
+    assert similar["Car"].iloc[0] == label.rstrip(" ·")  # the same name, year and origin
+    assert similar["Distance"].iloc[0] == 0
 
 
 def test_interval_is_shown_with_the_prediction(app):
@@ -327,7 +327,7 @@ def test_pin_compare_and_clear(model):
     assert at.query_params["pin"] == encode_car(COROLLA)
     at.slider(key="input_Weight").set_value(3500.0).run()
     assert [s.value for s in at.subheader if s.value == "Side by side"]
-    table = at.dataframe[0].value
+    table = at.table[0].value
     assert list(table.columns) == ["This car", "Pinned 1"]
     assert table.loc["Weight (lb)", "Pinned 1"] == "2350" and table.loc["Weight (lb)", "This car"] == "3500"
     heavier = COROLLA.inputs() | {config.WEIGHT: 3500.0}
@@ -340,7 +340,7 @@ def test_pin_compare_and_clear(model):
     assert set(chart_rows(at, index)["car"]) == {"This car", "Pinned 1"}
     sentence = next(m.value for m in at.markdown if m.value.startswith("This car predicts"))
     assert f"{now - before:+.1f} MPG against Pinned 1" in sentence and "Weight (lb)" in sentence
-    diff = at.dataframe[1].value
+    diff = at.table[1].value
     assert diff["MPG change"].sum() == pytest.approx(now - before, abs=1e-6)
     next(b for b in at.button if b.label == "Clear pinned").click().run()
     assert "pin" not in at.query_params
@@ -350,11 +350,11 @@ def test_pin_compare_and_clear(model):
 def test_pinned_cars_travel_in_the_url_and_stop_at_three():
     others = [Car(8, 307.0, 130.0, 3504.0, 12.0, 70, "USA"), Car(6, 200.0, 95.0, 3155.0, 18.2, 78, "USA")]
     at = opened(car_to_params(COROLLA) | {"pin": [encode_car(car) for car in others]})
-    assert list(at.dataframe[0].value.columns) == ["This car", "Pinned 1", "Pinned 2"]
+    assert list(at.table[0].value.columns) == ["This car", "Pinned 1", "Pinned 2"]
     assert at.query_params["pin"] == [encode_car(car) for car in others]
     pin_button = next(b for b in at.button if b.label == "Pin this car")
     pin_button.click().run()
-    assert list(at.dataframe[0].value.columns) == ["This car", "Pinned 1", "Pinned 2", "Pinned 3"]
+    assert list(at.table[0].value.columns) == ["This car", "Pinned 1", "Pinned 2", "Pinned 3"]
     assert next(b for b in at.button if b.label == "Pin this car").disabled  # three pinned, and this car is one
 
 
