@@ -11,11 +11,12 @@ import asyncio
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench.common import RESULTS_DIR, save
+from bench.common import save
 from mpg import config
 
 APP = str(config.PROJ_ROOT / "streamlit_app.py")
@@ -36,11 +37,11 @@ def serve(stack: ExitStack, script: str, name: str) -> tuple[str, subprocess.Pop
     from tests.servers import free_port, running
 
     port = free_port()
-    RESULTS_DIR.mkdir(exist_ok=True)
     command = [sys.executable, "-m", "streamlit", "run", script, "--server.port", str(port),
                "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    process = stack.enter_context(running(command, f"{url}/_stcore/health", RESULTS_DIR / f"{name}.log"))
+    log = Path(tempfile.gettempdir()) / f"mpg-bench-{name}.log"
+    process = stack.enter_context(running(command, f"{url}/_stcore/health", log))
     return url, process
 
 
