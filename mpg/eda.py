@@ -1,4 +1,4 @@
-"""Exploratory tables: missing values, proportions per split, correlations, presets, year averages."""
+"""Exploratory tables: missing values, proportions per split, correlations, year averages."""
 
 from __future__ import annotations
 
@@ -7,13 +7,6 @@ import pandas as pd
 from mpg import config
 from mpg.data import split_train_test
 from mpg.features import RatioFeatures
-
-LITRES_PER_100KM_TIMES_MPG = 235.214583  # 100 * 3.785411784 l / 1.609344 km
-
-
-def litres_per_100km(mpg: float) -> float:
-    """US miles per gallon to litres per 100 km."""
-    return LITRES_PER_100KM_TIMES_MPG / mpg
 
 
 def with_origin_names(frame: pd.DataFrame) -> pd.DataFrame:
@@ -56,18 +49,6 @@ def correlations_with_mpg(frame: pd.DataFrame) -> pd.DataFrame:
     corr = numeric.corr(numeric_only=True)[config.TARGET].drop(config.TARGET)
     out = corr.rename("correlation").rename_axis("variable").reset_index()
     return out.reindex(out["correlation"].abs().sort_values(ascending=False).index).reset_index(drop=True)
-
-
-def presets(frame: pd.DataFrame) -> dict[str, int]:
-    """Label ('ford pinto (1971, USA)') to row index, for the cars with every input known."""
-    complete = frame.dropna(subset=config.FEATURES)
-    labels = {}
-    for index, row in complete.sort_values([config.NAME, config.MODEL_YEAR]).iterrows():
-        label = f"{row[config.NAME]} (19{int(row[config.MODEL_YEAR])}, {config.ORIGINS[int(row[config.ORIGIN])]})"
-        while label in labels:  # a few cars appear twice in the same year
-            label += " ·"
-        labels[label] = index
-    return labels
 
 
 def mpg_by_year(frame: pd.DataFrame) -> dict[int, float]:

@@ -9,7 +9,8 @@ import pandas as pd
 from mpg import config
 
 ORIGIN_COLOURS = alt.Scale(domain=["USA", "Europe", "Japan"], range=["#1f77b4", "#ff7f0e", "#2ca02c"])
-MATRIX = [config.TARGET, config.CYLINDERS, config.DISPLACEMENT, config.WEIGHT, config.HORSEPOWER]
+BARE = alt.Axis(labels=False, ticks=False, titlePadding=2)  # names only: the shapes are what a matrix shows
+MATRIX = [config.TARGET, config.CYLINDERS, config.DISPLACEMENT, config.WEIGHT]  # the tutorial's four; fits a phone
 
 
 def importance_chart(rows: list[dict]) -> alt.Chart:
@@ -69,12 +70,12 @@ def scatter_matrix(frame: pd.DataFrame) -> alt.Chart:
         alt.Chart(frame[[*MATRIX, config.ORIGIN]].dropna())
         .mark_circle(size=12, opacity=0.6)
         .encode(
-            x=alt.X(alt.repeat("column"), type="quantitative", scale=alt.Scale(zero=False)),
-            y=alt.Y(alt.repeat("row"), type="quantitative", scale=alt.Scale(zero=False)),
-            color=alt.Color(f"{config.ORIGIN}:N", scale=ORIGIN_COLOURS),
+            x=alt.X(alt.repeat("column"), type="quantitative", scale=alt.Scale(zero=False), axis=BARE),
+            y=alt.Y(alt.repeat("row"), type="quantitative", scale=alt.Scale(zero=False), axis=BARE),
+            color=alt.Color(f"{config.ORIGIN}:N", scale=ORIGIN_COLOURS, legend=alt.Legend(orient="bottom")),
         )
-        .properties(width=95, height=95)
-        .repeat(row=MATRIX, column=MATRIX)
+        .properties(width=60, height=60)  # a repeat chart cannot stretch: four bare cells of 60 px fit 390 px
+        .repeat(row=MATRIX, column=MATRIX, spacing=6)
     )
 
 
@@ -231,3 +232,22 @@ def whatif_chart(feature: str, data: pd.DataFrame | None = None) -> alt.Chart:
     )
     now = base.mark_rule(strokeDash=[4, 4]).encode(x="min(current):Q")
     return alt.layer(lines, now).properties(title=f"What if {feature} changed? (dashed: this car)", height=280)
+
+
+def compare_chart(data: pd.DataFrame | None = None) -> alt.Chart:
+    """Each car's contributions on one chart, input by input (rows from mpg.compare.contributions_table).
+
+    Without `data` it is a template, like contributions_chart.
+    """
+    return (
+        (alt.Chart(data) if data is not None else alt.Chart())
+        .mark_bar()
+        .encode(
+            x=alt.X("contribution:Q", title="contribution to predicted MPG"),
+            y=alt.Y("input:N", title=None, sort=config.FEATURES),
+            yOffset=alt.YOffset("car:N"),
+            color=alt.Color("car:N", title=None, legend=alt.Legend(orient="bottom")),
+            tooltip=["car:N", "input:N", alt.Tooltip("contribution:Q", format="+.2f")],
+        )
+        .properties(title="Each car's contributions", height=alt.Step(14))
+    )

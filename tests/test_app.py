@@ -1,4 +1,5 @@
-"""The Streamlit app through AppTest: every view runs, inputs drive the prediction, charts carry the right fields."""
+"""The Streamlit app through AppTest: every page runs, the car travels in the URL, cars compare, charts carry the
+right fields, and the figures shown come from the model card."""
 
 from __future__ import annotations
 
@@ -11,16 +12,33 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mpg import config
-from mpg.eda import presets
+from mpg.car import Car, default_car, presets
+from mpg.predict import predict_mpg
+from mpg.share import car_to_params, encode_car
 
 APP = str(config.PROJ_ROOT / "streamlit_app.py")
+PAGES = {
+    "explore": ("app_pages/explore.py", "Explore the data"),
+    "model": ("app_pages/model.py", "The model"),
+    "batch": ("app_pages/batch.py", "Predict a file of cars"),
+    "tutorial": ("app_pages/tutorial.py", "The tutorial, step by step"),
+    "predict": ("app_pages/predict.py", "How far does a car go on a gallon?"),
+}
+COROLLA = Car(4, 108.0, 75.0, 2350.0, 16.8, 81, "Japan")
+
+
+def opened(params: dict | None = None) -> AppTest:
+    """A new visitor opening the app's root address, with these query parameters."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(params or {})
+    at.run()
+    assert not at.exception, at.exception
+    return at
 
 
 @pytest.fixture()
 def app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
-    assert not at.exception, at.exception
-    return at
+    return opened()
 
 
 def predicted(at: AppTest) -> float:
@@ -71,9 +89,10 @@ def fields(spec: dict) -> set[str]:
     return found
 
 
-def switch(at: AppTest, view: str) -> AppTest:
-    at.sidebar.radio(key="view").set_value(view).run()
+def switch(at: AppTest, page: str) -> AppTest:
+    at.switch_page(PAGES[page][0]).run()
     assert not at.exception, at.exception
+    assert at.title[0].value == PAGES[page][1]
     return at
 
 
@@ -103,18 +122,18 @@ def test_whatif_curve_and_similar_cars(app):
     app.selectbox(key="whatif").set_value(config.HORSEPOWER).run()
     assert not app.exception
     titled(app, "What if Horsepower changed")
-    similar = app.dataframe[0].value
-    assert list(similar.columns) == ["car", "year", "origin", "real MPG", "predicted MPG", "distance"]
-    assert len(similar) == 5 and similar["distance"].is_monotonic_increasing
+    similar = app.table[0].value
+    assert list(similar.columns) == ["Car", "Real MPG", "Predicted MPG", "Distance"]
+    assert len(similar) == 5 and similar["Distance"].is_monotonic_increasing
 
 
 def test_a_preset_car_is_its_own_most_similar_car(app, auto_mpg):
     labels = presets(auto_mpg)
     label = next(label for label in labels if label.startswith("toyota corolla"))
     app.selectbox(key="preset").set_value(label).run()
-    similar = app.dataframe[0].value
-    assert similar["car"].iloc[0] == auto_mpg.loc[labels[label], config.NAME]
-    assert similar["distance"].iloc[0] == 0
+    similar = app.table[0].value
+    assert similar["Car"].iloc[0] == label.rstrip(" ·")  # the same name, year and origin
+    assert similar["Distance"].iloc[0] == 0
 
 
 def test_interval_is_shown_with_the_prediction(app):
@@ -162,7 +181,7 @@ def test_every_interaction_on_predict_raises_nothing(app):
 
 
 def test_explore_view_charts(app):
-    switch(app, "Explore")
+    switch(app, "explore")
     charts = specs(app)
     assert len(charts) == 9
     found = [fields(spec) for spec in charts]
@@ -189,7 +208,7 @@ def plots_matrix():
 
 
 def test_model_view(app, model):
-    switch(app, "Model")
+    switch(app, "model")
     values = {m.label: m.value for m in app.metric}
     assert values["Held-out RMSE"] == f"{model.card.metrics.test_rmse:.2f} MPG"
     charts = specs(app)
@@ -199,7 +218,7 @@ def test_model_view(app, model):
 
 
 def test_batch_upload_good_and_bad(app, auto_mpg):
-    switch(app, "Batch & API")
+    switch(app, "batch")
     good = auto_mpg.dropna().head(5)[[config.NAME, *config.FEATURES]].to_csv(index=False).encode()
     app.file_uploader[0].set_value(("cars.csv", good, "text/csv")).run()
     assert not app.exception and not app.error
@@ -234,3 +253,164 @@ def test_streamlit_config_is_safe_for_visitors():
     assert settings["browser"]["gatherUsageStats"] is False
     assert settings["client"]["showErrorDetails"] == "none"
     assert "primaryColor" in settings["theme"]
+
+
+# Pages: each renders at its own address.
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_renders(app, page):
+    switch(app, page)
+    assert not app.error
+
+
+# The car in the URL.
+
+
+def test_first_visit_puts_the_default_car_in_the_url(app, model):
+    assert app.query_params == car_to_params(default_car(model.card))
+    assert not app.warning
+    assert predicted(app) == pytest.approx(predict_mpg(model, default_car(model.card).inputs())[0], abs=0.05)
+
+
+def test_query_params_in_show_that_car_and_its_prediction(model):
+    at = opened(car_to_params(COROLLA))
+    assert at.slider(key="input_Weight").value == 2350.0
+    assert at.slider(key="input_Acceleration").value == 16.8
+    assert at.slider(key="input_Model Year").value == 81
+    assert at.select_slider(key="input_Cylinders").value == 4
+    assert at.radio(key="input_Origin").value == "Japan"
+    assert predicted(at) == pytest.approx(predict_mpg(model, COROLLA.inputs())[0], abs=0.05)
+    assert at.query_params == car_to_params(COROLLA)
+    assert not at.warning
+
+
+def test_a_slider_change_updates_the_url(model):
+    at = opened(car_to_params(COROLLA))
+    at.slider(key="input_Weight").set_value(3000.0).run()
+    assert at.query_params["weight"] == "3000"
+    at.radio(key="input_Origin").set_value("Europe").run()
+    assert at.query_params == car_to_params(COROLLA) | {"weight": "3000", "origin": "Europe"}
+    link = next(code.value for code in at.code if "weight=3000" in code.value)
+    assert "origin=Europe" in link and "cylinders=4" in link
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("weight", "heavy"), ("weight", "99999"), ("cylinders", "7"), ("model_year", "1999"), ("origin", "Mars"),
+    ("horsepower", ""), ("acceleration", "nan"),
+])  # fmt: skip
+def test_a_bad_param_falls_back_with_a_notice_naming_it(model, name, value):
+    at = opened(car_to_params(COROLLA) | {name: value})
+    default = default_car(model.card)
+    expected = COROLLA.inputs() | {feature: default.inputs()[feature] for feature in [config.ALIASES[name]]}
+    assert predicted(at) == pytest.approx(predict_mpg(model, expected)[0], abs=0.05)
+    notice = at.warning[0].value
+    assert f"`{name}`" in notice and "default" in notice
+    assert at.query_params[name] == car_to_params(default)[name]  # the URL now says what is shown
+
+
+def test_a_missing_param_falls_back_with_a_notice(model):
+    params = car_to_params(COROLLA)
+    del params["horsepower"]
+    at = opened(params)
+    assert at.slider(key="input_Horsepower").value == default_car(model.card).horsepower
+    assert "`horsepower` is missing" in at.warning[0].value
+
+
+def test_garbage_params_never_raise():
+    at = opened({"weight": "1e309", "model_year": "-0", "origin": "", "pin": "x,y", "cylinders": "四"})
+    assert not at.exception and predicted(at) > 0
+
+
+# Compare.
+
+
+def test_pin_compare_and_clear(model):
+    at = opened(car_to_params(COROLLA))
+    assert not [s for s in at.subheader if s.value == "Side by side"]
+    next(b for b in at.button if b.label == "Pin this car").click().run()
+    assert at.query_params["pin"] == encode_car(COROLLA)
+    at.slider(key="input_Weight").set_value(3500.0).run()
+    assert [s.value for s in at.subheader if s.value == "Side by side"]
+    table = at.table[0].value
+    assert list(table.columns) == ["This car", "Pinned 1"]
+    assert table.loc["Weight (lb)", "Pinned 1"] == "2350" and table.loc["Weight (lb)", "This car"] == "3500"
+    heavier = COROLLA.inputs() | {config.WEIGHT: 3500.0}
+    now, before = (float(predict_mpg(model, car)[0]) for car in (heavier, COROLLA.inputs()))
+    assert (
+        table.loc["Predicted MPG", "This car"] == f"{now:.1f}"
+        and table.loc["Predicted MPG", "Pinned 1"] == f"{before:.1f}"
+    )
+    index = titled(at, "Each car's contributions")
+    assert set(chart_rows(at, index)["car"]) == {"This car", "Pinned 1"}
+    sentence = next(m.value for m in at.markdown if m.value.startswith("This car predicts"))
+    assert f"{now - before:+.1f} MPG against Pinned 1" in sentence and "Weight (lb)" in sentence
+    diff = at.table[1].value
+    assert diff["MPG change"].sum() == pytest.approx(now - before, abs=1e-6)
+    next(b for b in at.button if b.label == "Clear pinned").click().run()
+    assert "pin" not in at.query_params
+    assert not [s for s in at.subheader if s.value == "Side by side"]
+
+
+def test_pinned_cars_travel_in_the_url_and_stop_at_three():
+    others = [Car(8, 307.0, 130.0, 3504.0, 12.0, 70, "USA"), Car(6, 200.0, 95.0, 3155.0, 18.2, 78, "USA")]
+    at = opened(car_to_params(COROLLA) | {"pin": [encode_car(car) for car in others]})
+    assert list(at.table[0].value.columns) == ["This car", "Pinned 1", "Pinned 2"]
+    assert at.query_params["pin"] == [encode_car(car) for car in others]
+    pin_button = next(b for b in at.button if b.label == "Pin this car")
+    pin_button.click().run()
+    assert list(at.table[0].value.columns) == ["This car", "Pinned 1", "Pinned 2", "Pinned 3"]
+    assert next(b for b in at.button if b.label == "Pin this car").disabled  # three pinned, and this car is one
+
+
+def test_a_bad_pinned_car_is_left_out_with_a_notice():
+    at = opened(car_to_params(COROLLA) | {"pin": ["4,108,75,heavy,16.8,81,Japan"]})
+    assert "Pinned car 1 is left out" in at.warning[0].value and "weight" in at.warning[0].value
+    assert "pin" not in at.query_params
+
+
+# Labels and figures.
+
+
+def test_model_page_shows_readable_names_and_no_none(app, model):
+    switch(app, "model")
+    raw = {row.name for row in model.card.leaderboard}
+    board = app.dataframe[0].value
+    assert not set(board["Model"]) & raw and "CV RMSE (MPG)" in board.columns
+    assert not board.isna().any().any()
+    assert not any(name in app.subheader[0].value for name in raw)
+    assert set(chart_rows(app, 0)["name"]) == set(board["Model"])
+    assert f"{model.card.test_row_count} held-out cars" in " ".join(s.value for s in app.subheader)
+
+
+def test_sidebar_figures_come_from_the_card_and_data(app, model, auto_mpg):
+    caption = app.sidebar.caption[0].value
+    assert f"{len(auto_mpg)} cars" in caption and f"{model.card.metrics.test_rmse:.2f} MPG" in caption
+    assert "ensemble_svr_et_gbr" not in caption and model.card.model not in caption
+
+
+def test_tutorial_figures_match_the_model_card(app, model, auto_mpg):
+    switch(app, "tutorial")
+    shown = {m.label: m for m in app.metric}
+    card = model.card
+    assert shown["Held-out RMSE"].value == f"{card.metrics.test_rmse:.2f} MPG"
+    assert shown["Held-out RMSE"].proto.delta == f"tutorial: {config.TUTORIAL_TEST_RMSE:.2f}"
+    assert shown["Held-out MAE"].value == f"{card.metrics.test_mae:.2f} MPG"
+    assert shown["Held-out cars"].value == str(card.test_row_count)
+    assert shown["Training cars"].value == str(card.data.rows - card.test_row_count)
+    assert shown["Cars"].value == f"{len(auto_mpg):,}"
+    assert shown["Candidates"].value == str(len(card.leaderboard))
+    assert shown["Model version"].value == model.version
+    headers = [s.value for s in app.subheader]
+    assert headers[0].startswith("1. Data") and headers[-1].startswith("10. Serving") and len(headers) == 10
+
+
+def test_monitoring_page_is_registered_only_with_a_token(monkeypatch):
+    monkeypatch.delenv("MONITOR_TOKEN", raising=False)
+    at = opened()
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        at.switch_page("app_pages/monitoring.py")
+    monkeypatch.setenv("MONITOR_TOKEN", "a-secret")
+    at = opened()
+    at.switch_page("app_pages/monitoring.py").run()
+    assert not at.exception and at.title[0].value == "Monitoring"

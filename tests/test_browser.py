@@ -6,9 +6,11 @@ which turns that skip into a failure. Screenshots land in tests/artifacts/.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -37,17 +39,24 @@ def browser():
         browser.close()
 
 
-@pytest.fixture()
-def page(browser, live_app):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+@contextlib.contextmanager
+def visit(browser, url: str, width: int = 1400, height: int = 1000):
+    """A fresh browser context (no cookies, no state) opening `url`; page errors fail the test."""
+    context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto(live_app, wait_until="domcontentloaded")
-    page.get_by_text("Predicted MPG", exact=True).first.wait_for(timeout=60_000)
+    page.goto(url, wait_until="domcontentloaded")
     yield page
     context.close()
     assert not errors, errors
+
+
+@pytest.fixture()
+def page(browser, live_app):
+    with visit(browser, live_app) as page:
+        page.get_by_text("Predicted MPG", exact=True).first.wait_for(timeout=60_000)
+        yield page
 
 
 def metric_value(page, label: str) -> float:
@@ -72,10 +81,14 @@ def shoot(page, name: str) -> Path:
     return path
 
 
-def test_keyboard_on_weight_slider_changes_the_prediction(page):
+def weight_thumb(page):
+    return page.locator('[data-testid="stSlider"]').filter(has_text="Weight").locator('input[type="range"]')
+
+
+def test_keyboard_on_weight_slider_changes_the_prediction_and_the_url(page):
     before = metric_value(page, "Predicted MPG")
     shoot(page, "predict")
-    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Weight").locator('input[type="range"]')
+    thumb = weight_thumb(page)
     start = float(thumb.get_attribute("aria-valuetext"))
     thumb.focus()
     for _ in range(40):
@@ -86,39 +99,71 @@ def test_keyboard_on_weight_slider_changes_the_prediction(page):
         arg=[before],
         timeout=30_000,
     )
-    page.wait_for_function(
-        '([start]) => parseFloat(document.querySelector(\'[aria-label="Weight (lb)"] input, '
-        "input[aria-label=\"Weight (lb)\"]').getAttribute('aria-valuetext')) >= start + 400",
-        arg=[start],
-        timeout=30_000,
-    )
+    page.wait_for_function("([w]) => new URL(location.href).searchParams.get('weight') == w", arg=[f"{start + 400:g}"],
+                           timeout=30_000)  # fmt: skip
     assert metric_value(page, "Predicted MPG") < before  # heavier, fewer miles per gallon
+    assert parse_qs(urlsplit(page.url).query)["weight"] == [f"{start + 400:g}"]
     shoot(page, "predict-heavier")
 
 
-@pytest.mark.parametrize(("view", "marker"), [
-    ("Explore", "Correlation with MPG"), ("Model", "Leaderboard"), ("Batch & API", "Call the JSON API"),
+def test_a_shared_url_reproduces_the_prediction_in_a_fresh_browser(browser, live_app, model):
+    from mpg.predict import predict_mpg
+    from mpg.share import car_to_params
+
+    car = {"cylinders": "6", "displacement": "225", "horsepower": "100", "weight": "3430", "acceleration": "17.2",
+           "model_year": "78", "origin": "USA"}  # fmt: skip
+    url = f"{live_app}/?" + "&".join(f"{k}={v}" for k, v in car.items())
+    shown = []
+    for _ in range(2):  # two visitors who share nothing but the link
+        with visit(browser, url) as page:
+            page.get_by_text("Predicted MPG", exact=True).first.wait_for(timeout=60_000)
+            shown.append(metric_value(page, "Predicted MPG"))
+            assert parse_qs(urlsplit(page.url).query) == {k: [v] for k, v in car.items()}
+            assert not page.locator('[data-testid="stAlert"]').filter(has_text="link").count()
+    from mpg.share import car_from_params
+
+    expected = predict_mpg(model, car_from_params(car, model.card).car.inputs())[0]
+    assert shown[0] == shown[1] == round(float(expected), 1)
+    assert car_to_params(car_from_params(car, model.card).car) == car
+
+
+@pytest.mark.parametrize(("path", "marker"), [
+    ("explore", "Correlation with MPG"), ("model", "Leaderboard"), ("batch", "Call the JSON API"),
+    ("tutorial", "10. Serving"),
 ])  # fmt: skip
-def test_each_view_renders(page, view, marker):
-    page.locator('[data-testid="stSidebar"]').get_by_text(view, exact=True).click()
-    page.get_by_text(re.compile(marker)).first.wait_for(timeout=60_000)
-    if view != "Batch & API":
-        page.locator('[data-testid="stVegaLiteChart"], .vega-embed').first.wait_for(timeout=60_000)
-    page.wait_for_timeout(1500)  # let the charts finish drawing before the picture
-    shoot(page, view.split()[0].lower())
-    assert not page.locator('[data-testid="stException"]').count()
+def test_each_page_has_its_own_address(browser, live_app, path, marker):
+    with visit(browser, f"{live_app}/{path}") as page:
+        page.get_by_text(re.compile(marker)).first.wait_for(timeout=60_000)
+        if path in {"explore", "model"}:
+            page.locator('[data-testid="stVegaLiteChart"], .vega-embed').first.wait_for(timeout=60_000)
+        page.wait_for_timeout(1500)  # let the charts finish drawing before the picture
+        assert urlsplit(page.url).path == f"/{path}"
+        shoot(page, path)
+        assert not page.locator('[data-testid="stException"]').count()
+        assert not page.get_by_text("ensemble_svr_et_gbr", exact=False).count() or path == "model"
 
 
-def test_upload_in_the_browser(page, tmp_path, auto_mpg):
+@pytest.mark.parametrize("path", ["", "explore", "model", "batch", "tutorial"])
+def test_a_phone_sees_no_sideways_scroll(browser, live_app, path):
+    pinned = "?pin=8,307,130,3504,12,70,USA" if path == "" else ""
+    with visit(browser, f"{live_app}/{path}{pinned}", width=390, height=844) as page:
+        page.locator('[data-testid="stMain"] h1').first.wait_for(timeout=60_000)
+        page.wait_for_timeout(2500)  # charts and tables reach their final width
+        shoot(page, f"phone-{path or 'predict'}")
+        wide = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert wide[0] <= wide[1], wide
+
+
+def test_upload_in_the_browser(browser, live_app, tmp_path, auto_mpg):
     from mpg import config
 
-    page.locator('[data-testid="stSidebar"]').get_by_text("Batch & API", exact=True).click()
-    good = tmp_path / "cars.csv"
-    auto_mpg.dropna().head(3)[[config.NAME, *config.FEATURES]].to_csv(good, index=False)
-    page.locator('input[type="file"]').set_input_files(str(good))
-    page.get_by_text("3 predictions").wait_for(timeout=60_000)
-    bad = tmp_path / "bad.csv"
-    bad.write_text("Cylinders,Weight\n4,heavy\n")
-    page.locator('input[type="file"]').set_input_files(str(bad))
-    page.get_by_text(re.compile(r"bad\.csv: .*missing")).wait_for(timeout=60_000)
-    shoot(page, "batch-error")
+    with visit(browser, f"{live_app}/batch") as page:
+        good = tmp_path / "cars.csv"
+        auto_mpg.dropna().head(3)[[config.NAME, *config.FEATURES]].to_csv(good, index=False)
+        page.locator('input[type="file"]').set_input_files(str(good))
+        page.get_by_text("predicted 3 of 3 rows").wait_for(timeout=60_000)
+        bad = tmp_path / "bad.csv"
+        bad.write_text("Cylinders,Weight\n4,heavy\n")
+        page.locator('input[type="file"]').set_input_files(str(bad))
+        page.get_by_text(re.compile(r"bad\.csv.*missing")).wait_for(timeout=60_000)
+        shoot(page, "batch-error")

@@ -1,0 +1,51 @@
+"""Batch & API: predictions for an uploaded file, and how to call the JSON API. Layout only."""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from app_pages.shared import get_model
+from mpg import config
+from mpg.contract import MAX_ROWS, InputError
+from mpg.files import predict_file
+
+model = get_model()
+st.title("Predict a file of cars")
+st.write(
+    f"Upload a CSV or JSON file with the columns {', '.join(config.FEATURES)} (snake_case works too; Origin "
+    f"1/2/3 or USA/Europe/Japan; an empty cell means unknown), at most {MAX_ROWS:,} rows. Other columns are kept; "
+    "a row with a bad value keeps its place, with the problem named."
+)
+upload = st.file_uploader("CSV or JSON file", type=["csv", "json"])
+if upload is not None:
+    try:
+        result = predict_file(model, upload.getvalue(), upload.name)
+    except InputError as exc:
+        st.error(str(exc))
+    else:
+        (st.warning if result.refused else st.success)(result.summary)
+        if result.refused:
+            st.write("Refused rows")
+            st.dataframe(result.refused_rows(), width="stretch")
+        st.download_button("Download predictions (CSV)", result.csv_bytes(), "predictions.csv", "text/csv")
+        st.dataframe(result.frame, width="stretch")
+
+st.subheader("Call the JSON API")
+example = {"cylinders": 4, "displacement": 155.0, "horsepower": 93.0, "weight": 2500.0, "acceleration": 15.0,
+           "model_year": 81, "origin": "Japan"}  # fmt: skip
+st.code(
+    "curl -s -X POST http://localhost:8000/predict -H 'Content-Type: application/json' \\\n"
+    f"  -d '{json.dumps(example)}'",
+    language="bash",
+    wrap_lines=True,
+)
+st.code(
+    f"import requests\n\ncar = {json.dumps(example)}\n"
+    "r = requests.post('http://localhost:8000/predict', json=car)\n"
+    "print(r.json()['mpg_prediction'])",
+    language="python",
+    wrap_lines=True,
+)
+st.caption("Start the API with `make api`; its documentation is at /docs and /openapi.json.")

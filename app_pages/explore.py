@@ -1,0 +1,44 @@
+"""Explore: the data set, its gaps, distributions and relationships. Layout only."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.shared import chart, get_data
+from mpg import config, eda
+from mpg.labels import INPUTS, readable_data
+
+data = get_data()
+readable = eda.with_origin_names(data)
+st.title("Explore the data")
+search = st.text_input("Search car names", placeholder="e.g. toyota")
+shown = data[data[config.NAME].str.contains(search, case=False, regex=False)] if search else data
+st.dataframe(readable_data(shown), width="stretch", height=260, hide_index=True)
+st.caption(f"{len(shown)} of {len(data)} cars. Source: UCI Auto MPG (CC BY 4.0).")
+left, right = st.columns(2)
+left.write("Missing values per column")
+missing = eda.missing_values(data).rename(index=INPUTS).rename(columns={"missing": "Cars", "share": "Share"})
+left.dataframe(missing.style.format({"Share": "{:.1%}"}))
+right.write("Summary statistics")
+summary = data.drop(columns=config.ORIGIN).describe().T.round(2)  # Origin is a category
+right.dataframe(summary.rename(index={**INPUTS, config.TARGET: "MPG"}))
+
+st.subheader("Distributions")
+column = st.selectbox("Variable", [config.TARGET, *config.NUMERIC_FEATURES], format_func=lambda c: INPUTS.get(c, c))
+chart("histogram", data, column)
+chart("horsepower_boxplot", data)
+left, right = st.columns(2)
+with left:
+    chart("proportions_chart", eda.split_proportions(data, config.CYLINDERS), config.CYLINDERS)
+with right:
+    chart("proportions_chart", eda.split_proportions(data, config.ORIGIN), config.ORIGIN)
+
+st.subheader("Relationships")
+chart("scatter_matrix", readable)
+left, right = st.columns(2)
+with left:
+    chart("mpg_scatter", readable, config.WEIGHT)
+with right:
+    chart("mpg_scatter", readable, config.HORSEPOWER)
+chart("mpg_by_year_chart", readable)
+chart("correlation_chart", eda.correlations_with_mpg(data))

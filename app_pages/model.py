@@ -1,0 +1,52 @@
+"""The model: held-out figures, the leaderboard beside the tutorial's, predictions against truth. Layout only."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.shared import chart, get_model, held_out_predictions
+from mpg import config
+from mpg.labels import leaderboard_label, leaderboard_table, selected_model
+
+model = get_model()
+card = model.card
+st.title("The model")
+st.subheader(f"Selected: {selected_model(card)}")
+one, two, three, four = st.columns(4)
+one.metric("Held-out RMSE", f"{card.metrics.test_rmse:.2f} MPG")
+two.metric("Held-out MAE", f"{card.metrics.test_mae:.2f} MPG")
+three.metric("Held-out R²", f"{card.metrics.test_r2:.3f}")
+four.metric("CV RMSE", f"{card.metrics.cv_rmse:.2f} ± {card.metrics.cv_rmse_std:.2f}")
+st.caption(
+    f"The tutorial's held-out RMSE on the same {card.test_row_count} cars: {config.TUTORIAL_TEST_RMSE:.2f} MPG. "
+    "The held-out cars were used once, for these figures; selection used CV on the training rows only."
+)
+
+st.subheader(f"Leaderboard ({config.CV_FOLDS}-fold CV on the training rows)")
+rows = [row.model_dump(mode="json") | {"name": leaderboard_label(row)} for row in card.leaderboard]
+chart("leaderboard_chart", rows)
+st.dataframe(leaderboard_table(card), width="stretch", hide_index=True)
+
+st.subheader(f"The {card.test_row_count} held-out cars")
+frame = held_out_predictions()
+left, right = st.columns(2)
+with left:
+    chart("predicted_vs_actual", frame)
+with right:
+    chart("residuals_chart", frame)
+
+st.subheader("Model card")
+st.caption("As saved beside the model (models/model.json), with the identifiers the code uses.")
+st.json(
+    {
+        "model": card.model,
+        "version": model.version,
+        "onnx_sha256": card.onnx_sha256,
+        "model_sha256": card.model_sha256,
+        "training data sha256": card.data.sha256,
+        "trained_at": card.trained_at,
+        "versions": card.versions,
+        "split": card.split.model_dump(),
+    },
+    expanded=False,
+)

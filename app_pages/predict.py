@@ -1,0 +1,188 @@
+"""Predict: a car's MPG from seven inputs, a link that reopens it, pinned cars beside it, and why. Layout only."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.shared import (
+    average_curve,
+    explained,
+    get_data,
+    get_model,
+    preset_labels,
+    similar_cars,
+    spec,
+    template,
+    year_averages,
+)
+from mpg import compare, config, explain, plots
+from mpg.car import CYLINDER_CHOICES, Car, car_of, input_ranges, litres_per_100km
+from mpg.labels import INPUTS, similar_table
+from mpg.predict import input_warnings
+from mpg.share import PIN_PARAM, car_from_params, share_url, url_params
+
+model = get_model()
+ranges = input_ranges(model.card)
+
+
+def key(feature: str) -> str:
+    return f"input_{feature}"
+
+
+def set_car(car: Car) -> None:
+    for feature, value in car.inputs().items():
+        st.session_state[key(feature)] = value
+
+
+def apply_preset(labels: dict[str, int]) -> None:
+    if st.session_state.preset in labels:
+        set_car(car_of(get_data().loc[labels[st.session_state.preset]]))
+
+
+def pin(car: Car) -> None:
+    st.session_state.pinned = compare.pin(st.session_state.pinned, car)
+
+
+# A new session starts from its link: the car and pinned cars in the URL, or the defaults.
+if "pinned" not in st.session_state:
+    shared = car_from_params(st.query_params.to_dict(), model.card)
+    st.session_state.pinned, pin_notices = compare.pinned_from_params(st.query_params.get_all(PIN_PARAM), model.card)
+    set_car(shared.car)
+    st.session_state.link_notices = shared.notices + pin_notices
+
+st.title("How far does a car go on a gallon?")
+notices = st.session_state.pop("link_notices", ())
+if notices:
+    st.warning("This link had values the app cannot show:\n\n" + "\n".join(f"- {n}" for n in notices))
+result = st.container()  # drawn above the inputs, filled once they are read
+
+labels = preset_labels()
+st.selectbox(
+    "Start from a real car",
+    ["(your own car)", *labels],
+    key="preset",
+    on_change=apply_preset,
+    args=(labels,),
+    help="Its values fill the inputs; its real MPG is shown beside the prediction.",
+)
+left, right = st.columns(2)
+with left:
+    st.select_slider("Cylinders", options=CYLINDER_CHOICES, key=key(config.CYLINDERS), persist_state="session")
+    for feature in (config.DISPLACEMENT, config.HORSEPOWER, config.WEIGHT):
+        span = ranges[feature]
+        st.slider(
+            INPUTS[feature], span.low, span.high, step=span.step, format="%d", key=key(feature), persist_state="session"
+        )
+with right:
+    span = ranges[config.ACCELERATION]
+    st.slider(
+        INPUTS[config.ACCELERATION],
+        span.low,
+        span.high,
+        step=span.step,
+        format="%.1f",
+        key=key(config.ACCELERATION),
+        persist_state="session",
+    )
+    span = ranges[config.MODEL_YEAR]
+    st.slider(
+        INPUTS[config.MODEL_YEAR],
+        int(span.low),
+        int(span.high),
+        format="19%d",
+        key=key(config.MODEL_YEAR),
+        persist_state="session",
+    )
+    st.radio(
+        INPUTS[config.ORIGIN],
+        list(config.ORIGINS.values()),
+        horizontal=True,
+        key=key(config.ORIGIN),
+        persist_state="session",
+    )
+car = Car.from_inputs({feature: st.session_state[key(feature)] for feature in config.FEATURES})
+pinned = st.session_state.pinned
+params = url_params(car, pinned)
+if {name: st.query_params.get_all(name) for name in st.query_params} != params:
+    st.query_params.from_dict(params)  # the address bar follows the sliders, without reloading the page
+
+this = explained("This car", car)
+with result:
+    one, two, three = st.columns(3)
+    average = year_averages()[car.model_year]
+    one.metric("Predicted MPG", f"{this.mpg:.1f}", delta=f"{this.mpg - average:+.1f} vs 19{car.model_year} average")
+    one.caption(f"90% prediction interval: {this.lower:.1f} to {this.upper:.1f} MPG")
+    two.metric("Litres per 100 km", f"{litres_per_100km(this.mpg):.1f}")
+    preset = labels.get(st.session_state.get("preset", ""))
+    if preset is not None:
+        real = get_data().loc[preset]
+        if car_of(real) == car:
+            three.metric(
+                "Real MPG of this car",
+                f"{real[config.TARGET]:.1f}",
+                delta=f"{this.mpg - real[config.TARGET]:+.1f} error",
+                delta_color="off",
+            )
+        else:
+            three.caption("Inputs changed since the preset: its real MPG no longer applies.")
+    for warning in input_warnings(model, car.row().reshape(1, -1)):
+        st.warning(f"{warning.field}: {warning.problem}. The prediction extrapolates; trust it less.")
+    link, pin_button, clear = st.columns([4, 1, 1], vertical_alignment="bottom")
+    link.code(share_url(st.context.url or "", car, pinned), language=None, wrap_lines=True)
+    pin_button.button(
+        "Pin this car",
+        on_click=pin,
+        args=(car,),
+        width="stretch",
+        disabled=len(pinned) >= compare.MAX_PINNED or car in pinned,
+        help=f"Keep this car beside the sliders (up to {compare.MAX_PINNED}).",
+    )
+    clear.button(
+        "Clear pinned", on_click=lambda: st.session_state.update(pinned=()), width="stretch", disabled=not pinned
+    )
+    st.caption("The link opens this car (and the pinned ones) for anyone: copy it with the button at its right.")
+
+if pinned:
+    st.subheader("Side by side")
+    cars = [this, *(explained(f"Pinned {number}", other) for number, other in enumerate(pinned, start=1))]
+    st.table(compare.side_by_side(cars))  # a static table wraps its labels: four cars fit a phone
+    st.vega_lite_chart(compare.contributions_table(cars), template("compare_chart"), width="stretch")
+    for other in cars[1:]:
+        diff = compare.difference(model, other, this)
+        st.markdown(compare.summary(diff))
+        shown = diff.by_input.drop(columns="same").style.format({"MPG change": "{:+.2f}"})
+        st.table(shown, hide_index=True)
+
+
+@st.fragment
+def why(this: compare.Explained) -> None:
+    """Contributions, a what-if curve and similar cars: changing the what-if input reruns only this part."""
+    left, right = st.columns(2)
+    with left:
+        st.vega_lite_chart(
+            plots.contributions_frame(this.contributions), template("contributions_chart"), width="stretch"
+        )
+        st.caption(
+            f"Exact Shapley values over the seven inputs against {explain.BACKGROUND_SIZE} reference cars "
+            f"(baseline {this.baseline:.1f} MPG: their average prediction). The bars add up to the prediction."
+        )
+    with right:
+        feature = st.selectbox(
+            "What if this input changed?", config.NUMERIC_FEATURES, index=3, key="whatif", format_func=INPUTS.get
+        )
+        grid = explain.sweep(model, feature)
+        curve = explain.individual_curve(model, this.car.row(), feature, grid)
+        rows = plots.whatif_frame(grid, curve, average_curve(feature), float(this.car.inputs()[feature]))
+        st.vega_lite_chart(rows, template("whatif_chart", feature), width="stretch")
+    st.write("Most similar real cars (distance on standardised inputs: z-scores, origin one-hot)")
+    st.table(similar_table(similar_cars().nearest(this.car.row())), hide_index=True)
+
+
+why(this)
+st.vega_lite_chart(
+    spec("importance_chart", [row.model_dump() for row in model.card.importances.permutation]), width="stretch"
+)
+st.caption(
+    f"Permutation importance on the {model.card.test_row_count} held-out cars: how much the error grows when one "
+    "input is shuffled (bars: mean of the shuffles; lines: ± one standard deviation). Origin counts as one input."
+)

@@ -1,0 +1,102 @@
+"""What the pages share, built once per process: the model, the data, chart specs and per-car explanations.
+
+Page scripts run as fresh modules on every rerun and cannot import the entry script, so the shared caches live
+here, in a module both import. Functions take no model argument: there is one model per process.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from mpg import config, explain, plots
+from mpg.car import Car, presets
+from mpg.compare import Explained, explain_car
+from mpg.data import load_auto_mpg
+from mpg.eda import mpg_by_year
+from mpg.evaluate import held_out_rows
+from mpg.persistence import LoadedModel, load_model
+from mpg.predict import predict_mpg
+
+
+@st.cache_resource(show_spinner=False)
+def get_model() -> LoadedModel:
+    return load_model()
+
+
+@st.cache_data(show_spinner=False)
+def get_data() -> pd.DataFrame:
+    return load_auto_mpg()
+
+
+@st.cache_data(show_spinner=False)
+def data_summary() -> tuple[int, int, int]:
+    """Cars, first and last model year of the shipped data (for captions, without copying the data each run)."""
+    data = get_data()
+    return len(data), int(data[config.MODEL_YEAR].min()), int(data[config.MODEL_YEAR].max())
+
+
+@st.cache_data(show_spinner=False)
+def year_averages() -> dict[int, float]:
+    return mpg_by_year(get_data())
+
+
+@st.cache_data(show_spinner=False)
+def preset_labels() -> dict[str, int]:
+    return presets(get_data())
+
+
+@st.cache_data(show_spinner=False)
+def spec(name: str, *args) -> dict:
+    """A chart's Vega-Lite spec, built once per arguments (Altair's to_dict is the slow part of a rerun)."""
+    return getattr(plots, name)(*args).to_dict()
+
+
+@st.cache_data(show_spinner=False)
+def template(name: str, *args) -> dict:
+    """A data-free spec: Altair's placeholder dataset removed, so the rows passed with it are drawn."""
+    built = spec(name, *args)
+    clean = {k: v for k, v in built.items() if k not in {"data", "datasets"}}
+    if "layer" in clean:
+        clean["layer"] = [{k: v for k, v in layer.items() if k != "data"} for layer in clean["layer"]]
+    return clean
+
+
+def chart(name: str, *args) -> None:
+    st.vega_lite_chart(spec(name, *args), width="stretch")
+
+
+@st.cache_data(show_spinner=False)
+def background() -> np.ndarray:
+    return explain.background(get_data())
+
+
+@st.cache_data(show_spinner=False, max_entries=1000)
+def explained(name: str, car: Car) -> Explained:
+    """A car's prediction, interval and contributions: a pinned car is computed once, not on every rerun."""
+    return explain_car(get_model(), name, car, background())
+
+
+@st.cache_resource(show_spinner=False)
+def similar_cars() -> explain.SimilarCars:
+    return explain.SimilarCars(get_model(), get_data())
+
+
+@st.cache_data(show_spinner=False)
+def average_curve(feature: str) -> np.ndarray:
+    model = get_model()
+    return explain.partial_dependence(model, get_data(), feature, explain.sweep(model, feature))
+
+
+@st.cache_data(show_spinner=False)
+def held_out_predictions() -> pd.DataFrame:
+    model = get_model()
+    test = held_out_rows(model)
+    return pd.DataFrame(
+        {
+            "name": test[config.NAME].to_numpy(),
+            "actual": test[config.TARGET].to_numpy(),
+            "predicted": predict_mpg(model, test),
+        }
+    )
