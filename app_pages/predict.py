@@ -10,6 +10,7 @@ from app_pages.shared import (
     get_data,
     get_model,
     preset_labels,
+    record,
     similar_cars,
     spec,
     template,
@@ -107,6 +108,7 @@ if {name: st.query_params.get_all(name) for name in st.query_params} != params:
     st.query_params.from_dict(params)  # the address bar follows the sliders, without reloading the page
 
 this = explained("This car", car)
+record(car, this)
 with result:
     one, two, three = st.columns(3)
     average = year_averages()[car.model_year]

@@ -6,6 +6,9 @@ here, in a module both import. Functions take no model argument: there is one mo
 
 from __future__ import annotations
 
+import os
+import uuid
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -17,7 +20,8 @@ from mpg.data import load_auto_mpg
 from mpg.eda import mpg_by_year
 from mpg.evaluate import held_out_rows
 from mpg.persistence import LoadedModel, load_model
-from mpg.predict import predict_mpg
+from mpg.predict import input_warnings, predict_mpg
+from mpg.predlog import Batch, PredictionLog
 
 
 @st.cache_resource(show_spinner=False)
@@ -76,6 +80,25 @@ def background() -> np.ndarray:
 def explained(name: str, car: Car) -> Explained:
     """A car's prediction, interval and contributions: a pinned car is computed once, not on every rerun."""
     return explain_car(get_model(), name, car, background())
+
+
+@st.cache_resource(show_spinner=False)
+def prediction_log() -> PredictionLog:
+    """One log per process (DATABASE_URL, else the SQLite file; PREDICTION_LOG=off turns it off)."""
+    return PredictionLog.from_env(os.environ)
+
+
+def record(car: Car, this: Explained) -> None:
+    """Log the app's prediction for a car this visitor has not just logged: once per change, not per rerun."""
+    if st.session_state.get("logged_car") == car:
+        return
+    st.session_state.logged_car = car
+    model, row = get_model(), car.row().reshape(1, -1)
+    prediction_log().record(
+        Batch(X=row, predictions=np.array([this.mpg]), lower=np.array([this.lower]), upper=np.array([this.upper]),
+              model_version=model.version, route="app", source="app", request_id=uuid.uuid4().hex,
+              warnings=input_warnings(model, row))
+    )  # fmt: skip
 
 
 @st.cache_resource(show_spinner=False)

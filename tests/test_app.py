@@ -414,3 +414,24 @@ def test_monitoring_page_is_registered_only_with_a_token(monkeypatch):
     at = opened()
     at.switch_page("app_pages/monitoring.py").run()
     assert not at.exception and at.title[0].value == "Monitoring"
+
+
+def test_the_app_logs_a_car_when_it_changes_not_at_every_rerun(tmp_path, monkeypatch):
+    from app_pages.shared import prediction_log
+    from mpg.logdb import connect, read_log
+
+    url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    prediction_log.clear()  # a log of its own for this test, on that database
+    at = opened()
+    at.run()  # a rerun with the same car: not logged again
+    at.slider(key="input_Weight").set_value(3000.0).run()
+    at.slider(key="input_Weight").set_value(3200.0).run()
+    at.run()
+    shown = predicted(at)
+    prediction_log().close()
+    prediction_log.clear()
+    rows = read_log(connect(url))
+    assert len(rows) == 3 and set(rows["source"]) == {"app"} and set(rows["route"]) == {"app"}
+    assert rows["Weight"].tolist()[1:] == [3000.0, 3200.0]
+    assert round(rows["prediction"].iloc[-1], 1) == shown
