@@ -143,6 +143,16 @@ def export_onnx(pipeline) -> bytes:
     return graph.SerializeToString()
 
 
+def one_thread_session(onnx_bytes: bytes):
+    """An ONNX Runtime session on one thread (what each chunk of a prediction runs on)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
+
+
 class CompileError(RuntimeError):
     """The ONNX graph cannot be run here."""
 
@@ -178,12 +188,7 @@ class CompiledModel:
             raise CompileError(f"the graph answers shape {value.shape} for one car, not (1, 1)")
 
     def _session(self):
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        return onnxruntime.InferenceSession(self._bytes, options, providers=["CPUExecutionProvider"])
+        return one_thread_session(self._bytes)
 
     def _own(self) -> tuple[object, ThreadPoolExecutor]:
         if self._process is None or self._process[0] != os.getpid():
