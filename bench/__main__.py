@@ -1,4 +1,4 @@
-"""`python -m bench [accuracy] [api] [app]`: run benchmarks (all by default) and write bench/RESULTS.md."""
+"""`python -m bench [app] [api] [serving] [uncertainty] [accuracy]`: run them (default: all), write RESULTS.md."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 from bench.report import write_report
 
-ALL = ("app", "api", "cli", "uncertainty", "accuracy")  # accuracy last: its nested CV takes about 20 minutes
+ALL = ("app", "api", "cli", "serving", "uncertainty", "accuracy")  # accuracy last: its nested CV is the longest
 
 if __name__ == "__main__":
     names = sys.argv[1:] or list(ALL)

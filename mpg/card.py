@@ -77,15 +77,32 @@ class Interval(_Card):
 
 class LeaderboardRow(_Card):
     name: str
+    label: str = Field(description="the candidate in words, for people")
     source: Literal["tutorial", "ours"]
     cv_rmse_mean: float
     cv_rmse_std: float
+    cv_rmse_folds: list[float] = Field(description="RMSE on each CV fold (the same folds for every candidate)")
     cv_mae: float
     cv_r2: float
     fit_time_s: float
     configs: int
     best_params: dict[str, float | int | str | bool | None]
     tutorial_cv_rmse: float | None = None
+    serving_ms_10k: float = Field(description="ONNX Runtime ms for 10,000 cars on one thread (median of runs)")
+    graph_size: int = Field(description="numbers stored in the ONNX graph (weights, support vectors, tree nodes)")
+    diff_from_best: float = Field(description="mean fold-by-fold CV RMSE difference from the lowest-CV-RMSE row")
+    diff_se: float = Field(description="standard error of those differences")
+    equal: bool = Field(description="diff_from_best <= diff_se: cannot be told from the best (one-SE rule)")
+
+
+class Selection(_Card):
+    rule: str
+    lowest_cv_rmse: str = Field(description="the candidate with the lowest mean CV RMSE")
+    equals: list[str] = Field(description="its equals under the rule, in the rule's order (the chosen first)")
+    chosen: str
+    serving_rows: int
+    serving_runs: int
+    tie_ratio: float = Field(description="serving times within this ratio of the fastest count as equal")
 
 
 class Importance(_Card):
@@ -107,7 +124,8 @@ class ModelCard(_Card):
     inputs: InputSchema
     metrics: Metrics
     interval: Interval
-    leaderboard: list[LeaderboardRow]
+    selection: Selection
+    leaderboard: list[LeaderboardRow] = Field(description="ranked by the selection rule: the chosen model first")
     importances: Importances
     versions: dict[str, str]
     model_sha256: str = Field(description="sha256 of model.joblib (the scikit-learn Pipeline)")

@@ -1,10 +1,12 @@
 """The compiled inference path: the fitted Pipeline exported to ONNX and run by ONNX Runtime.
 
 scikit-learn spends 3-20 ms of overhead per call on this Pipeline; ONNX Runtime
-answers one row in well under 0.1 ms. Precision follows scikit-learn's own:
-preprocessing in float64, every regressor fed a float32 cast (scikit-learn trees
-compare float32 inputs too), so both paths agree within 0.001 MPG on every row
-of the data set (tests/test_compiled.py).
+answers one row in well under 0.1 ms. The graph is ours where we own the piece
+(the preprocessing, the gallons-per-100-miles target, the average, the RBF SVR)
+and skl2onnx's converters elsewhere. Precision follows scikit-learn's own:
+preprocessing and the SVR in float64, trees and linear models fed a float32 cast
+(scikit-learn's trees compare float32 inputs too). tests/test_compiled.py checks
+that both paths agree within 0.01 MPG on every row of the data set.
 """
 
 from __future__ import annotations
@@ -20,138 +22,57 @@ CHUNK_ROWS = 4096
 PARALLEL_ROWS = 2048
 THREADS = 2
 TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
-MIN_OPSET = 13  # Slice, Gather and Where as _preprocess uses them
 
 
-def _register_converters() -> None:
-    """Teach skl2onnx our transformer, the gallons-per-100-miles target and a float64 imputer."""
+def _regressor(model, X, opv: int):
+    """The regressor step over the float64 feature matrix `X`, as an ONNX expression with a float64 [n, 1] output.
+
+    skl2onnx converts every estimator it has a converter for (OnnxSubEstimator); three pieces are ours.
+    """
     from onnx import TensorProto
-    from skl2onnx import update_registered_converter
     from skl2onnx.algebra.onnx_operator import OnnxSubEstimator
-    from skl2onnx.algebra.onnx_ops import (
-        OnnxAdd,
-        OnnxCast,
-        OnnxConcat,
-        OnnxDiv,
-        OnnxExp,
-        OnnxGather,
-        OnnxIdentity,
-        OnnxIsNaN,
-        OnnxMatMul,
-        OnnxMul,
-        OnnxReduceSum,
-        OnnxReduceSumSquare,
-        OnnxSum,
-        OnnxWhere,
-    )
-    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+    from skl2onnx.algebra.onnx_ops import OnnxCast, OnnxDiv, OnnxSum
+    from skl2onnx.common.data_types import FloatTensorType
     from sklearn.compose import TransformedTargetRegressor
     from sklearn.ensemble import VotingRegressor
-    from sklearn.impute import SimpleImputer
     from sklearn.svm import SVR
 
-    from mpg.features import RatioFeatures
+    from mpg.features import gallons_per_100_miles
 
-    def dtype_of(variable):
-        return np.float64 if isinstance(variable.type, DoubleTensorType) else np.float32
-
-    def same_type(operator, width):
-        source = operator.inputs[0].type
-        operator.outputs[0].type = source.__class__([operator.inputs[0].get_first_dimension(), width])
-
-    def convert_ratios(scope, operator, container):
-        model, opv, X = operator.raw_operator, container.target_opset, operator.inputs[0]
-        parts = [X]
-        for numerator, denominator in model.ratio_indices_:
-            top = OnnxGather(X, np.array([numerator], dtype=np.int64), axis=1, op_version=opv)
-            bottom = OnnxGather(X, np.array([denominator], dtype=np.int64), axis=1, op_version=opv)
-            parts.append(OnnxDiv(top, bottom, op_version=opv))
-        OnnxConcat(*parts, axis=1, op_version=opv, output_names=operator.outputs[:1]).add_to(scope, container)
-
-    def convert_imputer(scope, operator, container):
-        # onnxruntime's Imputer has no float64 kernel; IsNaN + Where does the same in any precision.
-        model, opv, X = operator.raw_operator, container.target_opset, operator.inputs[0]
-        fill = np.asarray(model.statistics_, dtype=dtype_of(X)).reshape(1, -1)
-        out = OnnxWhere(OnnxIsNaN(X, op_version=opv), fill, X, op_version=opv, output_names=operator.outputs[:1])
-        out.add_to(scope, container)
-
-    def convert_target(scope, operator, container):
-        model, opv, X = operator.raw_operator, container.target_opset, operator.inputs[0]
-        dtype = dtype_of(X)
-        source, types = X, None
-        if dtype == np.float64 and not isinstance(model.regressor_, SVR):  # as scikit-learn: trees see float32
-            source, types = OnnxCast(X, to=TensorProto.FLOAT, op_version=opv), [FloatTensorType()]
-        inner = OnnxSubEstimator(model.regressor_, source, op_version=opv, input_types=types)
-        if types is not None:  # back to the input's precision
-            inner = OnnxCast(inner, to=TensorProto.DOUBLE, op_version=opv)
-        # gallons_per_100_miles is its own inverse: MPG = 100 / prediction
-        out = OnnxDiv(np.array([100.0], dtype=dtype), inner, op_version=opv, output_names=operator.outputs[:1])
-        out.add_to(scope, container)
-
-    def convert_svr(scope, operator, container):
-        # onnxruntime's SVMRegressor is float32 and its batched kernel shifts a row's value with its batch.
-        # This float64 kernel matches libsvm to 1e-9 and gives a row the same bits alone or in any batch
-        # (tests/test_model.py checks both).
-        model, opv, X = operator.raw_operator, container.target_opset, operator.inputs[0]
-        source = X if dtype_of(X) == np.float64 else OnnxCast(X, to=TensorProto.DOUBLE, op_version=opv)
-        one = np.array([1], dtype=np.int64)
-        if model.kernel == "rbf":
-            # exp(-g |x - s|^2) = exp(2g x.s - g |s|^2 - g |x|^2): one float64 MatMul, no [n, n_sv, d] tensor.
-            support, gamma = model.support_vectors_.astype(np.float64), float(model._gamma)
-            cross = OnnxMatMul(source, 2 * gamma * support.T, op_version=opv)
-            rows = OnnxMul(
-                OnnxReduceSumSquare(source, axes=[1], keepdims=1, op_version=opv), np.array([-gamma]), op_version=opv
-            )
-            exponent = OnnxAdd(OnnxAdd(cross, -gamma * (support**2).sum(axis=1)[None, :], op_version=opv), rows,
-                               op_version=opv)  # fmt: skip
-            kernel = OnnxExp(exponent, op_version=opv)
-            weights = model.dual_coef_.astype(np.float64)  # [1, n_sv]
-        elif model.kernel == "linear":
-            kernel, weights = source, model.coef_.astype(np.float64)
-        else:
-            raise NotImplementedError(f"SVR kernel {model.kernel!r} has no converter")
-        total = OnnxReduceSum(OnnxMul(kernel, weights, op_version=opv), one, keepdims=1, op_version=opv)
-        total = OnnxAdd(total, model.intercept_.astype(np.float64), op_version=opv)
-        if dtype_of(X) == np.float32:
-            total = OnnxCast(total, to=TensorProto.FLOAT, op_version=opv)
-        OnnxIdentity(total, op_version=opv, output_names=operator.outputs[:1]).add_to(scope, container)
-
-    def convert_voting(scope, operator, container):
-        # Sum, then divide: elementwise, so a row's bits do not depend on its batch (ReduceMean's do, by 1e-14).
-        model, opv, X = operator.raw_operator, container.target_opset, operator.inputs[0]
-        members = [OnnxSubEstimator(member, X, op_version=opv) for member in model.estimators_]
-        weights = np.ones(len(members)) if model.weights is None else np.asarray(model.weights, dtype=np.float64)
+    if isinstance(model, TransformedTargetRegressor):
+        # skl2onnx has no converter for it; gallons_per_100_miles is its own inverse: MPG = 100 / prediction.
+        if model.func is not gallons_per_100_miles or model.inverse_func is not gallons_per_100_miles:
+            raise NotImplementedError("only the gallons-per-100-miles target has a converter")
+        return OnnxDiv(np.array([100.0]), _regressor(model.regressor_, X, opv), op_version=opv)
+    if isinstance(model, VotingRegressor):
+        # skl2onnx's converter looks members up by type and knows no TransformedTargetRegressor. Sum, then
+        # divide: elementwise, so a row's bits do not depend on its batch (ReduceMean's do, by 1e-14).
         if model.weights is not None:
-            members = [
-                OnnxMul(m, np.array([w], dtype=dtype_of(X)), op_version=opv)
-                for m, w in zip(members, weights, strict=True)
-            ]
-        total = OnnxSum(*members, op_version=opv)
-        out = OnnxDiv(
-            total, np.array([weights.sum()], dtype=dtype_of(X)), op_version=opv, output_names=operator.outputs[:1]
-        )
-        out.add_to(scope, container)
+            raise NotImplementedError("a weighted VotingRegressor has no converter here")
+        members = [_regressor(member, X, opv) for member in model.estimators_]
+        return OnnxDiv(OnnxSum(*members, op_version=opv), np.array([float(len(members))]), op_version=opv)
+    if isinstance(model, SVR) and model.kernel == "rbf":
+        # skl2onnx's SVMRegressor runs in float32 and its batched kernel shifts a row's value with its batch;
+        # this float64 kernel matches libsvm and gives a row the same bits alone or in any batch (tested).
+        return _rbf_svr(model, X, opv)
+    # skl2onnx's own converter, fed float32 as scikit-learn feeds its trees.
+    inner = OnnxSubEstimator(
+        model, OnnxCast(X, to=TensorProto.FLOAT, op_version=opv), op_version=opv, input_types=[FloatTensorType()]
+    )
+    return OnnxCast(inner, to=TensorProto.DOUBLE, op_version=opv)
 
-    update_registered_converter(
-        VotingRegressor, "MpgVotingRegressor", lambda op: same_type(op, 1), convert_voting, overwrite=True
-    )
-    update_registered_converter(SVR, "MpgSVR", lambda op: same_type(op, 1), convert_svr, overwrite=True)
-    update_registered_converter(
-        RatioFeatures,
-        "MpgRatioFeatures",
-        lambda op: same_type(op, op.inputs[0].type.shape[1] + len(op.raw_operator.ratio_indices_)),
-        convert_ratios,
-    )
-    update_registered_converter(
-        SimpleImputer,
-        "SklearnImputer",
-        lambda op: same_type(op, op.inputs[0].type.shape[1]),
-        convert_imputer,
-        overwrite=True,
-    )
-    update_registered_converter(
-        TransformedTargetRegressor, "MpgGallonsPer100Miles", lambda op: same_type(op, 1), convert_target
-    )
+
+def _rbf_svr(model, X, opv: int):
+    """sum_i a_i exp(-g |x - s_i|^2) + b in float64, as exp(2g x.s - g |s|^2 - g |x|^2): one MatMul, no [n, n_sv, d]."""
+    from skl2onnx.algebra.onnx_ops import OnnxAdd, OnnxExp, OnnxMatMul, OnnxMul, OnnxReduceSum, OnnxReduceSumSquare
+
+    support, gamma = model.support_vectors_.astype(np.float64), float(model._gamma)
+    cross = OnnxMatMul(X, 2 * gamma * support.T, op_version=opv)
+    rows = OnnxMul(OnnxReduceSumSquare(X, axes=[1], keepdims=1, op_version=opv), np.array([-gamma]), op_version=opv)
+    exponent = OnnxAdd(OnnxAdd(cross, -gamma * (support**2).sum(axis=1)[None, :], op_version=opv), rows, op_version=opv)
+    weighted = OnnxMul(OnnxExp(exponent, op_version=opv), model.dual_coef_.astype(np.float64), op_version=opv)
+    total = OnnxReduceSum(weighted, np.array([1], dtype=np.int64), keepdims=1, op_version=opv)
+    return OnnxAdd(total, model.intercept_.astype(np.float64), op_version=opv)
 
 
 def _preprocess(preprocessor, X, opv: int):
@@ -206,40 +127,30 @@ def _preprocess(preprocessor, X, opv: int):
 
 
 def export_onnx(pipeline) -> bytes:
-    """Convert the fitted Pipeline to an ONNX graph: input `X`, float64 [n, 7] in config.FEATURES order.
-
-    The preprocessing is our compact graph, the regressor skl2onnx's (with the
-    converters above); the two are joined on the [n, 11] feature matrix.
-    """
-    from onnx.compose import add_prefix, merge_models
-    from onnx.version_converter import convert_version
-    from skl2onnx import convert_sklearn
+    """Convert the fitted Pipeline to one ONNX graph: input `X`, float64 [n, 7] in config.FEATURES order; output
+    `mpg`, float64 [n, 1]."""
     from skl2onnx.algebra.onnx_ops import OnnxIdentity
     from skl2onnx.common.data_types import DoubleTensorType
 
-    _register_converters()
-    preprocessor, regressor = pipeline.named_steps["preprocess"], pipeline.named_steps["model"]
-    width = len(preprocessor.get_feature_names_out())
-    back = convert_sklearn(
-        regressor, initial_types=[("features", DoubleTensorType([None, width]))], target_opset=TARGET_OPSET
-    )
-    # skl2onnx picks the lowest opset the regressor needs; the preprocessing is built for that same one.
-    opset = next(o.version for o in back.opset_import if o.domain in ("", "ai.onnx"))
-    if opset < MIN_OPSET:
-        back, opset = convert_version(back, MIN_OPSET), MIN_OPSET
-    features = OnnxIdentity(_preprocess(preprocessor, "X", opset), op_version=opset, output_names=["features"])
-    front = features.to_onnx(
+    opv = TARGET_OPSET[""]
+    features = _preprocess(pipeline.named_steps["preprocess"], "X", opv)
+    mpg = OnnxIdentity(_regressor(pipeline.named_steps["model"], features, opv), op_version=opv, output_names=["mpg"])
+    graph = mpg.to_onnx(
         inputs=[("X", DoubleTensorType([None, len(config.FEATURES)]))],
-        outputs=[("features", DoubleTensorType([None, width]))],
-        target_opset=opset,
+        outputs=[("mpg", DoubleTensorType([None, 1]))],
+        target_opset=TARGET_OPSET,
     )
-    back.ir_version = front.ir_version = min(front.ir_version, back.ir_version)
-    front = add_prefix(front, "preprocess/", rename_inputs=False, rename_outputs=False)
-    merged = merge_models(front, back, io_map=[("features", "features")])
-    unique = {(o.domain or "", o.version): o for o in merged.opset_import}  # merge_models repeats the default domain
-    del merged.opset_import[:]
-    merged.opset_import.extend(unique.values())
-    return merged.SerializeToString()
+    return graph.SerializeToString()
+
+
+def one_thread_session(onnx_bytes: bytes):
+    """An ONNX Runtime session on one thread (what each chunk of a prediction runs on)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
 
 
 class CompileError(RuntimeError):
@@ -255,10 +166,9 @@ class CompiledModel:
     GIL), each chunk by the same one-thread kernels, so a row gets the same bits
     alone as in any batch.
 
-    The session and the threads are made in the process that predicts, on first
-    use: gunicorn loads the model and then forks, and neither threads nor ONNX
-    Runtime's state survive a fork (a worker that inherits a session aborts when
-    it exits). The graph itself is checked here, at load time.
+    The session and the threads are made in the process that predicts (`warm_up`,
+    or the first prediction): neither threads nor ONNX Runtime's state survive a
+    fork (a gunicorn worker that inherited a session aborted when it exited).
     """
 
     def __init__(self, onnx_bytes: bytes):
@@ -266,12 +176,7 @@ class CompiledModel:
         self._process: tuple[int, object, ThreadPoolExecutor] | None = None
 
     def _session(self):
-        import onnxruntime
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        return onnxruntime.InferenceSession(self._bytes, options, providers=["CPUExecutionProvider"])
+        return one_thread_session(self._bytes)
 
     def _own(self) -> tuple[object, ThreadPoolExecutor]:
         if self._process is None or self._process[0] != os.getpid():

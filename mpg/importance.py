@@ -1,8 +1,7 @@
-"""Feature importances with correct names; the one-hot Origin columns reported together as Origin."""
+"""Global feature importances: permutation importance over the seven raw inputs (Origin as one)."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 from sklearn.inspection import permutation_importance
 from sklearn.pipeline import Pipeline
@@ -41,22 +40,4 @@ def permutation_importances(
             strict=True,
         )
     ]
-    return sorted(rows, key=lambda r: r["mean"], reverse=True)
-
-
-def _impurity_source(pipeline: Pipeline):
-    model = pipeline.named_steps["model"]
-    model = getattr(model, "regressor_", model)
-    return getattr(model, "feature_importances_", None)
-
-
-def impurity_importances(pipeline: Pipeline) -> list[dict] | None:
-    """Mean decrease in impurity for tree models (None for others), Origin's columns summed."""
-    values = _impurity_source(pipeline)
-    if values is None:
-        return None
-    names = pipeline.named_steps["preprocess"].get_feature_names_out()
-    series = pd.Series(np.asarray(values, dtype=float), index=names)
-    grouped = series.groupby(lambda n: config.ORIGIN if n.startswith(f"{config.ORIGIN}_") else n, sort=False).sum()
-    rows = [{"feature": name, "mean": float(value)} for name, value in grouped.items()]
     return sorted(rows, key=lambda r: r["mean"], reverse=True)

@@ -1,10 +1,14 @@
-"""90% prediction intervals from out-of-fold residuals, scaled per car (a CV+ style conformal band).
+"""90% prediction intervals: a cross-validated split-conformal band on relative residuals.
 
 The model is fitted on fuel consumption (gallons per 100 miles), so its errors
 grow with MPG: a thrifty car's error in MPG is larger than a thirsty one's. The
 band is therefore relative: prediction x (1 ± q), with q the conformal quantile
 of |actual - predicted| / predicted over out-of-fold predictions on the training
-rows. The test rows are never used; bench/uncertainty.py measures coverage.
+rows (each row's prediction comes from a model that did not see it, as in split
+conformal, with every fold serving as a calibration set). The band is then put
+around the model refitted on all training rows; that last step is not covered by
+split conformal's guarantee, so bench/uncertainty.py measures the coverage. The
+test rows are never used here.
 """
 
 from __future__ import annotations
@@ -45,7 +49,10 @@ def calibrate(
     q = conformal_quantile(relative_errors(y, out_of_fold))
     rmse = float(np.sqrt(np.mean((y - out_of_fold) ** 2)))
     return {
-        "method": f"CV+ style: {folds}-fold out-of-fold relative errors, conformal quantile; band = pred x (1 ± q)",
+        "method": (
+            f"cross-validated split conformal on relative residuals: q = conformal {LEVEL:.0%} quantile of "
+            f"|actual - predicted| / predicted over {folds}-fold out-of-fold predictions; band = pred x (1 ± q)"
+        ),
         "level": LEVEL,
         "q": q,
         "naive_half_width": NAIVE_Z * rmse,

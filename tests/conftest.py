@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sklearn.linear_model import LinearRegression
 
 from mpg import config
+from mpg.candidates import tutorial_candidates
 from mpg.data import frame_hash, load_auto_mpg, split_train_test
 from mpg.evaluate import regression_metrics
 from mpg.persistence import LoadedModel, load_model, save_model
-from mpg.pipeline import build_pipeline
+from mpg.selection import Selection, select_model
 from mpg.train import input_schema
 from mpg.uncertainty import calibrate
 
@@ -37,33 +37,31 @@ def model() -> LoadedModel:
 
 @pytest.fixture(scope="session")
 def small_model_dir(tmp_path_factory, split) -> Path:
-    """A LinearRegression pipeline saved like the real one: fast to fit, same files and checks."""
+    """A LinearRegression saved like the real one, chosen by the real selection among one candidate: seconds."""
     train, test = split
-    pipeline = build_pipeline(LinearRegression()).fit(train[config.FEATURES], train[config.TARGET])
+    selection = select_model(train, tutorial_candidates()[:1], n_jobs=1)
     directory = tmp_path_factory.mktemp("small_model")
-    save_model(pipeline, small_card_fields(pipeline, train, test), directory)
+    save_model(selection.pipeline, small_card_fields(selection, train, test), directory)
     return directory
 
 
-def small_card_fields(pipeline, train, test) -> dict:
-    """A real card for a pipeline fitted without model selection (its leaderboard is the one candidate)."""
-    predicted = pipeline.predict(test[config.FEATURES])
+def small_card_fields(selection: Selection, train, test) -> dict:
+    """A real card for a selection (of one candidate, say)."""
+    pipeline, row = selection.pipeline, selection.leaderboard[0]
     scores = regression_metrics(train[config.TARGET], pipeline.predict(train[config.FEATURES]), "train_")
-    scores |= regression_metrics(test[config.TARGET], predicted, "test_")
-    row = {"name": "linear_regression", "source": "tutorial", "cv_rmse_mean": scores["train_rmse"], "cv_rmse_std": 0.0,
-           "cv_mae": scores["train_mae"], "cv_r2": scores["train_r2"], "fit_time_s": 0.0, "configs": 1,
-           "best_params": {}}  # fmt: skip
+    scores |= regression_metrics(test[config.TARGET], pipeline.predict(test[config.FEATURES]), "test_")
     return {
-        "model": "linear_regression",
+        "model": selection.best,
         "trained_at": "2026-01-01T00:00:00+00:00",
         "training_seconds": 0.0,
         "data": {"path": "mpg/data/auto-mpg.csv", "sha256": frame_hash(pd.concat([train, test]).sort_index()),
                  "rows": len(train) + len(test), "rows_without_mpg": 0, "test_rows": sorted(map(int, test.index))},
         "split": {"method": "StratifiedShuffleSplit on Cylinders", "test_size": config.TEST_SIZE, "seed": config.SEED},
         "inputs": input_schema(train, pipeline),
-        "metrics": scores | {"cv_rmse": scores["train_rmse"], "cv_rmse_std": 0.0},
+        "metrics": scores | {"cv_rmse": row["cv_rmse_mean"], "cv_rmse_std": row["cv_rmse_std"]},
         "interval": calibrate(pipeline, train, n_jobs=1),
-        "leaderboard": [row],
+        "selection": selection.rule,
+        "leaderboard": selection.leaderboard,
         "importances": {"permutation": [{"feature": name, "mean": 0.0, "std": 0.0} for name in config.FEATURES]},
     }  # fmt: skip
 

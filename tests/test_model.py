@@ -15,7 +15,7 @@ from mpg.uncertainty import conformal_quantile, coverage
 
 def test_quality_floor_on_held_out_rows(model):
     metrics = held_out_metrics(model)
-    assert metrics["test_rmse"] < 2.9
+    assert metrics["test_rmse"] < config.TUTORIAL_TEST_RMSE  # a floor, not a target: selection never sees these rows
     # model.json's figure was computed with the scikit-learn Pipeline, this one with the compiled path
     assert metrics["test_rmse"] == pytest.approx(model.card.metrics.test_rmse, abs=1e-4)
 
@@ -29,7 +29,8 @@ def test_metadata_is_complete(model):
     weight = card.inputs.features[config.WEIGHT]
     assert weight.train_min < weight.fill < weight.train_max
     names = [row.name for row in card.leaderboard]
-    assert card.model == names[0]
+    assert card.model == names[0] == card.selection.chosen
+    assert card.selection.equals[0] == card.model and all(row.label for row in card.leaderboard)
     assert {"linear_regression", "decision_tree", "random_forest", "svr_linear", "tutorial_forest_grid"} <= set(names)
     assert card.test_row_count == 80
     assert len(card.data.sha256) == 64
