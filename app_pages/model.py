@@ -6,7 +6,7 @@ import streamlit as st
 
 from app_pages.shared import chart, get_model, held_out_predictions
 from mpg import config
-from mpg.labels import leaderboard_label, leaderboard_table, selected_model
+from mpg.labels import equals_table, leaderboard_label, leaderboard_table, selected_model
 
 model = get_model()
 card = model.card
@@ -26,6 +26,14 @@ st.subheader(f"Leaderboard ({config.CV_FOLDS}-fold CV on the training rows)")
 rows = [row.model_dump(mode="json") | {"name": leaderboard_label(row)} for row in card.leaderboard]
 chart("leaderboard_chart", rows)
 st.dataframe(leaderboard_table(card), width="stretch", hide_index=True)
+
+st.subheader("How it was chosen")
+st.write(card.selection.rule)
+st.caption(
+    "The equals band: every candidate's fold-by-fold CV RMSE against the lowest one's. Those within one "
+    "standard error are equals, and the cheapest of them to serve is the model."
+)
+st.table(equals_table(card), hide_index=True)  # a static table wraps: it fits a phone
 
 st.subheader(f"The {card.test_row_count} held-out cars")
 frame = held_out_predictions()

@@ -85,13 +85,15 @@ def _train(args) -> None:
 
 
 def format_leaderboard(rows) -> str:
-    """The leaderboard (mpg.card.LeaderboardRow, best first) as a text table."""
-    lines = [f"{'model':<22} {'CV RMSE':>8} {'± std':>6} {'MAE':>6} {'R²':>6} {'fit s':>6} {'tutorial':>8}"]
+    """The leaderboard (mpg.card.LeaderboardRow, chosen first) as a text table."""
+    width = max(len("model"), *(len(r.name) for r in rows))
+    head = f"{'CV RMSE':>8} {'± std':>6} {'MAE':>6} {'R²':>6} {'equal':>5} {'ms/10k':>7} {'tutorial':>8}"
+    lines = [f"{'model':<{width}} {head}"]
     for r in rows:
         tutorial = f"{r.tutorial_cv_rmse:.3f}" if r.tutorial_cv_rmse else ""
         lines.append(
-            f"{r.name:<22} {r.cv_rmse_mean:>8.3f} {r.cv_rmse_std:>6.3f} {r.cv_mae:>6.3f} "
-            f"{r.cv_r2:>6.3f} {r.fit_time_s:>6.3f} {tutorial:>8}"
+            f"{r.name:<{width}} {r.cv_rmse_mean:>8.3f} {r.cv_rmse_std:>6.3f} {r.cv_mae:>6.3f} "
+            f"{r.cv_r2:>6.3f} {'yes' if r.equal else 'no':>5} {r.serving_ms_10k:>7.1f} {tutorial:>8}"
         )
     return "\n".join(lines)
 

@@ -42,6 +42,14 @@ LEADERBOARD = {
     "fit_time_s": "Fit time (s)",
     "tutorial_cv_rmse": "Tutorial's CV RMSE (MPG)",
 }
+EQUALS = {
+    "label": "Model",
+    "cv_rmse_mean": "CV RMSE (MPG)",
+    "diff": "Worse than the lowest, per fold (MPG, mean ± SE)",
+    "equal": "An equal?",
+    "serving_ms_10k": "Serving 10,000 cars (ms)",
+    "graph_size": "Graph size (numbers)",
+}
 SOURCES = {"tutorial": "the tutorial", "ours": "this project"}
 NOT_PUBLISHED = "–"  # a blank that reads as "no figure", where pandas would show None
 
@@ -82,6 +90,23 @@ def leaderboard_table(card: ModelCard) -> pd.DataFrame:
         for row in card.leaderboard
     ]
     return pd.DataFrame(rows, columns=list(LEADERBOARD)).rename(columns=LEADERBOARD)
+
+
+def equals_table(card: ModelCard) -> pd.DataFrame:
+    """The selection as people read it: each candidate against the lowest-CV-RMSE one, and its serving cost."""
+    chosen = card.selection.chosen if getattr(card, "selection", None) else card.model
+    rows = [
+        {
+            "label": leaderboard_label(row) + (" (chosen)" if row.name == chosen else ""),
+            "cv_rmse_mean": f"{row.cv_rmse_mean:.3f}",
+            "diff": f"{row.diff_from_best:+.3f} ± {row.diff_se:.3f}",
+            "equal": "yes" if row.equal else "no",
+            "serving_ms_10k": f"{row.serving_ms_10k:.1f}",
+            "graph_size": f"{row.graph_size:,}",
+        }
+        for row in card.leaderboard
+    ]
+    return pd.DataFrame(rows, columns=list(EQUALS)).rename(columns=EQUALS)
 
 
 def similar_table(nearest: pd.DataFrame) -> pd.DataFrame:

@@ -383,6 +383,16 @@ def test_model_page_shows_readable_names_and_no_none(app, model):
     assert f"{model.card.test_row_count} held-out cars" in " ".join(s.value for s in app.subheader)
 
 
+def test_model_page_states_the_rule_and_shows_the_equals_band(app, model):
+    switch(app, "model")
+    assert any(model.card.selection.rule in m.value for m in app.markdown)
+    band = app.table[0].value
+    equals = [row for row in model.card.leaderboard if row.equal]
+    assert (band["An equal?"] == "yes").sum() == len(equals) >= 1
+    assert band["Model"].iloc[0].endswith("(chosen)") and "_" not in " ".join(band["Model"])
+    assert band["Serving 10,000 cars (ms)"].tolist() == [f"{r.serving_ms_10k:.1f}" for r in model.card.leaderboard]
+
+
 def test_sidebar_figures_come_from_the_card_and_data(app, model, auto_mpg):
     caption = app.sidebar.caption[0].value
     assert f"{len(auto_mpg)} cars" in caption and f"{model.card.metrics.test_rmse:.2f} MPG" in caption
