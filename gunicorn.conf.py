@@ -13,7 +13,10 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_connections = 1000
-preload_app = True  # load the model once, before forking
+# Each worker loads the model itself (about a second): ONNX Runtime state made before a fork makes a
+# gthread worker abort as it exits ("terminate called ... std::system_error"), and a worker should own
+# everything it runs anyway. The master imports nothing of the app.
+preload_app = False
 timeout = 25  # under Heroku's 30 s router limit
 graceful_timeout = 20
 keepalive = 5
@@ -41,17 +44,15 @@ if os.environ.get("MPG_METRICS_MASTER") != str(os.getpid()):
 
 
 def post_worker_init(worker) -> None:
-    """Each worker makes its own ONNX Runtime session (see mpg.compiled): now, not on its first request."""
+    """Make the ONNX Runtime session now, not on the first request; then freeze what loading made.
+
+    gc.freeze: no collection walks the model, the data and the modules again. Without it a full
+    collection stalled a worker's requests for 80-126 ms, now and then, in its first seconds.
+    """
     model = getattr(worker.wsgi, "extensions", {}).get("model")
     if model is not None:
         model.compiled.warm_up()
-
-
-def pre_fork(server, worker) -> None:
-    """Freeze what the preloaded app made: no worker's collector walks (or copies) those objects.
-
-    Without it a full collection stalled a worker's requests for 80-126 ms, now and then, in its first seconds.
-    """
+    gc.collect()
     gc.freeze()
 
 

@@ -223,3 +223,13 @@ def test_database_locked_mid_load_costs_no_prediction_and_drops_are_counted(tmp_
         finally:
             holder.rollback()
             holder.close()
+
+
+def test_a_big_batch_predicted_on_threads_matches_the_in_process_numbers(server, model, auto_mpg):
+    """4,096 cars: mpg.compiled splits them over 2 Python threads, real OS threads under gthread."""
+    cars = auto_mpg.dropna()[config.FEATURES].sample(4096, replace=True, random_state=1)
+    cars = cars.astype({config.CYLINDERS: int, config.MODEL_YEAR: int, config.ORIGIN: int})
+    url, _, _ = server
+    answer = requests.post(f"{url}/predict", json=cars.to_dict("list"), timeout=60).json()["mpg_prediction"]
+    expected = np.round(model.compiled.predict(cars.to_numpy(dtype=np.float64)), 4).tolist()
+    assert answer == expected
