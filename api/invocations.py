@@ -88,6 +88,8 @@ def split_records(split: object) -> list:
     ):
         raise RequestError(400, 'dataframe_split must be {"columns": [...], "data": [[...], ...]} ("index" optional)')
     columns, data = split["columns"], split["data"]
+    if not isinstance(split.get("index", []), list):
+        raise RequestError(400, "dataframe_split: index must be a list")
     if (
         not isinstance(columns, list)
         or not all(isinstance(c, str) for c in columns)

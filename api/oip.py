@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import numpy as np
 from flask import Flask, Response, current_app, request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from api.schemas import RequestError, check_cars
 from api.serving import current_model, predict_cars
@@ -37,6 +37,8 @@ Parameters = dict[str, str | int | float | bool]
 
 
 class RequestInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is refused, not ignored
+
     name: str
     shape: list[int]
     datatype: Datatype
@@ -50,6 +52,8 @@ class RequestOutput(BaseModel):
 
 
 class InferenceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     id: str | None = None
     parameters: Parameters | None = None
     inputs: list[RequestInput]

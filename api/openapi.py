@@ -136,7 +136,7 @@ def openapi_document(model=None) -> dict:
                                   "responses": {"200": _json(simple, "OpenAPI 3.1")}}},
         "/docs": {"get": {"summary": "This API described for people", "operationId": "docs",
                           "responses": {"200": html_page}}},
-        **dialect_paths(components, errors, _json),
+        **dialect_paths(components, errors, _json, model.version if model is not None else None),
     }  # fmt: skip
     if model is not None:  # the example answer is the loaded model's own
         answer = document["paths"]["/predict"]["post"]["responses"]["200"]["content"]["application/json"]

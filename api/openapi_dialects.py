@@ -16,6 +16,10 @@ from api.schemas import MAX_BYTES, MAX_ROWS, WarningDetail, request_schema
 from mpg import config
 from mpg.contract import SNAKE, Car
 
+# The protocol's parameters: names to scalars; binary_data_size (tritonclient's binary tensors) is read.
+PARAMETERS = {"anyOf": [{"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
+                        {"type": "null"}]}  # fmt: skip
+
 
 class InvocationsResponse(BaseModel):
     predictions: list[float] = Field(description="predicted MPG, one per car, in order")
@@ -97,22 +101,26 @@ def infer_body() -> dict:
                           "minItems": 1, "maxItems": 1, "items": False},
                 "datatype": {"enum": types},
                 "data": {"type": "array", "items": fields[key], "minItems": 1, "maxItems": MAX_ROWS},
+                "parameters": PARAMETERS,
             },
         })  # fmt: skip
-    output = {"type": "object", "required": ["name"], "properties": {"name": {"enum": list(oip.OUTPUTS)}}}
+    output = {"type": "object", "required": ["name"],
+              "properties": {"name": {"enum": list(oip.OUTPUTS)}, "parameters": PARAMETERS}}  # fmt: skip
     return {
         "type": "object",
         "required": ["inputs"],
         "additionalProperties": False,
         "properties": {
-            "id": {"type": "string"},
+            "id": {"type": ["string", "null"], "description": "echoed in the answer"},
+            "parameters": PARAMETERS,
             "inputs": {"type": "array", "prefixItems": tensors, "minItems": 7, "maxItems": 7, "items": False},
-            "outputs": {"type": "array", "items": output, "minItems": 1},
+            "outputs": {"anyOf": [{"type": "array", "items": output}, {"type": "null"}],
+                        "description": "which outputs to answer (all three when absent)"},
         },
-    }
+    }  # fmt: skip
 
 
-def paths(components: dict, errors: dict, json) -> dict:
+def paths(components: dict, errors: dict, json, model_version: str | None = None) -> dict:
     """The paths; `components` collects pydantic's $defs, `errors` the API's error responses by status."""
 
     def schema(model) -> dict:
@@ -123,7 +131,8 @@ def paths(components: dict, errors: dict, json) -> dict:
     v2_error = json(schema(oip.V2Error), 'bad request: {"error": "..."}')
     v2 = {"400": v2_error, "404": json(schema(oip.V2Error), "no such model or version"),
           "503": json(schema(oip.V2Error), "model not loaded")}  # fmt: skip
-    version = [{"name": "version", "in": "path", "required": True, "schema": {"type": "string"},
+    known = {"enum": [model_version]} if model_version else {}
+    version = [{"name": "version", "in": "path", "required": True, "schema": {"type": "string", **known},
                 "description": "the model version (GET /v2/models/mpg lists it); another is 404"}]  # fmt: skip
     ok = {"description": "the predictions", "content": {"application/json": {"schema": {"oneOf": [
         schema(InvocationsResponse), schema(InvocationsDetails)]}}}}  # fmt: skip
@@ -136,10 +145,11 @@ def paths(components: dict, errors: dict, json) -> dict:
                        "or text/csv with a header row (an empty cell means unknown)",
             "operationId": "invocations",
             "parameters": [details],
-            "requestBody": {"required": True, "content": {
-                "application/json": {"schema": invocations_body()},
-                "text/csv": {"schema": {"type": "string"}, "example": ",".join(config.FEATURES)
-                             + "\n4,155,93,2500,15,81,3\n"}}},
+            # text/csv is accepted too, and described here in words: no schema can state a CSV's grammar, and a
+            # string schema would promise that any text is a valid body.
+            "description": "Also `Content-Type: text/csv`: a header row of input names, then one car per line, "
+                           "e.g. `" + ",".join(config.FEATURES) + "\\n4,155,93,2500,15,81,3`.",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": invocations_body()}}},
             "responses": {"200": ok, **{k: errors[k] for k in ("400", "413", "415", "422", "503")}},
         }},
         "/ping": _get("MLflow's health check: 200 when the model is loaded", "mlflow_ping",
