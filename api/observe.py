@@ -6,6 +6,7 @@
   set (gunicorn.conf.py), every process writes its counts to files there, and a scrape adds
   up every worker's, dead ones included.
 - One logfmt line per request on stdout (Heroku's convention); `ACCESS_LOG=off` turns it off.
+- `METRICS=off` stops the counting (for the benchmark that measures what it costs); /metrics stays.
 - Probes (`/metrics`, health and readiness routes) are neither counted nor logged.
 - CORS only for the origins listed in `CORS_ORIGINS` (comma-separated; flask-cors does the work).
 """
@@ -66,7 +67,11 @@ def install(app: Flask) -> None:
 def settings(environ) -> dict:
     """The app's settings from the environment: ACCESS_LOG and CORS_ORIGINS."""
     origins = [o.strip() for o in environ.get("CORS_ORIGINS", "").split(",") if o.strip()]
-    return {"ACCESS_LOG": environ.get("ACCESS_LOG", "on").strip().lower() not in OFF, "CORS_ORIGINS": origins}
+    return {
+        "ACCESS_LOG": environ.get("ACCESS_LOG", "on").strip().lower() not in OFF,
+        "METRICS": environ.get("METRICS", "on").strip().lower() not in OFF,
+        "CORS_ORIGINS": origins,
+    }
 
 
 def request_id() -> str:
@@ -76,6 +81,8 @@ def request_id() -> str:
 def predicted(rows: int, warnings) -> None:
     """Count a request's cars and their warnings (called from the one prediction path)."""
     g.rows = rows
+    if not current_app.config["METRICS"]:
+        return
     ROWS.inc(rows)
     for warning in warnings:
         WARNINGS.labels(kind=warning.kind).inc()
@@ -106,8 +113,9 @@ def _end(response: Response) -> Response:
     if route in PROBES:
         return response
     seconds = time.perf_counter() - g.get("started", time.perf_counter())
-    REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-    DURATION.labels(route).observe(seconds)
+    if current_app.config["METRICS"]:
+        REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+        DURATION.labels(route).observe(seconds)
     if current_app.config["ACCESS_LOG"]:
         # print-style, not a logging handler: the line goes to whatever stdout is now, in one write.
         sys.stdout.write(

@@ -288,3 +288,11 @@ def test_every_route_records_its_cars_in_the_prediction_log_once(client, predict
     for batch in others:
         np.testing.assert_array_equal(batch.X, first.X)
         np.testing.assert_array_equal(batch.predictions, first.predictions)
+
+
+def test_metrics_off_counts_nothing(model):
+    client = create_app(model=model, config={"METRICS": False}, prediction_log=PredictionLog(None)).test_client()
+    before = _sample("mpg_rows_predicted_total")
+    assert client.post("/predict", json=ROWS).status_code == 200
+    assert _sample("mpg_rows_predicted_total") == before
+    assert client.get("/metrics").status_code == 200
