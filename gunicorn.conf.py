@@ -41,6 +41,7 @@ if os.environ.get("MPG_METRICS_MASTER") != str(os.getpid()):
         os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
     else:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="mpg-metrics-", dir=worker_tmp_dir)
+        os.environ["MPG_METRICS_MADE"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]  # removed by on_exit
 
 
 def post_worker_init(worker) -> None:
@@ -68,3 +69,9 @@ def child_exit(server, worker) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server) -> None:
+    """Remove the metrics directory this run made (one named in PROMETHEUS_MULTIPROC_DIR is left)."""
+    if os.environ.get("MPG_METRICS_MADE"):
+        shutil.rmtree(os.environ["MPG_METRICS_MADE"], ignore_errors=True)
