@@ -184,7 +184,7 @@ def main(quick: bool = False) -> dict:
     from bench.tutorial_service import train_tutorial_model
 
     if quick:  # does every part work? (figures from this are not worth keeping)
-        RUNS, SIZES = 1, (1,)
+        RUNS, SIZES = 1, (1, 3)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         overhead = overheads(workdir, seconds=1 if quick else 4)
