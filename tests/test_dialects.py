@@ -296,3 +296,14 @@ def test_metrics_off_counts_nothing(model):
     assert client.post("/predict", json=ROWS).status_code == 200
     assert _sample("mpg_rows_predicted_total") == before
     assert client.get("/metrics").status_code == 200
+
+
+def test_openapi_and_docs_list_every_route(client, app):
+    documented = set(client.get("/openapi.json").json["paths"])
+    served = {rule.rule.replace("<version>", "{version}") for rule in app.url_map.iter_rules()} - {
+        "/static/<path:filename>"
+    }
+    assert served == documented
+    page = client.get("/docs").get_data(as_text=True)
+    for path in ("/invocations", "/v2/models/mpg/infer", "/v2/models/mpg/versions/{version}/infer", "/metrics"):
+        assert f" {path}</code>" in page
