@@ -2,16 +2,21 @@
 
 import gc
 import os
+import shutil
+import tempfile
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# gevent's WSGI server (see api/worker.py): a greenlet per connection, so slow clients and idle
-# keep-alive connections cost no thread, and a response leaves in one write. With gthread (two writes
-# per response, two thread hand-offs per request) one row took 1.1 ms at p50 instead of 0.7 ms.
-# Predictions are CPU work and run one at a time per worker; workers give the parallelism.
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "api.worker.Worker")
+# gunicorn's own threaded worker: a poller holds idle keep-alive connections, a pool of threads serves
+# requests, and a client still sending its request holds one thread only. Predictions are CPU work and
+# mostly run one at a time per worker; workers give the parallelism, threads cover slow clients.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_connections = 1000
-preload_app = True  # load the model once, before forking
+# Each worker loads the model itself (about a second): ONNX Runtime state made before a fork makes a
+# gthread worker abort as it exits ("terminate called ... std::system_error"), and a worker should own
+# everything it runs anyway. The master imports nothing of the app.
+preload_app = False
 timeout = 25  # under Heroku's 30 s router limit
 graceful_timeout = 20
 keepalive = 5
@@ -21,21 +26,52 @@ max_requests = 100_000
 max_requests_jitter = 10_000
 # The heartbeat touches a file per request; in memory that costs microseconds, on disk far more.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
-accesslog = os.environ.get("GUNICORN_ACCESSLOG")  # off unless asked for: it costs latency
+accesslog = os.environ.get("GUNICORN_ACCESSLOG")  # gunicorn's own; the API writes its own logfmt lines (api/observe.py)
 errorlog = "-"
 reuse_port = True  # each worker its own listening socket: the kernel spreads connections over them
 
+# prometheus_client's multiprocess mode: each process writes its metrics to files in this directory and
+# /metrics adds them up. It must be set before the app imports prometheus_client, and start empty, or a
+# previous run's counts would be added in. Without a setting, a fresh directory of this run's own.
+# Once per master: a reload (SIGHUP) reads this file again, and must keep the counts made so far.
+if os.environ.get("MPG_METRICS_MASTER") != str(os.getpid()):
+    os.environ["MPG_METRICS_MASTER"] = str(os.getpid())
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+        os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="mpg-metrics-", dir=worker_tmp_dir)
+        os.environ["MPG_METRICS_MADE"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]  # removed by on_exit
+
 
 def post_worker_init(worker) -> None:
-    """Each worker makes its own ONNX Runtime session (see mpg.compiled): now, not on its first request."""
+    """Make the ONNX Runtime session now, not on the first request; then freeze what loading made.
+
+    gc.freeze: no collection walks the model, the data and the modules again. Without it a full
+    collection stalled a worker's requests for 80-126 ms, now and then, in its first seconds.
+    """
     model = getattr(worker.wsgi, "extensions", {}).get("model")
     if model is not None:
         model.compiled.warm_up()
-
-
-def pre_fork(server, worker) -> None:
-    """Freeze what the preloaded app made: no worker's collector walks (or copies) those objects.
-
-    Without it a full collection stalled a worker's requests for 80-126 ms, now and then, in its first seconds.
-    """
+    gc.collect()
     gc.freeze()
+
+
+def worker_exit(server, worker) -> None:
+    """Write the worker's queued prediction-log rows before it goes (SIGTERM, max_requests, timeout)."""
+    prediction_log = getattr(worker.wsgi, "extensions", {}).get("prediction_log")
+    if prediction_log is not None:
+        prediction_log.close()
+
+
+def child_exit(server, worker) -> None:
+    """A worker that is gone: its counters stay in the sum; its live gauges are dropped (prometheus_client)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server) -> None:
+    """Remove the metrics directory this run made (one named in PROMETHEUS_MULTIPROC_DIR is left)."""
+    if os.environ.get("MPG_METRICS_MADE"):
+        shutil.rmtree(os.environ["MPG_METRICS_MADE"], ignore_errors=True)

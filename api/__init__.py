@@ -1,31 +1,45 @@
-"""The JSON prediction API: `create_app(model=None, config=None)`; served by `gunicorn api.wsgi:app`."""
+"""The JSON prediction API: `create_app(model=None, config=None)`; served by `gunicorn api.wsgi:app`.
+
+Three dialects over one prediction path (api.serving): the tutorial's `/predict`, MLflow's
+`/invocations` (api.invocations) and the Open Inference Protocol's `/v2` (api.oip); request IDs,
+metrics, the access log and CORS for all of them (api.observe).
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 import numpy as np
-from flask import Flask, Response, current_app, jsonify, request
+from flask import Flask, Response, current_app, request
 from pydantic_core import to_json
 from werkzeug.exceptions import HTTPException
 
+from api import invocations, observe, oip
 from api.openapi import docs_page, openapi_document
 from api.schemas import MAX_BYTES, MAX_EXPLAIN_ROWS, RequestError, parse_explain, parse_request
+from api.serving import current_model, error_response, predict_cars
 from mpg import explain as explanations
 from mpg.contract import MAX_ROWS
 from mpg.data import load_auto_mpg
 from mpg.persistence import LoadedModel, ModelLoadError, load_model
-from mpg.predict import predict_array
+from mpg.predlog import PredictionLog
 
 PING = "Pinging Model Application!!"
 log = logging.getLogger(__name__)
 
 
-def create_app(model: LoadedModel | None = None, config: dict | None = None) -> Flask:
-    """Build the API around a loaded model (the committed one by default), loaded once per process."""
+def create_app(
+    model: LoadedModel | None = None, config: dict | None = None, prediction_log: PredictionLog | None = None
+) -> Flask:
+    """Build the API around a loaded model (the committed one by default), loaded once per process.
+
+    Settings come from the environment (ACCESS_LOG, CORS_ORIGINS; the prediction log's DATABASE_URL,
+    PREDICTION_LOG...) unless `config` or `prediction_log` says otherwise.
+    """
     app = Flask(__name__)
-    app.config.update(MAX_CONTENT_LENGTH=MAX_BYTES, MODEL_DIR=None)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_BYTES, MODEL_DIR=None, **observe.settings(os.environ))
     app.config.update(config or {})
     if model is None:
         try:
@@ -35,25 +49,18 @@ def create_app(model: LoadedModel | None = None, config: dict | None = None) -> 
             log.error("model not loaded: %s", exc)
             app.extensions["model_error"] = str(exc)
     app.extensions["model"] = model
+    # Closed by gunicorn's worker_exit hook (gunicorn.conf.py), and at interpreter exit.
+    app.extensions["prediction_log"] = prediction_log or PredictionLog.from_env(os.environ)
     app.extensions["background"] = explanations.background(load_auto_mpg())  # reference cars for explanations
     app.extensions["openapi"] = openapi_document(model)
+    if model is not None:
+        observe.model_served(model.version)
+    observe.install(app)
     _register_routes(app)
+    invocations.register(app)
+    oip.register(app)
     _register_errors(app)
     return app
-
-
-def _model() -> LoadedModel:
-    model = current_app.extensions["model"]
-    if model is None:
-        raise RequestError(503, f"model not loaded: {current_app.extensions.get('model_error')}")
-    return model
-
-
-def error_response(status: int, message: str, details: list | None = None) -> Response:
-    body = {"error": {"message": message, "details": [d.to_dict() for d in details or []]}}
-    response = jsonify(body)
-    response.status_code = status
-    return response
 
 
 def _register_routes(app: Flask) -> None:
@@ -63,7 +70,7 @@ def _register_routes(app: Flask) -> None:
 
     @app.get("/health")
     def health():
-        model = _model()
+        model = current_model()
         value = float(model.compiled.predict(np.array([[4, 100, 80, 2500, 15, 76, 1]], dtype=np.float64))[0])
         if not np.isfinite(value):
             raise RequestError(503, "model answered a non-finite value")
@@ -71,7 +78,7 @@ def _register_routes(app: Flask) -> None:
 
     @app.get("/model")
     def model_info():
-        model = _model()
+        model = current_model()
         card = model.card.model_dump(mode="json")
         fields = ("model", "model_sha256", "onnx_sha256", "trained_at", "versions", "metrics", "inputs")
         return {
@@ -85,25 +92,24 @@ def _register_routes(app: Flask) -> None:
     @app.post("/predict")
     def predict():
         started = time.perf_counter()
-        model = _model()
+        current_model()
         if not request.is_json:
             raise RequestError(415, "send the body as JSON with Content-Type: application/json")
         explain = parse_explain(request.args.get("explain"))
         X = parse_request(request.get_data(cache=False))  # parsed and validated in one pass
         if explain and len(X) > MAX_EXPLAIN_ROWS:
             raise RequestError(422, f"explain=true takes at most {MAX_EXPLAIN_ROWS} vehicles, got {len(X)}")
-        result = predict_array(model, X)
-        # One rounding for the three columns: per-call overhead is what a one-row request costs.
-        predicted, lower, upper = np.round(np.stack([result.mpg, result.lower, result.upper]), 4).tolist()
+        served = predict_cars(X)
         body = {
-            "mpg_prediction": predicted,
-            "mpg_lower": lower,
-            "mpg_upper": upper,
-            "model_version": model.version,
-            "warnings": [w.to_dict() for w in result.warnings],
+            "mpg_prediction": served.mpg,
+            "mpg_lower": served.lower,
+            "mpg_upper": served.upper,
+            "model_version": served.model_version,
+            "warnings": [w.to_dict() for w in served.warnings],
         }
         if explain:
-            explained = [explanations.contributions(model, row, current_app.extensions["background"]) for row in X]
+            model, background = current_model(), current_app.extensions["background"]
+            explained = [explanations.contributions(model, row, background) for row in X]
             body["contributions"] = [{k: round(v, 6) for k, v in phi.items()} for phi, _ in explained]
             body["baseline"] = [round(baseline, 6) for _, baseline in explained]
         response = Response(to_json(body), mimetype="application/json")
@@ -121,7 +127,10 @@ def _register_routes(app: Flask) -> None:
 
     @app.get("/")
     def index():
-        return {"name": "mpg", "docs": "/docs", "openapi": "/openapi.json", "predict": "POST /predict"}
+        return {
+            "name": "mpg", "docs": "/docs", "openapi": "/openapi.json", "predict": "POST /predict",
+            "mlflow": "POST /invocations", "open_inference_protocol": "/v2", "metrics": "/metrics",
+        }  # fmt: skip
 
 
 def _register_errors(app: Flask) -> None:

@@ -8,6 +8,7 @@ import json
 import numpy as np
 from pydantic import TypeAdapter
 
+from api.openapi_dialects import paths as dialect_paths
 from api.schemas import MAX_BYTES, MAX_EXPLAIN_ROWS, MAX_ROWS, ErrorResponse, PredictResponse, request_schema
 from mpg import __version__, config
 
@@ -127,6 +128,16 @@ def openapi_document(model=None) -> dict:
         },
         "components": {"schemas": components},
     }
+    html_page = {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}
+    document["paths"] |= {
+        "/": {"get": {"summary": "Where things are", "operationId": "index",
+                      "responses": {"200": _json(simple, "links")}}},
+        "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
+                                  "responses": {"200": _json(simple, "OpenAPI 3.1")}}},
+        "/docs": {"get": {"summary": "This API described for people", "operationId": "docs",
+                          "responses": {"200": html_page}}},
+        **dialect_paths(components, errors, _json, model.version if model is not None else None),
+    }  # fmt: skip
     if model is not None:  # the example answer is the loaded model's own
         answer = document["paths"]["/predict"]["post"]["responses"]["200"]["content"]["application/json"]
         answer["example"] = example_answer(model)
@@ -166,12 +177,17 @@ def docs_page(document: dict) -> str:
 </head><body>
 <h1>{html.escape(document["info"]["title"])} <small>{html.escape(document["info"]["version"])}</small></h1>
 <p>{html.escape(document["info"]["description"])}</p>
-<h2>Endpoints</h2><ul>{paths}<li><code>GET /openapi.json</code>: the OpenAPI 3.1 document</li></ul>
+<h2>Endpoints</h2><ul>{paths}</ul>
 <h2>Inputs</h2>
 <table><tr><th>field</th><th>snake_case</th><th>unit</th><th>accepted</th></tr>{"".join(rows)}</table>
 <h2>Example</h2>
 <pre>curl -s -X POST http://localhost:8000/predict -H 'Content-Type: application/json' \\
   -d '{html.escape(example)}'</pre>
 {answer}
+<p>The same car through MLflow's dialect (add <code>?details=true</code> for the interval and warnings):</p>
+<pre>curl -s -X POST http://localhost:8000/invocations -H 'Content-Type: application/json' \\
+  -d '{html.escape(json.dumps({"dataframe_records": [ONE_EXAMPLE]}))}'</pre>
+<p>And through the Open Inference Protocol (v2): <code>POST /v2/models/mpg/infer</code> with seven 1-D tensors
+named by the snake_case fields, or one [n, 7] FP64 tensor named <code>input</code>.</p>
 <p>Errors: <code>{html.escape(json.dumps(ERROR))}</code>.</p>
 </body></html>"""

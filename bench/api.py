@@ -2,7 +2,13 @@
 
 Load comes from wrk (Debian's `wrk`, a C load generator) on the same 2-core
 machine: latency with one connection, throughput with 8. Each figure is the
-median of several runs.
+median of several runs. Also, in the same run, for one car:
+- every predicting route (MLflow's /invocations as JSON and CSV, the v2 infer routes)
+  against `POST /predict` (target: p50 within 10%);
+- metrics and the access log on (as shipped) against both off (`METRICS=off ACCESS_LOG=off`),
+  and the prediction log on against `PREDICTION_LOG=off` (targets: p50 within 10%).
+
+`python -m bench.api --quick` runs every part once for a second, and saves nothing.
 """
 
 from __future__ import annotations
@@ -36,10 +42,10 @@ def payload(rows: int) -> dict:
     return {name: columns[name].tolist() for name in config.FEATURES}
 
 
-def _wrk(url: str, body: Path, connections: int, seconds: int) -> dict:
+def _wrk(url: str, body: Path, connections: int, seconds: int, content_type: str = "application/json") -> dict:
     script = body.with_suffix(".lua")
     script.write_text(
-        'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "{content_type}"\n'
         f'local f = io.open("{body}", "rb")\nwrk.body = f:read("*a")\nf:close()\n'
     )
     threads = min(2, connections)
@@ -63,8 +69,8 @@ def _ms(text: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def _median_runs(url: str, body: Path, connections: int, seconds: int) -> dict:
-    runs = [_wrk(url, body, connections, seconds) for _ in range(RUNS)]
+def _median_runs(url: str, body: Path, connections: int, seconds: int, content_type: str = "application/json") -> dict:
+    runs = [_wrk(url, body, connections, seconds, content_type) for _ in range(RUNS)]
     return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
 
 
@@ -100,18 +106,95 @@ def measure(name: str, command: list[str], port: int, workdir: Path, env: dict |
     return results
 
 
-def main() -> dict:
+def one_car_bodies(version: str) -> dict[str, tuple[str, str, bytes]]:
+    """One car in every dialect: name -> (path, content type, body)."""
+    columns = payload(1)
+    car = {name: values[0] for name, values in columns.items()}
+    split = {"dataframe_split": {"columns": config.FEATURES, "data": [[car[n] for n in config.FEATURES]]}}
+    csv = ",".join(config.FEATURES) + "\n" + ",".join(str(car[n]) for n in config.FEATURES) + "\n"
+    tensors = {"inputs": [{"name": config.ALIASES_BY_NAME[n], "shape": [1], "datatype": "FP64", "data": [car[n]]}
+                          for n in config.FEATURES]}  # fmt: skip
+    return {
+        "POST /predict": ("/predict", "application/json", json.dumps(columns).encode()),
+        "POST /invocations (dataframe_split)": ("/invocations", "application/json", json.dumps(split).encode()),
+        "POST /invocations (text/csv)": ("/invocations", "text/csv", csv.encode()),
+        "POST /v2/models/mpg/infer": ("/v2/models/mpg/infer", "application/json", json.dumps(tensors).encode()),
+        "POST /v2/models/mpg/versions/{version}/infer": (
+            f"/v2/models/mpg/versions/{version}/infer", "application/json", json.dumps(tensors).encode()),
+    }  # fmt: skip
+
+
+def one_car_latency(name: str, command: list[str], port: int, workdir: Path, env: dict, seconds: int) -> dict:
+    """1-connection latency of one car on every predicting route of one server configuration."""
+    results = {}
+    with running(command, f"http://127.0.0.1:{port}/health", workdir / f"{name}.log", env=env):
+        version = requests_version(port)
+        for route, (path, content_type, raw) in one_car_bodies(version).items():
+            body = workdir / f"{name}-{len(results)}.body"
+            body.write_bytes(raw)
+            results[route] = _median_runs(f"http://127.0.0.1:{port}{path}", body, 1, seconds, content_type)
+            print(name, route, results[route], flush=True)
+    return results
+
+
+def requests_version(port: int) -> str:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/version")
+    version = connection.getresponse().read().decode()
+    connection.close()
+    return version
+
+
+def within(value: float, reference: float, tolerance: float = 0.10) -> bool:
+    return value <= reference * (1 + tolerance)
+
+
+def overheads(workdir: Path, seconds: int) -> dict:
+    """Routes, metrics + access log, and the prediction log: the same 1-car requests, same run."""
+    database = f"sqlite:///{workdir / 'predictions.sqlite3'}"
+    configurations = {
+        "shipped": {"DATABASE_URL": database},  # metrics, access log and prediction log on
+        "metrics_and_access_log_off": {"DATABASE_URL": database, "METRICS": "off", "ACCESS_LOG": "off"},
+        "prediction_log_off": {"PREDICTION_LOG": "off"},
+    }
+    measured = {}
+    for name, env in configurations.items():
+        port = free_port()
+        command = [sys.executable, "-m", "gunicorn", "api.wsgi:app", "--bind", f"127.0.0.1:{port}"]
+        measured[name] = one_car_latency(name, command, port, workdir, env, seconds)
+    p50 = {name: {route: r["p50_ms"] for route, r in routes.items()} for name, routes in measured.items()}
+    predict = p50["shipped"]["POST /predict"]
+    checks = {
+        **{f"{route} p50 within 10% of POST /predict": within(value, predict)
+           for route, value in p50["shipped"].items() if route != "POST /predict"},
+        "metrics + access log on: /predict p50 within 10% of off": within(
+            predict, p50["metrics_and_access_log_off"]["POST /predict"]),
+        "prediction log on: /predict p50 within 10% of off": within(
+            predict, p50["prediction_log_off"]["POST /predict"]),
+    }  # fmt: skip
+    for check, ok in checks.items():
+        print(f"{'met' if ok else 'NOT MET'}: {check}", flush=True)
+    return {"latency": measured, "p50_ms": p50, "targets": checks}
+
+
+def main(quick: bool = False) -> dict:
+    global RUNS, SIZES
     if not shutil.which("wrk"):
         sys.exit("bench/api.py needs wrk: apt-get install -y wrk")
     from bench.tutorial_service import train_tutorial_model
 
+    if quick:  # does every part work? (figures from this are not worth keeping)
+        RUNS, SIZES = 1, (1, 3)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
+        overhead = overheads(workdir, seconds=1 if quick else 4)
         model_file = workdir / "model.bin"
         train_tutorial_model(str(model_file))
         ours_port, base_port = free_port(), free_port()
         gunicorn = [sys.executable, "-m", "gunicorn"]
-        ours = measure("ours", [*gunicorn, "api.wsgi:app", "--bind", f"127.0.0.1:{ours_port}"], ours_port, workdir)
+        shipped = {"DATABASE_URL": f"sqlite:///{workdir / 'predictions.sqlite3'}"}
+        ours = measure("ours", [*gunicorn, "api.wsgi:app", "--bind", f"127.0.0.1:{ours_port}"], ours_port, workdir,
+                       env=shipped)  # fmt: skip
         baseline = measure(
             "tutorial",
             [*gunicorn, "bench.tutorial_service:app", "-c", "bench/tutorial_gunicorn.conf.py",
@@ -120,8 +203,9 @@ def main() -> dict:
             workdir,
             env={"TUTORIAL_MODEL": str(model_file)},
         )  # fmt: skip
-    return save("api", {"ours": ours, "tutorial": baseline, "workers": 2, "runs": RUNS})
+    result = {"ours": ours, "tutorial": baseline, "workers": 2, "runs": RUNS, "one_car": overhead}
+    return result if quick else save("api", result)
 
 
 if __name__ == "__main__":
-    main()
+    main(quick="--quick" in sys.argv[1:])

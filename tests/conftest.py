@@ -91,8 +91,9 @@ def live_api(tmp_path_factory):
     from tests.servers import free_port, gunicorn_command, running
 
     port = free_port()
-    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-    with running(gunicorn_command(port), f"http://127.0.0.1:{port}/health", log):
+    directory = tmp_path_factory.mktemp("gunicorn")
+    env = {"DATABASE_URL": f"sqlite:///{directory / 'predictions.sqlite3'}"}  # never the project's var/
+    with running(gunicorn_command(port), f"http://127.0.0.1:{port}/health", directory / "gunicorn.log", env=env):
         yield f"http://127.0.0.1:{port}"
 
 

@@ -19,6 +19,31 @@ def padded(body):
     return body
 
 
+def _one_length(shape) -> bool:
+    return (
+        isinstance(shape, list) and len(shape) == 1 and isinstance(shape[0], int | float)
+        and not isinstance(shape[0], bool) and shape[0] >= 1 and shape[0] == int(shape[0])
+    )  # fmt: skip
+
+
+def tensors_of_one_length(body):
+    """v2 inputs: pad each tensor's data to the longest and set a valid 1-D shape to the data's length.
+
+    The same rule as `padded` (all columns one length), plus the protocol's own (a shape matches
+    its data), neither of which JSON Schema can state. An invalid shape is left as generated.
+    """
+    inputs = body.get("inputs") if isinstance(body, dict) else None
+    if not isinstance(inputs, list) or not all(isinstance(t, dict) and isinstance(t.get("data"), list) for t in inputs):
+        return body
+    longest = max((len(t["data"]) for t in inputs), default=0)
+    for tensor in inputs:
+        if tensor["data"]:
+            tensor["data"] = tensor["data"] + [tensor["data"][0]] * (longest - len(tensor["data"]))
+        if _one_length(tensor.get("shape")):
+            tensor["shape"] = [len(tensor["data"])]
+    return body
+
+
 def vehicles(body) -> int:
     if isinstance(body, list):
         return len(body)
@@ -35,7 +60,9 @@ def map_case(ctx, case):
     be stated in the body's schema: a larger body is sent without explain. Only a
     valid query value changes, so the case stays valid or invalid as generated.
     """
-    case.body = padded(case.body)
+    case.body = tensors_of_one_length(padded(case.body))
+    if isinstance(case.body, dict) and set(case.body) == {"inputs"}:  # MLflow's inputs may be columns too
+        case.body["inputs"] = padded(case.body["inputs"])
     if isinstance(case.query, dict) and case.query.get("explain") == "true" and vehicles(case.body) > 100:
         case.query["explain"] = "false"
     return case

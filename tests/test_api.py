@@ -11,6 +11,7 @@ from api import PING, create_app
 from api.schemas import MAX_ROWS
 from mpg import config
 from mpg.predict import predict_mpg, prediction_interval
+from mpg.predlog import PredictionLog
 
 TUTORIAL_PAYLOAD = {
     "Cylinders": [4, 6, 8],
@@ -27,7 +28,7 @@ SNAKE = {config.ALIASES_BY_NAME[key]: value for key, value in ONE.items()}
 
 @pytest.fixture(scope="module")
 def app(model):
-    return create_app(model=model)
+    return create_app(model=model, prediction_log=PredictionLog(None))
 
 
 @pytest.fixture()
@@ -51,7 +52,7 @@ def test_health_and_model(client, model):
 
 
 def test_health_is_503_without_a_model(tmp_path):
-    client = create_app(config={"MODEL_DIR": str(tmp_path)}).test_client()
+    client = create_app(config={"MODEL_DIR": str(tmp_path)}, prediction_log=PredictionLog(None)).test_client()
     response = client.get("/health")
     assert response.status_code == 503
     assert "model.json: no such file" in response.json["error"]["message"]

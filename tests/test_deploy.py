@@ -47,7 +47,8 @@ def test_web_process_serves_the_ui_by_default(tmp_path):
 def api_dyno(tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    env = heroku_env(tmp_path, port, APP_ROLE="api", WEB_CONCURRENCY="2")
+    env = heroku_env(tmp_path, port, APP_ROLE="api", WEB_CONCURRENCY="2",
+                     DATABASE_URL=f"sqlite:///{tmp_path / 'predictions.sqlite3'}")  # fmt: skip
     with running(["bash", "-c", web_command()], f"{url}/health", tmp_path / "api.log", env=env) as process:
         yield url, process
 

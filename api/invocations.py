@@ -1,0 +1,126 @@
+"""MLflow's scoring-server dialect: `POST /invocations`, `GET /ping`, `GET /version`.
+
+The four JSON forms of MLflow's scoring server (`dataframe_split`, `dataframe_records`,
+`instances`, `inputs`) and `text/csv` with a header row become cars for the contract; CSV
+cells are read as the CLI reads files (`mpg.contract.from_text`: an empty cell is unknown).
+The answer is MLflow's `{"predictions": [...]}`, one number per car; with `?details=true`
+each car is `{"mpg_prediction", "mpg_lower", "mpg_upper"}` and `warnings` and
+`model_version` come along.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pydantic_core
+from flask import Flask, Response, request
+from pydantic_core import to_json
+
+from api.schemas import RequestError, check_cars, parse_flag
+from api.serving import current_model, predict_cars
+from mpg.contract import MAX_ROWS, Problem, from_text
+
+FORMS = ("dataframe_split", "dataframe_records", "instances", "inputs")
+
+
+def register(app: Flask) -> None:
+    app.add_url_rule("/invocations", "invocations", invocations, methods=["POST"])
+    app.add_url_rule("/ping", "mlflow_ping", ping)
+    app.add_url_rule("/version", "version", version)
+
+
+def ping() -> Response:
+    current_model()  # 503 until the model is loaded
+    return Response("\n", mimetype="text/plain")
+
+
+def version() -> Response:
+    return Response(current_model().version, mimetype="text/plain")
+
+
+def invocations() -> Response:
+    current_model()
+    details = parse_flag("details", request.args.get("details"))
+    if request.mimetype == "text/csv":
+        records = csv_records(request.get_data(cache=False))
+    elif request.mimetype == "application/json":
+        try:
+            value = pydantic_core.from_json(request.get_data(cache=False))
+        except ValueError as exc:
+            raise RequestError(400, "the body is not valid JSON", [Problem(None, None, str(exc))]) from None
+        records = json_records(value)
+    else:
+        raise RequestError(415, f"send application/json (one of {', '.join(FORMS)}) or text/csv with a header row")
+    served = predict_cars(check_cars(records))
+    if not details:
+        return Response(to_json({"predictions": served.mpg}), mimetype="application/json")
+    cars = zip(served.mpg, served.lower, served.upper, strict=True)
+    body = {
+        "predictions": [{"mpg_prediction": m, "mpg_lower": lo, "mpg_upper": up} for m, lo, up in cars],
+        "warnings": [w.to_dict() for w in served.warnings],
+        "model_version": served.model_version,
+    }
+    return Response(to_json(body), mimetype="application/json")
+
+
+def json_records(value: object) -> object:
+    """One of MLflow's four JSON forms, as cars in a shape the contract takes (a list, or columns)."""
+    if not isinstance(value, dict) or len(value) != 1 or next(iter(value)) not in FORMS:
+        keys = ", ".join(map(repr, value)) if isinstance(value, dict) else type(value).__name__
+        raise RequestError(400, f"send an object with exactly one of {', '.join(FORMS)}; got {keys}")
+    form, cars = next(iter(value.items()))
+    if form == "dataframe_split":
+        return split_records(cars)
+    if form == "dataframe_records" and not isinstance(cars, list):
+        raise RequestError(400, "dataframe_records must be a list of objects, one per car")
+    if isinstance(cars, list) and cars and all(isinstance(car, list) for car in cars):
+        raise RequestError(400, f"{form}: plain arrays have no names; send objects, or columns by name")
+    return cars  # a car, a list of them, or columns: the contract's three shapes
+
+
+def split_records(split: object) -> list:
+    """pandas' split orientation: {"columns": [...], "data": [[...], ...], "index": [...] (ignored)}."""
+    if (
+        not isinstance(split, dict)
+        or not {"columns", "data"} <= set(split)
+        or set(split) - {"columns", "data", "index"}
+    ):
+        raise RequestError(400, 'dataframe_split must be {"columns": [...], "data": [[...], ...]} ("index" optional)')
+    columns, data = split["columns"], split["data"]
+    if not isinstance(split.get("index", []), list):
+        raise RequestError(400, "dataframe_split: index must be a list")
+    if (
+        not isinstance(columns, list)
+        or not all(isinstance(c, str) for c in columns)
+        or len(set(columns)) < len(columns)
+    ):
+        raise RequestError(400, "dataframe_split: columns must be a list of distinct names")
+    if not isinstance(data, list) or not all(isinstance(row, list) and len(row) == len(columns) for row in data):
+        raise RequestError(400, f"dataframe_split: data must be a list of rows of {len(columns)} values each")
+    if len(data) > MAX_ROWS:
+        raise RequestError(422, f"invalid input: has {len(data)} cars; at most {MAX_ROWS} at once")
+    return [dict(zip(columns, row, strict=True)) for row in data]
+
+
+def csv_records(body: bytes) -> list:
+    """CSV with a header row; cells as the CLI reads files (an empty cell is unknown)."""
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise RequestError(400, "the CSV body is not UTF-8") from None
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise RequestError(400, f"the body is not CSV: {exc}") from None
+    header, rows = (rows[0], rows[1:]) if rows else ([], [])
+    if not header or len(set(header)) < len(header):
+        raise RequestError(400, "the CSV body needs a header row of distinct column names")
+    records = []
+    for line, row in enumerate(rows, start=2):
+        if not row:
+            continue
+        if len(row) != len(header):
+            raise RequestError(400, f"CSV line {line} has {len(row)} cells; the header has {len(header)}")
+        records.append({name: from_text(cell) for name, cell in zip(header, row, strict=True)})
+    return records  # the contract refuses an empty list, or one over its row limit

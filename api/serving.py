@@ -1,0 +1,71 @@
+"""The one path every route predicts through, and the one error shape every route answers with.
+
+Each route turns its dialect into cars checked by the contract (`api.schemas.check_cars`),
+then calls `predict_cars`: `mpg.predict.predict_array`, the metrics, the prediction log,
+and one rounding. So a car gets the same number from `/predict`, `/invocations` and
+`/v2/models/mpg/infer`, and every car served is counted and logged once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from flask import Response, current_app, jsonify, request
+
+from api import observe
+from api.schemas import RequestError
+from mpg.persistence import LoadedModel
+from mpg.predict import InputWarning, predict_array
+from mpg.predlog import Batch
+
+V2_PREFIX = "/v2"  # the Open Inference Protocol's errors are {"error": "..."}, with 400 for bad input
+
+
+@dataclass(frozen=True)
+class Served:
+    """One request's answers, rounded to 4 decimals (per car, in order) as every route returns them."""
+
+    mpg: list[float]
+    lower: list[float]
+    upper: list[float]
+    warnings: list[InputWarning]
+    model_version: str
+    X: np.ndarray
+
+
+def current_model() -> LoadedModel:
+    model = current_app.extensions["model"]
+    if model is None:
+        raise RequestError(503, f"model not loaded: {current_app.extensions.get('model_error')}")
+    return model
+
+
+def predict_cars(X: np.ndarray) -> Served:
+    """Predict validated cars (float64 [n, 7] from the contract), count them and log them."""
+    model = current_model()
+    result = predict_array(model, X)
+    # One rounding for the three columns: per-call overhead is what a one-row request costs.
+    mpg, lower, upper = np.round(np.stack([result.mpg, result.lower, result.upper]), 4).tolist()
+    observe.predicted(len(X), result.warnings)
+    current_app.extensions["prediction_log"].record(
+        Batch(
+            X=X, predictions=result.mpg, lower=result.lower, upper=result.upper, model_version=model.version,
+            route=request.path, source="api", request_id=observe.request_id(), warnings=result.warnings,
+        )
+    )  # fmt: skip
+    return Served(mpg, lower, upper, result.warnings, model.version, X)
+
+
+def error_response(status: int, message: str, details: list | None = None) -> Response:
+    """`{"error": {"message", "details", "request_id"}}`; under /v2 the protocol's `{"error": "..."}`."""
+    if request.path == V2_PREFIX or request.path.startswith(V2_PREFIX + "/"):
+        shown = [str(d) for d in details or []]
+        text = "; ".join([message, *shown[1:6]]) + (f" (and {len(shown) - 6} more)" if len(shown) > 6 else "")
+        response = jsonify({"error": text, "request_id": observe.request_id()})
+        response.status_code = 400 if status in (415, 422) else status
+        return response
+    body = {"message": message, "details": [d.to_dict() for d in details or []], "request_id": observe.request_id()}
+    response = jsonify({"error": body})
+    response.status_code = status
+    return response
