@@ -45,14 +45,11 @@ if os.environ.get("MPG_METRICS_MASTER") != str(os.getpid()):
 
 
 def post_worker_init(worker) -> None:
-    """Make the ONNX Runtime session now, not on the first request; then freeze what loading made.
+    """Freeze what loading made (the model's session was started by load_model in this worker).
 
     gc.freeze: no collection walks the model, the data and the modules again. Without it a full
     collection stalled a worker's requests for 80-126 ms, now and then, in its first seconds.
     """
-    model = getattr(worker.wsgi, "extensions", {}).get("model")
-    if model is not None:
-        model.compiled.warm_up()
     gc.collect()
     gc.freeze()
 

@@ -1,4 +1,4 @@
-"""WSGI entry point: `gunicorn api.wsgi:app` (the model is loaded here, once, before workers fork)."""
+"""WSGI entry point: `gunicorn api.wsgi:app` (each worker imports it and loads the model; see gunicorn.conf.py)."""
 
 from api import create_app
 
