@@ -135,13 +135,14 @@ def canonical_name(key: object) -> str | None:
 
 def from_text(frame: pd.DataFrame) -> list[dict]:
     """Rows of text cells (a CSV, command-line options) as JSON would have them: '' is unknown (None),
-    '93' is 93, 'Japan' stays text. Only the input columns are kept (files pass the others through).
+    '93' is 93, 'Japan' stays text. Other columns stay as they are (files ignore them, the API refuses them).
 
     Column by column, so a 10,000-row file costs milliseconds.
     """
     columns = {}
     for key in frame.columns:
         if field_key(key) in (None, "car_name"):
+            columns[key] = frame[key].tolist()
             continue
         text = frame[key].astype(str).str.strip()
         numbers = pd.to_numeric(text, errors="coerce")  # NaN where not a number; 'inf' is a number, refused later
