@@ -23,6 +23,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.baseline import BASELINE_REF, checkout
 from bench.common import save
 from mpg import config
 from mpg.data import load_auto_mpg
@@ -84,11 +85,19 @@ def _status(port: int, body: bytes) -> tuple[int, float | None]:
     return response.status, float(timing.split("dur=")[1]) if timing else None
 
 
-def measure(name: str, command: list[str], port: int, workdir: Path, env: dict | None = None) -> dict:
+def measure(
+    name: str,
+    command: list[str],
+    port: int,
+    workdir: Path,
+    env: dict | None = None,
+    cwd: Path = config.PROJ_ROOT,
+    sizes: tuple[int, ...] | None = None,
+) -> dict:
     results = {}
-    with running(command, f"http://127.0.0.1:{port}/test", workdir / f"{name}.log", env=env):
+    with running(command, f"http://127.0.0.1:{port}/test", workdir / f"{name}.log", env=env, cwd=cwd):
         url = f"http://127.0.0.1:{port}/predict"
-        for rows in SIZES:
+        for rows in sizes or SIZES:
             body = workdir / f"{name}-{rows}.json"
             raw = json.dumps(payload(rows)).encode()
             body.write_bytes(raw)
@@ -195,6 +204,11 @@ def main(quick: bool = False) -> dict:
         shipped = {"DATABASE_URL": f"sqlite:///{workdir / 'predictions.sqlite3'}"}
         ours = measure("ours", [*gunicorn, "api.wsgi:app", "--bind", f"127.0.0.1:{ours_port}"], ours_port, workdir,
                        env=shipped)  # fmt: skip
+        # This code before the round (bench/baseline.py), same sizes as the "no slower than before" target.
+        with checkout() as tree:
+            before_port = free_port()
+            before = measure("before", [*gunicorn, "api.wsgi:app", "--bind", f"127.0.0.1:{before_port}"], before_port,
+                             workdir, cwd=tree, sizes=tuple(s for s in SIZES if s != 3))  # fmt: skip
         baseline = measure(
             "tutorial",
             [*gunicorn, "bench.tutorial_service:app", "-c", "bench/tutorial_gunicorn.conf.py",
@@ -203,7 +217,8 @@ def main(quick: bool = False) -> dict:
             workdir,
             env={"TUTORIAL_MODEL": str(model_file)},
         )  # fmt: skip
-    result = {"ours": ours, "tutorial": baseline, "workers": 2, "runs": RUNS, "one_car": overhead}
+    result = {"ours": ours, "before": before, "before_ref": BASELINE_REF, "tutorial": baseline, "workers": 2,
+              "runs": RUNS, "one_car": overhead}  # fmt: skip
     return result if quick else save("api", result)
 
 

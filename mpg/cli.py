@@ -134,7 +134,7 @@ def _predict(args) -> int:
     elif given:
         # Options are text, like CSV cells: the same reading, then the same contract.
         frame = pd.DataFrame([given])
-        cars = CarFile(frame, from_text(frame))
+        cars = CarFile(frame, from_text(frame.columns, frame.itertuples(index=False, name=None)))
     else:
         raise UsageError("give --input FILE, or the car as options (see python -m mpg predict --help)")
     result = predict_cars(load_model(args.model), cars)

@@ -76,7 +76,7 @@ def _validated(raw: pd.DataFrame, with_target: bool, source: str, first_line: in
     missing = [Problem(None, name, "is missing") for name in required if name not in names.values()]
     if missing:
         raise DataError(missing, source=source)
-    records = from_text(raw)
+    records = from_text(raw.columns, raw.itertuples(index=False, name=None))
     checked = check_records(records, labelled=with_target, extra="ignore")
     if checked.problems:
         raise DataError(checked.problems, source=source, row_label=label)

@@ -86,7 +86,7 @@ def read_cars(data: bytes, name: str = "file", max_rows: int = MAX_ROWS) -> CarF
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             reason = str(exc).strip().splitlines()[0]
             raise InputError([Problem(None, None, f"not a readable CSV file: {reason}")], source=name) from None
-        records = from_text(frame)
+        records = from_text(frame.columns, frame.itertuples(index=False, name=None))
     if len(frame) > max_rows:
         raise InputError([Problem(None, None, f"has {len(frame)} rows; at most {max_rows} per file")], source=name)
     if frame.empty:

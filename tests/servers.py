@@ -36,12 +36,14 @@ def wait_until_ready(url: str, process: subprocess.Popen, log: Path, timeout: fl
 
 
 @contextlib.contextmanager
-def running(command: list[str], ready_url: str, log: Path, env: dict | None = None) -> Iterator[subprocess.Popen]:
+def running(
+    command: list[str], ready_url: str, log: Path, env: dict | None = None, cwd: Path = config.PROJ_ROOT
+) -> Iterator[subprocess.Popen]:
     """Start `command` in its own process group, wait for `ready_url`, and stop it (SIGTERM, then SIGKILL)."""
     with log.open("w") as out:
         process = subprocess.Popen(
             command,
-            cwd=config.PROJ_ROOT,
+            cwd=cwd,
             env={**os.environ, **(env or {})},
             stdout=out,
             stderr=subprocess.STDOUT,
