@@ -12,7 +12,7 @@ import numpy as np
 import pydantic_core
 from pydantic import BaseModel, Field
 
-from mpg.contract import MAX_ROWS, SNAKE, Car, InputError, Problem, check_records, records_from_json
+from mpg.contract import MAX_ROWS, SNAKE, Car, InputError, Problem, check_json
 
 MAX_EXPLAIN_ROWS = 100  # each explained vehicle costs 128 x 16 model rows
 MAX_BYTES = 8 * 1024 * 1024  # well above any 10,000-vehicle body, so row limits are reported as such
@@ -93,7 +93,7 @@ def check_cars(value: object) -> np.ndarray:
     """Cars in any of the three JSON shapes (one, a list, columns; keys in any accepted form) checked by the
     contract, all or nothing: float64 [n, 7]. Every route's input goes through here."""
     try:
-        checked = check_records(records_from_json(value), extra="forbid")
+        checked = check_json(value)
     except InputError as exc:
         raise RequestError(422, f"invalid input: {exc}", exc.problems) from None
     if checked.problems:

@@ -383,6 +383,16 @@ def test_model_page_shows_readable_names_and_no_none(app, model):
     assert f"{model.card.test_row_count} held-out cars" in " ".join(s.value for s in app.subheader)
 
 
+def test_model_page_headline_is_the_nested_cv_of_the_benchmark(app):
+    from mpg.evaluate import headline
+
+    switch(app, "model")
+    best = headline()
+    shown = {m.label: m.value for m in app.metric}
+    assert shown["Nested CV RMSE of the whole procedure"] == f"{best.ours_mean:.3f} ± {best.ours_std:.3f} MPG"
+    assert shown["The tutorial's procedure, same folds"].startswith(f"{best.tutorial_mean:.3f}")
+
+
 def test_model_page_states_the_rule_and_shows_the_equals_band(app, model):
     switch(app, "model")
     assert any(model.card.selection.rule in m.value for m in app.markdown)
