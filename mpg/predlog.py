@@ -184,12 +184,15 @@ class PredictionLog:
         except queue.Full:
             DROPPED.labels(reason="queue_full").inc(len(batch))
             self._unreported += len(batch)  # approximate (no lock on the request path); the counter is exact
+        if self._queue.rows >= self.batch_rows:  # a full batch: write now rather than at the next tick
+            self._wake.set()
 
     def close(self, timeout: float = 10.0) -> None:
         """Write what is queued and stop the writer; waits at most `timeout` seconds."""
         if self._pid != os.getpid() or self._thread is None:
             return
         self._stopping.set()
+        self._wake.set()
         with contextlib.suppress(queue.Full):  # then the writer is busy with the queue, and sees the flag next
             self._queue.put_nowait(None)
         self._thread.join(timeout)
@@ -202,6 +205,7 @@ class PredictionLog:
                 return True
             self._queue = _RowQueue(self.queue_rows)
             self._stopping = threading.Event()
+            self._wake = threading.Event()
             self._unreported = 0
             self._thread = threading.Thread(target=self._run, name="prediction-log", daemon=True)
             try:
@@ -256,25 +260,19 @@ class PredictionLog:
                 self._report(last_error)
 
     def _collect(self) -> list[Batch | None]:
-        """Wait for cars; then gather for up to `flush_seconds` or `batch_rows` (everything when stopping)."""
-        try:
-            items = [self._queue.get(timeout=self.flush_seconds)]
-        except queue.Empty:
-            items = []
-        rows = sum(_weight(item) for item in items)
-        deadline = time.monotonic() + self.flush_seconds
-        while items and not self._stopping.is_set() and rows < self.batch_rows:
-            try:
-                items.append(self._queue.get(timeout=max(deadline - time.monotonic(), 0)))
-            except queue.Empty:
-                break
-            rows += _weight(items[-1])
-        while self._stopping.is_set():
+        """Sleep `flush_seconds` (woken early by `batch_rows` cars queued, or by close), then take everything queued.
+
+        The writer does not wait on the queue itself: a thread woken by every request would ask for the GIL
+        every time, and the serving thread would hand it over mid-request (p99 under load 12-19 ms, not 7).
+        """
+        self._wake.wait(self.flush_seconds)
+        self._wake.clear()
+        items = []
+        while True:
             try:
                 items.append(self._queue.get_nowait())
             except queue.Empty:
-                break
-        return items
+                return items
 
     def _report(self, last_error: str) -> None:
         dropped, self._unreported = self._unreported, 0
