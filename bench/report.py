@@ -153,32 +153,33 @@ def _api(lines: list[str]) -> None:
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for rows in ("1", "3", "100", "10000"):
-        lines.append(_api_row(f"mpg, {rows} rows", ours[rows], base.get(rows)))
+        cars = "1 car" if rows == "1" else f"{rows} cars"
+        lines.append(_api_row(f"mpg, {cars}", ours[rows], base.get(rows)))
         if rows in before:
-            lines.append(_api_row(f"before, {rows} rows", before[rows], None))
-        lines.append(_api_row(f"tutorial, {rows} rows", base[rows], None))
+            lines.append(_api_row(f"before, {cars}", before[rows], None))
+        lines.append(_api_row(f"tutorial, {cars}", base[rows], None))
     big = ours["10000"]
     lines += [
         "",
-        f"- One row, p50 <= 1.2 ms: {one['latency']['p50_ms']:.2f} ms, {_mark(one['latency']['p50_ms'] <= 1.2)}.",
-        f"- One row, >= 2,000 requests/s with 2 workers: {one['throughput']['rps']:.0f}, "
+        f"- One car, p50 <= 1.2 ms: {one['latency']['p50_ms']:.2f} ms, {_mark(one['latency']['p50_ms'] <= 1.2)}.",
+        f"- One car, >= 2,000 requests/s with 2 workers: {one['throughput']['rps']:.0f}, "
         f"{_mark(one['throughput']['rps'] >= 2000)}.",
-        f"- One row, p99 under that load <= 10 ms: {one['throughput']['p99_ms']:.2f} ms, "
+        f"- One car, p99 under that load <= 10 ms: {one['throughput']['p99_ms']:.2f} ms, "
         f"{_mark(one['throughput']['p99_ms'] <= 10)}.",
-        f"- 10,000 rows, <= 100 ms server time: {big.get('server_ms_median', float('nan')):.1f} ms, "
+        f"- 10,000 cars, <= 100 ms server time: {big.get('server_ms_median', float('nan')):.1f} ms, "
         f"{_mark(big.get('server_ms_median', float('inf')) <= 100)}.",
     ]
     if base["10000"].get("status") == 200:
         ours_wall, theirs = big["latency"]["p50_ms"], base["10000"]["latency"]["p50_ms"]
         lines.append(
-            f"- 10,000 rows, wall time no more than the tutorial service's: {ours_wall:.1f} ms against "
+            f"- 10,000 cars, wall time no more than the tutorial service's: {ours_wall:.1f} ms against "
             f"{theirs:.1f} ms, {_mark(ours_wall <= theirs)}."
         )
     for rows in ("1", "100", "10000"):
         if before.get(rows, {}).get("status") == 200:
             now, then = ours[rows]["latency"]["p50_ms"], before[rows]["latency"]["p50_ms"]
             lines.append(
-                f"- {rows} rows no slower than before (p50 within 10%): {now:.2f} ms against {then:.2f} ms "
+                f"- {rows} cars no slower than before (p50 within 10%): {now:.2f} ms against {then:.2f} ms "
                 f"({now / then:.2f}x), {_mark(now <= then * 1.10)}."
             )
     lines += [
@@ -198,8 +199,9 @@ def _one_car(lines: list[str], result: dict | None) -> None:
     lines += [
         "### One car on every route, and what observability costs",
         "",
-        "1-connection p50 (ms), each configuration a fresh gunicorn with 2 workers, same run. Shipped: metrics, "
-        "access log and prediction log on.",
+        "1-connection p50 (ms), each configuration a fresh gunicorn with 2 workers, one after the other in the same "
+        "run. Shipped: metrics, access log and prediction log on. A 1-connection p50 also moves between fresh "
+        "servers (which core each worker lands on), so a small difference here is within that noise.",
         "",
         "| route | shipped | metrics and access log off | prediction log off |",
         "| --- | --- | --- | --- |",
