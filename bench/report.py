@@ -188,7 +188,9 @@ def _api(lines: list[str]) -> None:
         "gunicorn.conf.py).",
         "",
     ]
-    _one_car(lines, result.get("one_car"))
+    one_car = result.get("one_car")
+    if one_car:
+        _one_car(lines, {**one_car, "measured_at": result.get("one_car_measured_at", result["measured_at"])})
 
 
 def _one_car(lines: list[str], result: dict | None) -> None:
@@ -199,9 +201,9 @@ def _one_car(lines: list[str], result: dict | None) -> None:
     lines += [
         "### One car on every route, and what observability costs",
         "",
-        "1-connection p50 (ms), each configuration a fresh gunicorn with 2 workers, one after the other in the same "
-        "run. Shipped: metrics, access log and prediction log on. A 1-connection p50 also moves between fresh "
-        "servers (which core each worker lands on), so a small difference here is within that noise.",
+        f"Measured {result.get('measured_at', '')}. 1-connection p50 (ms); each round starts a fresh gunicorn "
+        "(2 workers) for each configuration in turn, and each figure is the median over the rounds. Shipped: "
+        "metrics, access log and prediction log on.",
         "",
         "| route | shipped | metrics and access log off | prediction log off |",
         "| --- | --- | --- | --- |",
