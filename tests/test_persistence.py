@@ -98,26 +98,25 @@ def test_tampered_card_is_refused(model_copy, change):
         load_model(model_copy)
 
 
-def test_card_with_a_wrong_type_is_refused_with_its_field(model_copy):
+def resign(directory, change) -> None:
+    """Change model.json and sign it again, as a trainer would: the card's own hash then matches."""
     from mpg.card import canonical_sha256
 
-    path = model_copy / config.METADATA_FILE
+    path = directory / config.METADATA_FILE
     card = json.loads(path.read_text())
     del card["card_sha256"]
-    card["interval"]["q"] = "wide"
+    change(card)
     path.write_text(json.dumps({**card, "card_sha256": canonical_sha256(card)}))
+
+
+def test_card_with_a_wrong_type_is_refused_with_its_field(model_copy):
+    resign(model_copy, lambda card: card["interval"].update(q="wide"))
     with pytest.raises(ModelLoadError, match=r"not a valid model card .*interval"):
         load_model(model_copy)
 
 
 def test_other_scikit_learn_version_stops_only_the_pipeline(model_copy):
-    from mpg.card import canonical_sha256
-
-    path = model_copy / config.METADATA_FILE
-    card = json.loads(path.read_text())
-    del card["card_sha256"]
-    card["versions"]["scikit-learn"] = "0.23.2"
-    path.write_text(json.dumps({**card, "card_sha256": canonical_sha256(card)}))
+    resign(model_copy, lambda card: card["versions"].update({"scikit-learn": "0.23.2"}))
     assert load_model(model_copy).version  # serving does not care
     with pytest.raises(ModelLoadError, match=r"scikit-learn 0\.23\.2.*python -m mpg train"):
         load_pipeline(model_copy)
@@ -126,18 +125,13 @@ def test_other_scikit_learn_version_stops_only_the_pipeline(model_copy):
 def test_a_graph_onnx_runtime_cannot_run_stops_at_start(model_copy):
     import onnx
 
-    from mpg.card import canonical_sha256
     from mpg.persistence import file_sha256
 
     path = model_copy / config.ONNX_FILE
     graph = onnx.load(path)
     graph.opset_import[0].version = 99  # an opset from the future
     onnx.save(graph, path)
-    meta = model_copy / config.METADATA_FILE
-    card = json.loads(meta.read_text())
-    del card["card_sha256"]
-    card["onnx_sha256"] = file_sha256(path)
-    meta.write_text(json.dumps({**card, "card_sha256": canonical_sha256(card)}))
+    resign(model_copy, lambda card: card.update(onnx_sha256=file_sha256(path)))
     with pytest.raises(ModelLoadError, match=r"model\.onnx: ONNX Runtime [\d.]+ cannot run this graph: ") as info:
         load_model(model_copy)
     assert "\n" not in str(info.value)
