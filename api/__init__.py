@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from api import invocations, observe, oip
 from api.openapi import docs_page, openapi_document
-from api.schemas import MAX_BYTES, MAX_EXPLAIN_ROWS, RequestError, parse_explain, parse_request
+from api.schemas import MAX_BYTES, MAX_EXPLAIN_ROWS, RequestError, parse_flag, parse_request
 from api.serving import current_model, error_response, predict_cars
 from mpg import explain as explanations
 from mpg.contract import MAX_ROWS
@@ -95,7 +95,7 @@ def _register_routes(app: Flask) -> None:
         current_model()
         if not request.is_json:
             raise RequestError(415, "send the body as JSON with Content-Type: application/json")
-        explain = parse_explain(request.args.get("explain"))
+        explain = parse_flag("explain", request.args.get("explain"))
         X = parse_request(request.get_data(cache=False))  # parsed and validated in one pass
         if explain and len(X) > MAX_EXPLAIN_ROWS:
             raise RequestError(422, f"explain=true takes at most {MAX_EXPLAIN_ROWS} vehicles, got {len(X)}")

@@ -195,8 +195,8 @@ def _split(body: bytes, header_length: str | None) -> tuple[bytes, bytes]:
     return body[: int(header_length)], body[int(header_length) :]
 
 
-def _cars(inputs: list[RequestInput], binary: bytes) -> list[dict]:
-    """Tensors as records for the contract: named columns, or the rows of `input` [n, 7]."""
+def _cars(inputs: list[RequestInput], binary: bytes) -> list[dict] | dict[str, list]:
+    """Tensors for the contract: named tensors as columns (checked column by column), or the rows of `input`."""
     offset, columns = 0, {}
     for tensor in inputs:
         if tensor.name in columns:
@@ -212,7 +212,7 @@ def _cars(inputs: list[RequestInput], binary: bytes) -> list[dict]:
     if any(len(tensor.shape) != 1 for tensor in inputs) or len({tensor.shape[0] for tensor in inputs}) > 1:
         shapes = ", ".join(f"{tensor.name} {tensor.shape}" for tensor in inputs)
         raise RequestError(400, f"inputs must be 1-D tensors of one length, one per field; got {shapes}")
-    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+    return columns or []  # no tensor at all: no cars
 
 
 def _values(tensor: RequestInput, binary: bytes, offset: int) -> tuple[list, int]:

@@ -73,10 +73,6 @@ def parse_flag(name: str, value: str | None) -> bool:
     raise RequestError(422, f"{name} must be true or false, got {value!r}", [Problem(None, name, "not a boolean")])
 
 
-def parse_explain(value: str | None) -> bool:
-    return parse_flag("explain", value)
-
-
 def parse_request(body: bytes) -> np.ndarray:
     """A /predict body (JSON bytes, any of the three shapes) checked by the contract: float64 [n, 7].
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.shared import chart, get_model, held_out_predictions
+from app_pages.shared import accuracy_headline, chart, get_model, held_out_predictions
 from mpg import config
-from mpg.evaluate import headline
 from mpg.labels import equals_table, leaderboard_label, leaderboard_table, selected_model
 
 model = get_model()
 card = model.card
 st.title("The model")
 st.subheader(f"Selected: {selected_model(card)}")
-best = headline()
+best = accuracy_headline()
 if best is not None:  # the headline: the whole procedure, selection included, in every outer fold
     left, right = st.columns(2)
     left.metric("Nested CV RMSE of the whole procedure", f"{best.ours_mean:.3f} ± {best.ours_std:.3f} MPG")

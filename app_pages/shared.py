@@ -18,7 +18,7 @@ from mpg.car import Car, presets
 from mpg.compare import Explained, explain_car
 from mpg.data import load_auto_mpg
 from mpg.eda import mpg_by_year
-from mpg.evaluate import held_out_rows
+from mpg.evaluate import Headline, headline, held_out_rows
 from mpg.persistence import LoadedModel, load_model
 from mpg.predict import input_warnings, predict_mpg
 from mpg.predlog import Batch, PredictionLog
@@ -39,6 +39,12 @@ def data_summary() -> tuple[int, int, int]:
     """Cars, first and last model year of the shipped data (for captions, without copying the data each run)."""
     data = get_data()
     return len(data), int(data[config.MODEL_YEAR].min()), int(data[config.MODEL_YEAR].max())
+
+
+@st.cache_data(show_spinner=False)
+def accuracy_headline() -> Headline | None:
+    """The nested-CV headline from the benchmark's results: read once per process, not at every rerun."""
+    return headline()
 
 
 @st.cache_data(show_spinner=False)

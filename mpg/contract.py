@@ -42,6 +42,7 @@ from mpg import config
 
 SNAKE = {name: config.ALIASES_BY_NAME[name] for name in config.FEATURES}  # canonical -> snake_case
 CANONICAL = {snake: name for name, snake in SNAKE.items()}
+_ALL_CANONICAL = {**CANONICAL, "mpg": config.TARGET, "car_name": config.NAME}  # inputs, the target and the name
 ORIGIN_NAMES = {name.lower(): code for name, code in config.ORIGIN_CODES.items()}
 MAX_ROWS = 10_000
 YEAR_LOW, YEAR_HIGH = config.BOUNDS[config.MODEL_YEAR]
@@ -135,8 +136,7 @@ def field_key(key: object) -> str | None:
 
 def canonical_name(key: object) -> str | None:
     """A key in any accepted form to its canonical name (`Model Year`), None if it is not one of ours."""
-    snake = field_key(key)
-    return {**CANONICAL, "mpg": config.TARGET, "car_name": config.NAME}.get(snake) if snake else None
+    return _ALL_CANONICAL.get(field_key(key))
 
 
 def from_text(columns: Sequence[object], rows: Iterable[Sequence]) -> list[dict]:
