@@ -41,10 +41,11 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import chain, repeat
 
 import numpy as np
 from prometheus_client import Counter
-from sqlalchemy import Engine, insert
+from sqlalchemy import Connection, Dialect, Engine, insert
 
 from mpg.contract import Problem
 from mpg.logdb import INPUT_COLUMNS, apply_retention, connect, create_schema, database_url, predictions
@@ -79,33 +80,54 @@ class Batch:
     def __len__(self) -> int:
         return len(self.predictions)
 
-    def rows(self) -> list[dict]:
-        """One dict per car, keyed by the table's columns."""
-        when = datetime.fromtimestamp(self.time, UTC)
+    def notes(self) -> list[str | None]:
+        """Per car, its warnings as the table's JSON list (None when it has none)."""
         notes: dict[int | None, list[dict]] = {}
         for problem in self.warnings:
             note = {"field": problem.field, "problem": problem.problem}
             kind = getattr(problem, "kind", None)  # mpg.predict.InputWarning: extrapolation or unknown
             notes.setdefault(problem.row, []).append(note | {"kind": kind} if kind else note)
         whole = notes.pop(None, [])  # a problem of the whole request concerns every car
-        X = np.asarray(self.X, dtype=np.float64)
-        inputs = np.where(np.isnan(X), None, X.astype(object)).tolist()  # NaN -> NULL
-        outputs = (np.asarray(a, dtype=np.float64).tolist() for a in (self.predictions, self.lower, self.upper))
-        return [
-            {
-                "time": when,
-                "request_id": self.request_id,
-                "route": self.route,
-                "source": self.source,
-                "model_version": self.model_version,
-                **dict(zip(INPUT_COLUMNS.values(), values, strict=True)),
-                "prediction": predicted,
-                "lower": lower,
-                "upper": upper,
-                "warnings": json.dumps(notes.get(i, []) + whole) if i in notes or whole else None,
-            }
-            for i, (values, predicted, lower, upper) in enumerate(zip(inputs, *outputs, strict=True))
-        ]
+        return [json.dumps(notes.get(i, []) + whole) if i in notes or whole else None for i in range(len(self))]
+
+
+COLUMNS = tuple(column.name for column in predictions.columns if column.name != "id")  # the id is the database's
+PER_REQUEST = ("time", "request_id", "route", "source", "model_version")  # a Batch's fields that are its columns
+
+
+def table_rows(batches: Sequence[Batch], dialect: Dialect) -> list[tuple]:
+    """The batches' cars as the table's rows: one tuple per car, in COLUMNS order, ready for the driver.
+
+    Built column by column, so per car only its tuple is made in Python. The writer thread holds the GIL
+    while it builds rows, and the serving threads wait for it: dicts through SQLAlchemy's insert cost
+    about 20 µs a car, which held the GIL for 10 ms per 500-car write (p99 under load 13.7 ms).
+    """
+    X = np.concatenate([batch.X for batch in batches]).astype(np.float64)
+    columns = {
+        column: np.where(np.isnan(values), None, values.astype(object)).tolist()  # NaN -> NULL
+        for column, values in zip(INPUT_COLUMNS.values(), X.T, strict=True)
+    }
+    for column, name in (("prediction", "predictions"), ("lower", "lower"), ("upper", "upper")):
+        columns[column] = np.concatenate([getattr(batch, name) for batch in batches]).astype(np.float64).tolist()
+    # What is the same for a request's cars is made once per request, then repeated for each of its cars.
+    bind_time = predictions.c.time.type.dialect_impl(dialect).bind_processor(dialect) or (lambda when: when)
+    per_request = {column: [getattr(batch, column) for batch in batches] for column in PER_REQUEST}
+    per_request["time"] = [bind_time(datetime.fromtimestamp(when, UTC)) for when in per_request["time"]]
+    sizes = [len(batch) for batch in batches]
+    for column, values in per_request.items():
+        columns[column] = list(chain.from_iterable(map(repeat, values, sizes)))
+    columns["warnings"] = list(
+        chain.from_iterable(batch.notes() if batch.warnings else repeat(None, len(batch)) for batch in batches)
+    )
+    return list(zip(*(columns[column] for column in COLUMNS), strict=True))
+
+
+def insert_rows(connection: Connection, rows: list[tuple]) -> None:
+    """Write table_rows: the driver's own executemany, with the INSERT that SQLAlchemy compiles for this database."""
+    statement = insert(predictions).compile(dialect=connection.dialect, column_keys=list(COLUMNS))
+    if not statement.positional:  # e.g. psycopg's %(name)s
+        rows = [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+    connection.exec_driver_sql(str(statement), rows)
 
 
 class _RowQueue(queue.Queue):
@@ -229,14 +251,14 @@ class PredictionLog:
             batches = [item for item in items if item is not None]
             if batches:
                 try:  # everything: the writer must outlive any error, or the log stops for good
-                    rows = [row for batch in batches for row in batch.rows()]
                     engine = engine or connect(self.url, timeout=self.timeout)
+                    rows = table_rows(batches, engine.dialect)
                     if not ready:
                         create_schema(engine)
                         ready = True
                         retained_at = 0.0  # trim once at start
                     with engine.begin() as connection:
-                        connection.execute(insert(predictions), rows)
+                        insert_rows(connection, rows)
                     WRITTEN.inc(len(rows))
                 except Exception as exc:
                     lost = sum(len(batch) for batch in batches)
