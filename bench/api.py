@@ -6,7 +6,9 @@ median of several runs. Also, in the same run, for one car:
 - every predicting route (MLflow's /invocations as JSON and CSV, the v2 infer routes)
   against `POST /predict` (target: p50 within 10%);
 - metrics and the access log on (as shipped) against both off (`METRICS=off ACCESS_LOG=off`),
-  and the prediction log on against `PREDICTION_LOG=off` (targets: p50 within 10%).
+  and the prediction log on against `PREDICTION_LOG=off` (targets: p50 within 10%);
+- gunicorn's stock worker classes (gthread, gevent) against before, 1 and 8 connections
+  (`python -m bench.api --workers` re-measures only this part).
 
 `python -m bench.api --quick` runs every part once for a second, and saves nothing.
 """
@@ -32,6 +34,7 @@ from tests.servers import free_port, running
 
 RUNS = 3
 SIZES = (1, 3, 100, 10_000)
+WORKER_CLASSES = ("gthread", "gevent")  # gunicorn's own classes that keep connections alive (sync does not)
 
 
 def payload(rows: int) -> dict:
@@ -195,6 +198,33 @@ def overheads(workdir: Path, seconds: int) -> dict:
     return {"latency": measured, "p50_ms": p50, "targets": checks}
 
 
+def worker_classes(workdir: Path, seconds: int) -> dict:
+    """One car under each of gunicorn's stock worker classes and before (its own worker), in alternating rounds:
+    1-connection latency and 8-connection latency and throughput, each a median over the rounds."""
+    database = f"sqlite:///{workdir / 'predictions.sqlite3'}"
+    body = workdir / "worker-1.json"
+    body.write_text(json.dumps(payload(1)))
+    servers = {f"mpg, {name}": ({"DATABASE_URL": database, "GUNICORN_WORKER_CLASS": name}, config.PROJ_ROOT)
+               for name in WORKER_CLASSES}  # fmt: skip
+    rounds: dict[str, list[dict]] = {name: [] for name in [*servers, "before"]}
+    with checkout() as tree:
+        servers["before"] = ({}, tree)
+        for _ in range(RUNS):
+            for name, (env, cwd) in servers.items():
+                port = free_port()
+                command = [sys.executable, "-m", "gunicorn", "api.wsgi:app", "--bind", f"127.0.0.1:{port}"]
+                with running(command, f"http://127.0.0.1:{port}/test", workdir / "workers.log", env=env, cwd=cwd):
+                    url = f"http://127.0.0.1:{port}/predict"
+                    rounds[name].append({"latency": _wrk(url, body, 1, seconds),
+                                         "throughput": _wrk(url, body, 8, seconds)})  # fmt: skip
+                print(name, rounds[name][-1], flush=True)
+    return {
+        name: {part: {key: statistics.median(r[part][key] for r in runs) for key in runs[0][part]}
+               for part in ("latency", "throughput")}
+        for name, runs in rounds.items()
+    }  # fmt: skip
+
+
 def main(quick: bool = False) -> dict:
     global RUNS, SIZES
     if not shutil.which("wrk"):
@@ -206,6 +236,7 @@ def main(quick: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         overhead = overheads(workdir, seconds=1 if quick else 4)
+        workers = worker_classes(workdir, seconds=1 if quick else 4)
         model_file = workdir / "model.bin"
         train_tutorial_model(str(model_file))
         ours_port, base_port = free_port(), free_port()
@@ -227,7 +258,7 @@ def main(quick: bool = False) -> dict:
             env={"TUTORIAL_MODEL": str(model_file)},
         )  # fmt: skip
     result = {"ours": ours, "before": before, "before_ref": BASELINE_REF, "tutorial": baseline, "workers": 2,
-              "runs": RUNS, "one_car": overhead}  # fmt: skip
+              "runs": RUNS, "one_car": overhead, "worker_classes": workers}  # fmt: skip
     return result if quick else save("api", result)
 
 
@@ -240,8 +271,20 @@ def one_car_only() -> dict:
     return result
 
 
+def worker_classes_only() -> dict:
+    """Re-measure only the worker classes (`python -m bench.api --workers`) into the saved results."""
+    with tempfile.TemporaryDirectory() as tmp:
+        workers = worker_classes(Path(tmp), seconds=4)
+    result = {**(load("api") or {}), "worker_classes": workers,
+              "worker_classes_measured_at": datetime.now(UTC).isoformat()}  # fmt: skip
+    (RESULTS_DIR / "api.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result
+
+
 if __name__ == "__main__":
     if "--one-car" in sys.argv[1:]:
         one_car_only()
+    elif "--workers" in sys.argv[1:]:
+        worker_classes_only()
     else:
         main(quick="--quick" in sys.argv[1:])

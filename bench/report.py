@@ -191,6 +191,39 @@ def _api(lines: list[str]) -> None:
     one_car = result.get("one_car")
     if one_car:
         _one_car(lines, {**one_car, "measured_at": result.get("one_car_measured_at", result["measured_at"])})
+    workers = result.get("worker_classes")
+    if workers:
+        _workers(lines, workers, result.get("worker_classes_measured_at", result["measured_at"]))
+
+
+def _workers(lines: list[str], result: dict, measured_at: str) -> None:
+    before = result["before"]["latency"]["p50_ms"]
+    lines += [
+        "### gunicorn's stock worker classes",
+        "",
+        f"Measured {measured_at}. One car, shipped (metrics, access log and prediction log on), 2 workers, under "
+        "each of gunicorn's worker classes that keep connections alive, and before (its own gevent-based worker, "
+        "no observability); each round starts every server in turn, each figure is the median over the rounds.",
+        "",
+        "| server | 1 connection p50 / p99 (ms) | vs before (p50) | 8 connections p50 / p99 (ms) | requests/s |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, entry in result.items():
+        one, eight = entry["latency"], entry["throughput"]
+        lines.append(
+            f"| {name} | {one['p50_ms']:.3f} / {one['p99_ms']:.2f} | {one['p50_ms'] / before:.2f}x "
+            f"| {eight['p50_ms']:.2f} / {eight['p99_ms']:.2f} | {eight['rps']:,.0f} |"
+        )
+    lines.append("")
+    for name, entry in result.items():
+        if name == "before":
+            continue
+        one, eight = entry["latency"], entry["throughput"]
+        lines.append(
+            f"- {name}: p50 within 10% of before {_mark(one['p50_ms'] <= before * 1.10)}; p99 under 8 connections "
+            f"<= 10 ms {_mark(eight['p99_ms'] <= 10)}; >= 2,000 requests/s {_mark(eight['rps'] >= 2000)}."
+        )
+    lines.append("")
 
 
 def _one_car(lines: list[str], result: dict | None) -> None:

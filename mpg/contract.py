@@ -241,13 +241,13 @@ def _key_plan(keys: tuple, extra: str, labelled: bool) -> tuple[tuple | None, tu
 
 
 def _encode(X: np.ndarray) -> np.ndarray:
-    out = np.empty(X.shape, dtype=np.float64)
+    """Checked values (an object array: numbers, None, origin names) as float64: None is NaN, an origin its code,
+    a year two digits."""
     origin = config.FEATURES.index(config.ORIGIN)
-    for j in range(X.shape[1]):
-        column = X[:, j]
-        if j == origin:
-            column = [ORIGIN_NAMES[v.strip().lower()] if isinstance(v, str) else v for v in column]
-        out[:, j] = [math.nan if v is None else v for v in column]
+    if any(isinstance(v, str) for v in X[:, origin]):
+        X = X.copy()
+        X[:, origin] = [ORIGIN_NAMES[v.strip().lower()] if isinstance(v, str) else v for v in X[:, origin]]
+    out = np.where(X == None, math.nan, X).astype(np.float64)  # noqa: E711 (elementwise, in numpy)
     year = config.FEATURES.index(config.MODEL_YEAR)
     out[:, year] = np.where(out[:, year] >= 1900, out[:, year] - 1900, out[:, year])
     return out
