@@ -7,11 +7,13 @@ import tempfile
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# gunicorn's own threaded worker: a poller holds idle keep-alive connections, a pool of threads serves
-# requests, and a client still sending its request holds one thread only. Predictions are CPU work and
-# mostly run one at a time per worker; workers give the parallelism, threads cover slow clients.
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# gunicorn's own gevent worker: one thread per worker serves all its connections, switching whenever one
+# waits (a slow client, the prediction log's PostgreSQL), and closes a connection idle for `keepalive`.
+# Predictions are CPU work; workers give the parallelism. gthread (GUNICORN_WORKER_CLASS=gthread) hands
+# every request from its poller to a thread and back, which makes a one-car request slower (bench/RESULTS.md,
+# "gunicorn's stock worker classes").
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))  # gthread only
 worker_connections = 1000
 # Each worker loads the model itself (about a second): ONNX Runtime state made before a fork makes a
 # gthread worker abort as it exits ("terminate called ... std::system_error"), and a worker should own
@@ -52,6 +54,20 @@ def post_worker_init(worker) -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+def post_request(worker, req, environ, resp) -> None:
+    """gevent: after each response, let the worker's other connections take their turn.
+
+    A greenlet yields only when it would block. A client whose next request has already arrived
+    would otherwise be served again and again while the other connections wait (bench/RESULTS.md:
+    the p99 under 8 connections without this hook). `gevent.idle()` waits until the event loop has
+    polled for I/O and run every other greenlet that was ready.
+    """
+    if worker.cfg.worker_class_str == "gevent":
+        import gevent  # imported by the gevent worker already; not in the master
+
+        gevent.idle()
 
 
 def worker_exit(server, worker) -> None:

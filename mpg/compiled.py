@@ -164,7 +164,8 @@ class CompiledModel:
     add latency to small requests. A batch of PARALLEL_ROWS or more is split in
     chunks run side by side on THREADS Python threads (ONNX Runtime releases the
     GIL), each chunk by the same one-thread kernels, so a row gets the same bits
-    alone as in any batch.
+    alone as in any batch. (Under gunicorn's gevent worker threads are greenlets:
+    there the chunks run one after another, with the same bits.)
 
     The session and the threads are made in the process that predicts (`warm_up`,
     or the first prediction): neither threads nor ONNX Runtime's state survive a

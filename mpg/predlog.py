@@ -9,8 +9,10 @@
 Logging never gets in the way of a prediction: `record` puts the request's arrays on a queue
 bounded in rows and returns (a few microseconds); when the queue is full the cars are dropped.
 A daemon thread, started by the first `record` in each process (gunicorn forks after building
-the app), turns them into rows and writes every second or every 500 rows. When the database is
-slow, down or unwritable, the cars are dropped too. Drops are counted in
+the app), turns them into rows and writes every second or every 500 rows. (Under gunicorn's
+gevent worker that thread is a greenlet, and its database calls run in gevent's pool of real
+threads: see `off_the_event_loop`.) When the database is slow, down or unwritable, the cars are
+dropped too. Drops are counted in
 `mpg_prediction_log_dropped_total{reason}` and logged once a minute at most.
 
 The API records from one place, after it has built its response:
@@ -36,12 +38,14 @@ import json
 import logging
 import os
 import queue
+import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import chain, repeat
+from typing import TypeVar
 
 import numpy as np
 from prometheus_client import Counter
@@ -55,6 +59,7 @@ log = logging.getLogger(__name__)
 DROPPED = Counter("mpg_prediction_log_dropped", "Predictions not logged: queue full or write failed", ["reason"])
 WRITTEN = Counter("mpg_prediction_log_written", "Predictions written to the prediction log")
 LOG_EVERY = 60.0  # seconds between two log lines about drops
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,6 +133,34 @@ def insert_rows(connection: Connection, rows: list[tuple]) -> None:
     if not statement.positional:  # e.g. psycopg's %(name)s
         rows = [dict(zip(COLUMNS, row, strict=True)) for row in rows]
     connection.exec_driver_sql(str(statement), rows)
+
+
+def _ready_engine(url: str, timeout: float) -> Engine:
+    engine = connect(url, timeout=timeout)
+    create_schema(engine)
+    return engine
+
+
+def _write(engine: Engine, batches: Sequence[Batch]) -> int:
+    rows = table_rows(batches, engine.dialect)
+    with engine.begin() as connection:
+        insert_rows(connection, rows)
+    return len(rows)
+
+
+def off_the_event_loop(function: Callable[..., T], *args, **kwargs) -> T:
+    """Call `function` where its waits stop no request: in a real thread when gevent has made threads greenlets.
+
+    Under gunicorn's gevent worker the writer is a greenlet on the one thread that serves every request, and
+    sqlite3 waits in C (a locked database, for up to its timeout), which would stop them all. gevent's pool of
+    real threads is its own answer to blocking calls. Anywhere else the writer is a thread already.
+    """
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is not None and monkey.is_module_patched("threading"):
+        import gevent
+
+        return gevent.get_hub().threadpool.apply(function, args, kwargs)
+    return function(*args, **kwargs)
 
 
 class _RowQueue(queue.Queue):
@@ -242,7 +275,6 @@ class PredictionLog:
 
     def _run(self) -> None:
         engine: Engine | None = None
-        ready = False
         retained_at, last_report = time.monotonic(), -LOG_EVERY
         last_error = ""
         while True:
@@ -251,15 +283,10 @@ class PredictionLog:
             batches = [item for item in items if item is not None]
             if batches:
                 try:  # everything: the writer must outlive any error, or the log stops for good
-                    engine = engine or connect(self.url, timeout=self.timeout)
-                    rows = table_rows(batches, engine.dialect)
-                    if not ready:
-                        create_schema(engine)
-                        ready = True
+                    if engine is None:
+                        engine = off_the_event_loop(_ready_engine, self.url, self.timeout)
                         retained_at = 0.0  # trim once at start
-                    with engine.begin() as connection:
-                        insert_rows(connection, rows)
-                    WRITTEN.inc(len(rows))
+                    WRITTEN.inc(off_the_event_loop(_write, engine, batches))
                 except Exception as exc:
                     lost = sum(len(batch) for batch in batches)
                     DROPPED.labels(reason="write_failed").inc(lost)
@@ -269,10 +296,12 @@ class PredictionLog:
                 self._report(last_error)
                 return
             now = time.monotonic()
-            if ready and now - retained_at >= self.retention_seconds:
+            if engine is not None and now - retained_at >= self.retention_seconds:
                 retained_at = now
                 try:
-                    deleted = apply_retention(engine, max_days=self.max_days, max_rows=self.max_rows)
+                    deleted = off_the_event_loop(
+                        apply_retention, engine, max_days=self.max_days, max_rows=self.max_rows
+                    )
                     if deleted:
                         log.info("prediction log: retention deleted %d rows", deleted)
                 except Exception as exc:

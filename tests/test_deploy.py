@@ -153,3 +153,20 @@ def test_stop_helper_kills_a_process_that_ignores_sigterm(tmp_path):
     )
     time.sleep(0.5)
     assert stop(process, timeout=1) == -signal.SIGKILL
+
+
+@pytest.mark.parametrize("worker_class", ["gevent", "gthread"])
+def test_post_request_hook_lets_other_connections_take_their_turn_under_gevent(worker_class):
+    """gunicorn.conf.py's post_request: under gevent, every other ready greenlet runs before the next request."""
+    import runpy
+    from types import SimpleNamespace
+
+    import gevent
+
+    hook = runpy.run_path(str(config.PROJ_ROOT / "gunicorn.conf.py"))["post_request"]
+    worker = SimpleNamespace(cfg=SimpleNamespace(worker_class_str=worker_class))
+    served = []
+    waiting = gevent.spawn(served.append, "the other connection")  # ready, not yet run
+    hook(worker, None, {}, None)
+    assert served == (["the other connection"] if worker_class == "gevent" else [])
+    waiting.join()
