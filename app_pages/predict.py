@@ -103,10 +103,6 @@ with right:
     )
 car = Car.from_inputs({feature: st.session_state[key(feature)] for feature in config.FEATURES})
 pinned = st.session_state.pinned
-params = url_params(car, pinned)
-if {name: st.query_params.get_all(name) for name in st.query_params} != params:
-    st.query_params.from_dict(params)  # the address bar follows the sliders, without reloading the page
-
 this = explained("This car", car)
 record(car, this)
 with result:
@@ -129,8 +125,12 @@ with result:
             three.caption("Inputs changed since the preset: its real MPG no longer applies.")
     for warning in input_warnings(model, car.row().reshape(1, -1)):
         st.warning(f"{warning.field}: {warning.problem}. The prediction extrapolates; trust it less.")
-    link, pin_button, clear = st.columns([4, 1, 1], vertical_alignment="bottom")
-    link.code(share_url(st.context.url or "", car, pinned), language=None, wrap_lines=True)
+    share, pin_button, clear = st.columns(3)
+    # st.code brings a 1.5 MB syntax-highlighter script; in a popover it loads when opened, not before the first
+    # prediction (bench/app.py: the first predicted MPG came about 0.4 s sooner on this 2-core machine).
+    with share.popover("Share this car", icon=":material/link:", width="stretch"):
+        st.code(share_url(st.context.url or "", car, pinned), language=None, wrap_lines=True)
+        st.caption("This link opens this car (and the pinned ones) for anyone: copy it with the button at its right.")
     pin_button.button(
         "Pin this car",
         on_click=pin,
@@ -142,7 +142,12 @@ with result:
     clear.button(
         "Clear pinned", on_click=lambda: st.session_state.update(pinned=()), width="stretch", disabled=not pinned
     )
-    st.caption("The link opens this car (and the pinned ones) for anyone: copy it with the button at its right.")
+
+# The address bar follows the sliders, without reloading the page; set after the prediction is drawn, so a
+# changed address means the new prediction is on screen (bench/app.py waits for it).
+params = url_params(car, pinned)
+if {name: st.query_params.get_all(name) for name in st.query_params} != params:
+    st.query_params.from_dict(params)
 
 if pinned:
     st.subheader("Side by side")
