@@ -179,13 +179,14 @@ def _api(lines: list[str]) -> None:
         if before.get(rows, {}).get("status") == 200:
             now, then = ours[rows]["latency"]["p50_ms"], before[rows]["latency"]["p50_ms"]
             lines.append(
-                f"- {rows} cars no slower than before (p50 within 10%): {now:.2f} ms against {then:.2f} ms "
+                f"- {'1 car' if rows == '1' else rows + ' cars'} no slower than before (p50 within 10%): {now:.2f} ms "
+                f"against {then:.2f} ms "
                 f"({now / then:.2f}x), {_mark(now <= then * 1.10)}."
             )
     lines += [
         "",
-        f"The model behind these figures: {load_card().model}. Worker: gunicorn's stock `gthread` (see "
-        "gunicorn.conf.py).",
+        f"The model behind these figures: {load_card().model}. Worker: the one gunicorn.conf.py sets; gunicorn's "
+        "worker classes are compared below.",
         "",
     ]
     one_car = result.get("one_car")
