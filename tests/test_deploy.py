@@ -156,13 +156,16 @@ def test_stop_helper_kills_a_process_that_ignores_sigterm(tmp_path):
 
 
 @pytest.mark.parametrize("worker_class", ["gevent", "gthread"])
-def test_post_request_hook_lets_other_connections_take_their_turn_under_gevent(worker_class):
+def test_post_request_hook_lets_other_connections_take_their_turn_under_gevent(worker_class, monkeypatch):
     """gunicorn.conf.py's post_request: under gevent, every other ready greenlet runs before the next request."""
     import runpy
     from types import SimpleNamespace
 
     import gevent
 
+    # As if this process were a master that set up its metrics directory already: reading the settings file
+    # then changes no environment variable of the test process (the in-process /metrics tests read them).
+    monkeypatch.setenv("MPG_METRICS_MASTER", str(os.getpid()))
     hook = runpy.run_path(str(config.PROJ_ROOT / "gunicorn.conf.py"))["post_request"]
     worker = SimpleNamespace(cfg=SimpleNamespace(worker_class_str=worker_class))
     served = []
