@@ -74,10 +74,13 @@ def database_url(environ: Mapping[str, str], default: Path = DEFAULT_PATH) -> st
 
 
 def connect(url: str, *, timeout: float = 5.0) -> Engine:
-    """An engine that gives up after `timeout` seconds: a dead database must not hold a thread for ever."""
+    """An engine that gives up after `timeout` seconds: a dead database must not hold a thread for ever.
+
+    Its errors never show the rows' values (`hide_parameters`): they go to logs.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(parsed, connect_args={"timeout": timeout})
+        engine = create_engine(parsed, connect_args={"timeout": timeout}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _wal(connection, _record):  # readers (the report) do not wait for the writers, nor they for them
@@ -88,8 +91,8 @@ def connect(url: str, *, timeout: float = 5.0) -> Engine:
         milliseconds = int(timeout * 1000)
         options = f"-c statement_timeout={milliseconds} -c lock_timeout={milliseconds}"
         arguments = {"connect_timeout": max(2, round(timeout)), "options": options}
-        return create_engine(parsed, pool_pre_ping=True, connect_args=arguments)
-    return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, connect_args=arguments, hide_parameters=True)
+    return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
 
 
 def create_schema(engine: Engine) -> None:

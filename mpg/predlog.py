@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -101,12 +102,14 @@ PER_REQUEST = ("time", "request_id", "route", "source", "model_version")  # a Ba
 
 
 def table_rows(batches: Sequence[Batch], dialect: Dialect) -> list[tuple]:
-    """The batches' cars as the table's rows: one tuple per car, in COLUMNS order, ready for the driver.
+    """The batches' cars as the table's rows: one tuple per car, in COLUMNS order, bound as SQLAlchemy binds them.
 
-    Built column by column, so per car only its tuple is made in Python. The writer thread holds the GIL
-    while it builds rows, and the serving threads wait for it: dicts through SQLAlchemy's insert cost
-    about 20 µs a car, which held the GIL for 10 ms per 500-car write (p99 under load 13.7 ms).
+    Built column by column, so per car only its tuple is made in Python: the writer's time is time the
+    serving thread waits for the GIL (dicts through SQLAlchemy's insert cost about 20 µs a car).
     """
+    for batch in batches:  # arrays of other lengths would shift every later row onto another car
+        if not len(batch.X) == len(batch.lower) == len(batch.upper) == len(batch):
+            raise ValueError(f"a batch of {len(batch)} predictions has arrays of other lengths")
     X = np.concatenate([batch.X for batch in batches]).astype(np.float64)
     columns = {
         column: np.where(np.isnan(values), None, values.astype(object)).tolist()  # NaN -> NULL
@@ -114,25 +117,48 @@ def table_rows(batches: Sequence[Batch], dialect: Dialect) -> list[tuple]:
     }
     for column, name in (("prediction", "predictions"), ("lower", "lower"), ("upper", "upper")):
         columns[column] = np.concatenate([getattr(batch, name) for batch in batches]).astype(np.float64).tolist()
-    # What is the same for a request's cars is made once per request, then repeated for each of its cars.
-    bind_time = predictions.c.time.type.dialect_impl(dialect).bind_processor(dialect) or (lambda when: when)
-    per_request = {column: [getattr(batch, column) for batch in batches] for column in PER_REQUEST}
-    per_request["time"] = [bind_time(datetime.fromtimestamp(when, UTC)) for when in per_request["time"]]
-    sizes = [len(batch) for batch in batches]
-    for column, values in per_request.items():
-        columns[column] = list(chain.from_iterable(map(repeat, values, sizes)))
     columns["warnings"] = list(
         chain.from_iterable(batch.notes() if batch.warnings else repeat(None, len(batch)) for batch in batches)
     )
+    # What is the same for a request's cars is made once per request, then repeated for each of its cars.
+    per_request = {column: [getattr(batch, column) for batch in batches] for column in PER_REQUEST}
+    per_request["time"] = [datetime.fromtimestamp(when, UTC) for when in per_request["time"]]
+    processors = dict(_bind_processors(dialect))  # e.g. SQLite's DateTime as text; none for most types
+    for column, values in per_request.items():
+        process = processors.pop(column, None)
+        if process is not None:
+            values = [process(value) for value in values]
+        columns[column] = list(chain.from_iterable(map(repeat, values, map(len, batches))))
+    for column, process in processors.items():
+        columns[column] = [process(value) for value in columns[column]]
     return list(zip(*(columns[column] for column in COLUMNS), strict=True))
 
 
+@functools.cache
+def _bind_processors(dialect: Dialect) -> dict[str, Callable]:
+    found = {}
+    for column in COLUMNS:
+        process = predictions.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            found[column] = process
+    return found
+
+
+@functools.cache
+def _insert(dialect: Dialect) -> tuple[str, bool]:
+    """The INSERT that SQLAlchemy compiles for this database, and whether it takes positional rows."""
+    statement = insert(predictions).compile(dialect=dialect, column_keys=list(COLUMNS))
+    if statement.positional and tuple(statement.positiontup) != COLUMNS:
+        raise RuntimeError(f"the INSERT takes its values in another order: {statement.positiontup}")
+    return str(statement), statement.positional
+
+
 def insert_rows(connection: Connection, rows: list[tuple]) -> None:
-    """Write table_rows: the driver's own executemany, with the INSERT that SQLAlchemy compiles for this database."""
-    statement = insert(predictions).compile(dialect=connection.dialect, column_keys=list(COLUMNS))
-    if not statement.positional:  # e.g. psycopg's %(name)s
+    """Write table_rows with the driver's own executemany."""
+    sql, positional = _insert(connection.dialect)
+    if not positional:  # e.g. psycopg's %(name)s
         rows = [dict(zip(COLUMNS, row, strict=True)) for row in rows]
-    connection.exec_driver_sql(str(statement), rows)
+    connection.exec_driver_sql(sql, rows)
 
 
 def _ready_engine(url: str, timeout: float) -> Engine:
@@ -156,11 +182,22 @@ def off_the_event_loop(function: Callable[..., T], *args, **kwargs) -> T:
     real threads is its own answer to blocking calls. Anywhere else the writer is a thread already.
     """
     monkey = sys.modules.get("gevent.monkey")
-    if monkey is not None and monkey.is_module_patched("threading"):
-        import gevent
+    if monkey is None or not monkey.is_module_patched("threading"):
+        return function(*args, **kwargs)
+    import gevent
 
-        return gevent.get_hub().threadpool.apply(function, args, kwargs)
-    return function(*args, **kwargs)
+    def outcome() -> tuple[Exception | None, T | None]:
+        # Returned, not raised: gevent's pool prints the traceback of a task that raises (to stderr, parameters
+        # and all) before the caller sees the exception; the writer reports failures itself, once a minute.
+        try:
+            return None, function(*args, **kwargs)
+        except Exception as exc:
+            return exc, None
+
+    error, value = gevent.get_hub().threadpool.apply(outcome)
+    if error is not None:
+        raise error
+    return value
 
 
 class _RowQueue(queue.Queue):
@@ -313,8 +350,9 @@ class PredictionLog:
     def _collect(self) -> list[Batch | None]:
         """Sleep `flush_seconds` (woken early by `batch_rows` cars queued, or by close), then take everything queued.
 
-        The writer does not wait on the queue itself: a thread woken by every request would ask for the GIL
-        every time, and the serving thread would hand it over mid-request (p99 under load 12-19 ms, not 7).
+        The writer does not wait on the queue itself: under a threaded server, a thread woken by every request
+        would ask for the GIL every time, and the serving thread would hand it over mid-request (gthread: p99
+        under load 12-19 ms, not 7).
         """
         self._wake.wait(self.flush_seconds)
         self._wake.clear()

@@ -155,21 +155,25 @@ def test_stop_helper_kills_a_process_that_ignores_sigterm(tmp_path):
     assert stop(process, timeout=1) == -signal.SIGKILL
 
 
-@pytest.mark.parametrize("worker_class", ["gevent", "gthread"])
-def test_post_request_hook_lets_other_connections_take_their_turn_under_gevent(worker_class, monkeypatch):
+HOOK = """
+import os, runpy, sys
+if sys.argv[1] == "gevent":
+    from gevent import monkey; monkey.patch_all()  # as gunicorn's gevent worker does
+import gevent
+os.environ["MPG_METRICS_MASTER"] = str(os.getpid())  # as if its master: reading the file sets up nothing
+hook = runpy.run_path("gunicorn.conf.py")["post_request"]
+served = []
+waiting = gevent.spawn(served.append, "the other connection")  # ready, not yet run
+hook(None, None, {}, None)
+print(served)
+"""
+
+
+@pytest.mark.parametrize("worker", ["gevent", "gthread"])
+def test_post_request_hook_lets_other_connections_take_their_turn_under_gevent(worker):
     """gunicorn.conf.py's post_request: under gevent, every other ready greenlet runs before the next request."""
-    import runpy
-    from types import SimpleNamespace
+    import subprocess
 
-    import gevent
-
-    # As if this process were a master that set up its metrics directory already: reading the settings file
-    # then changes no environment variable of the test process (the in-process /metrics tests read them).
-    monkeypatch.setenv("MPG_METRICS_MASTER", str(os.getpid()))
-    hook = runpy.run_path(str(config.PROJ_ROOT / "gunicorn.conf.py"))["post_request"]
-    worker = SimpleNamespace(cfg=SimpleNamespace(worker_class_str=worker_class))
-    served = []
-    waiting = gevent.spawn(served.append, "the other connection")  # ready, not yet run
-    hook(worker, None, {}, None)
-    assert served == (["the other connection"] if worker_class == "gevent" else [])
-    waiting.join()
+    result = subprocess.run([sys.executable, "-c", HOOK, worker], cwd=config.PROJ_ROOT, capture_output=True,
+                            text=True, timeout=60, check=True)  # fmt: skip
+    assert result.stdout.strip() == ("['the other connection']" if worker == "gevent" else "[]")

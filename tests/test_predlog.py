@@ -273,6 +273,60 @@ def test_a_bad_batch_is_dropped_and_the_writer_goes_on(tmp_path):
     assert logged_ids(url) == {"good"}
 
 
+def test_batches_whose_lengths_disagree_are_refused_not_shifted_onto_other_cars(tmp_path):
+    # Three cars and two predictions, then two cars and three predictions: five of each in all, and without
+    # a check per batch the second request's car would be written under the first request's ID.
+    url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    before = dropped("write_failed")
+    log = PredictionLog(url, flush_seconds=60)  # both batches in one write
+    short = batch(3, request_id="a")
+    log.record(Batch(X=short.X, predictions=np.ones(2), lower=np.ones(2), upper=np.ones(2), model_version="v",
+                     route="/predict", source="api", request_id="a"))  # fmt: skip
+    log.record(Batch(X=short.X[:2], predictions=np.ones(3), lower=np.ones(3), upper=np.ones(3), model_version="v",
+                     route="/predict", source="api", request_id="b"))  # fmt: skip
+    log.close()
+    assert dropped("write_failed") - before == 5
+    assert logged_ids(url) == set()
+
+
+GEVENT_WRITER = """
+from gevent import monkey; monkey.patch_all()
+import sqlite3, sys, time, gevent, numpy as np
+from mpg.predlog import Batch, PredictionLog
+url, path = sys.argv[1], sys.argv[2]
+log = PredictionLog(url, flush_seconds=0.05, timeout=2.0)
+log.record(Batch(X=np.ones((1, 7)), predictions=np.ones(1), lower=np.ones(1), upper=np.ones(1), model_version="v",
+                 route="/predict", source="api", request_id="first"))
+time.sleep(0.5)  # written: the table exists
+holder = sqlite3.connect(path, isolation_level=None)
+holder.execute("BEGIN EXCLUSIVE")
+log.record(Batch(X=np.ones((1, 7)), predictions=np.ones(1), lower=np.ones(1), upper=np.ones(1), model_version="v",
+                 route="/predict", source="api", request_id="locked out"))
+ticks, start = 0, time.monotonic()
+while time.monotonic() - start < 3.0:  # the locked write waits 2 s; the event loop must keep running meanwhile
+    gevent.sleep(0.01)
+    ticks += 1
+holder.execute("ROLLBACK")
+log.close()
+print("ticks", ticks)
+"""
+
+
+def test_under_gevent_a_locked_database_stops_no_greenlet_and_prints_no_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "log.sqlite3"
+    result = subprocess.run([sys.executable, "-c", GEVENT_WRITER, f"sqlite:///{path}", str(path)],
+                            cwd=config.PROJ_ROOT, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    # About 300 ticks of 10 ms in 3 s; a write waiting on the event loop's thread would have stopped them for 2 s.
+    assert int(result.stdout.split()[-1]) > 150, result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "locked out" not in result.stderr  # the rows' values never reach the logs
+    assert logged_ids(f"sqlite:///{path}") == {"first"}
+
+
 def test_a_problem_of_the_whole_request_is_noted_on_every_car(tmp_path):
     url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
     log = PredictionLog(url)
