@@ -74,9 +74,13 @@ def _ms(text: str) -> float:
     return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def _median_runs(url: str, body: Path, connections: int, seconds: int, content_type: str = "application/json") -> dict:
-    runs = [_wrk(url, body, connections, seconds, content_type) for _ in range(RUNS)]
+def _medians(runs: list[dict]) -> dict:
+    """Each figure's median over runs of the same measurement (dicts with the same keys)."""
     return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+
+
+def _median_runs(url: str, body: Path, connections: int, seconds: int, content_type: str = "application/json") -> dict:
+    return _medians([_wrk(url, body, connections, seconds, content_type) for _ in range(RUNS)])
 
 
 def _status(port: int, body: bytes) -> tuple[int, float | None]:
@@ -178,11 +182,7 @@ def overheads(workdir: Path, seconds: int) -> dict:
             port = free_port()
             command = [sys.executable, "-m", "gunicorn", "api.wsgi:app", "--bind", f"127.0.0.1:{port}"]
             rounds[name].append(one_car_latency(name, command, port, workdir, env, seconds))
-    measured = {
-        name: {route: {key: statistics.median(r[route][key] for r in runs) for key in runs[0][route]}
-               for route in runs[0]}
-        for name, runs in rounds.items()
-    }  # fmt: skip
+    measured = {name: {route: _medians([r[route] for r in runs]) for route in runs[0]} for name, runs in rounds.items()}
     p50 = {name: {route: r["p50_ms"] for route, r in routes.items()} for name, routes in measured.items()}
     predict = p50["shipped"]["POST /predict"]
     checks = {
@@ -218,11 +218,7 @@ def worker_classes(workdir: Path, seconds: int) -> dict:
                     rounds[name].append({"latency": _wrk(url, body, 1, seconds),
                                          "throughput": _wrk(url, body, 8, seconds)})  # fmt: skip
                 print(name, rounds[name][-1], flush=True)
-    return {
-        name: {part: {key: statistics.median(r[part][key] for r in runs) for key in runs[0][part]}
-               for part in ("latency", "throughput")}
-        for name, runs in rounds.items()
-    }  # fmt: skip
+    return {name: {part: _medians([r[part] for r in runs]) for part in runs[0]} for name, runs in rounds.items()}
 
 
 def main(quick: bool = False) -> dict:
@@ -262,29 +258,19 @@ def main(quick: bool = False) -> dict:
     return result if quick else save("api", result)
 
 
-def one_car_only() -> dict:
-    """Re-measure only the one-car part (`python -m bench.api --one-car`) into the saved results."""
+def _remeasure(name: str, measure) -> dict:
+    """Re-measure one part into the saved results, with its own date (the rest keeps its own)."""
     with tempfile.TemporaryDirectory() as tmp:
-        overhead = overheads(Path(tmp), seconds=4)
-    result = {**(load("api") or {}), "one_car": overhead, "one_car_measured_at": datetime.now(UTC).isoformat()}
-    (RESULTS_DIR / "api.json").write_text(json.dumps(result, indent=2) + "\n")  # the rest keeps its own date
-    return result
-
-
-def worker_classes_only() -> dict:
-    """Re-measure only the worker classes (`python -m bench.api --workers`) into the saved results."""
-    with tempfile.TemporaryDirectory() as tmp:
-        workers = worker_classes(Path(tmp), seconds=4)
-    result = {**(load("api") or {}), "worker_classes": workers,
-              "worker_classes_measured_at": datetime.now(UTC).isoformat()}  # fmt: skip
+        part = measure(Path(tmp), seconds=4)
+    result = {**(load("api") or {}), name: part, f"{name}_measured_at": datetime.now(UTC).isoformat()}
     (RESULTS_DIR / "api.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
 
 
 if __name__ == "__main__":
     if "--one-car" in sys.argv[1:]:
-        one_car_only()
+        _remeasure("one_car", overheads)
     elif "--workers" in sys.argv[1:]:
-        worker_classes_only()
+        _remeasure("worker_classes", worker_classes)
     else:
         main(quick="--quick" in sys.argv[1:])
