@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run api serve test test-fast train evaluate bench lint format data clean
+.PHONY: help run dev api serve test test-fast train evaluate bench lint format data clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -18,6 +18,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 run: $(STAMP) ## run the app on http://localhost:8501
 	$(BIN)/python -m streamlit run streamlit_app.py --server.port $${PORT:-8501}
+
+dev: $(STAMP) ## the app, rerun when a source file is saved (for editing the code)
+	$(BIN)/python -m streamlit run streamlit_app.py --server.port $${PORT:-8501} --server.fileWatcherType poll --server.runOnSave true
 
 api: $(STAMP) ## run the JSON API with gunicorn on http://localhost:8000
 	PORT=$${PORT:-8000} $(BIN)/gunicorn api.wsgi:app

@@ -127,7 +127,7 @@ with result:
         st.warning(f"{warning.field}: {warning.problem}. The prediction extrapolates; trust it less.")
     share, pin_button, clear = st.columns(3)
     # st.code brings a 1.5 MB syntax-highlighter script; in a popover it loads when opened, not before the first
-    # prediction (bench/app.py: the first predicted MPG came about 0.4 s sooner on this 2-core machine).
+    # prediction (it was among the scripts fetched before the metric could show).
     with share.popover("Share this car", icon=":material/link:", width="stretch"):
         st.code(share_url(st.context.url or "", car, pinned), language=None, wrap_lines=True)
         st.caption("This link opens this car (and the pinned ones) for anyone: copy it with the button at its right.")
