@@ -166,6 +166,9 @@ def within(value: float, reference: float, tolerance: float = 0.10) -> bool:
     return value <= reference * (1 + tolerance)
 
 
+QUIET = {"METRICS": "off", "ACCESS_LOG": "off", "PREDICTION_LOG": "off"}
+
+
 def overheads(workdir: Path, seconds: int) -> dict:
     """Routes, metrics + access log, and the prediction log: the same 1-car requests, same run."""
     database = f"sqlite:///{workdir / 'predictions.sqlite3'}"
@@ -199,13 +202,17 @@ def overheads(workdir: Path, seconds: int) -> dict:
 
 
 def worker_classes(workdir: Path, seconds: int) -> dict:
-    """One car under each of gunicorn's stock worker classes and before (its own worker), in alternating rounds:
-    1-connection latency and 8-connection latency and throughput, each a median over the rounds."""
+    """One car under each of gunicorn's stock worker classes, gevent with observability off, and before (its own
+    worker), in alternating rounds: 1-connection latency and 8-connection latency and throughput, each a median
+    over the rounds."""
     database = f"sqlite:///{workdir / 'predictions.sqlite3'}"
     body = workdir / "worker-1.json"
     body.write_text(json.dumps(payload(1)))
     servers = {f"mpg, {name}": ({"DATABASE_URL": database, "GUNICORN_WORKER_CLASS": name}, config.PROJ_ROOT)
                for name in WORKER_CLASSES}  # fmt: skip
+    # The request path alone, as before had it: no metrics, access log or prediction log (issues #11 and #12
+    # added those, each with its own budget).
+    servers["mpg, gevent, observability off"] = (QUIET, config.PROJ_ROOT)
     rounds: dict[str, list[dict]] = {name: [] for name in [*servers, "before"]}
     with checkout() as tree:
         servers["before"] = ({}, tree)

@@ -203,8 +203,9 @@ def _workers(lines: list[str], result: dict, measured_at: str) -> None:
         "### gunicorn's stock worker classes",
         "",
         f"Measured {measured_at}. One car, shipped (metrics, access log and prediction log on), 2 workers, under "
-        "each of gunicorn's worker classes that keep connections alive, and before (its own gevent-based worker, "
-        "no observability); each round starts every server in turn, each figure is the median over the rounds.",
+        "each of gunicorn's worker classes that keep connections alive; gevent with all three off (the request "
+        "path alone, as before had it); and before (its own gevent-based worker, no observability). Each round "
+        "starts every server in turn, each figure is the median over the rounds.",
         "",
         "| server | 1 connection p50 / p99 (ms) | vs before (p50) | 8 connections p50 / p99 (ms) | requests/s |",
         "| --- | --- | --- | --- | --- |",
