@@ -255,6 +255,18 @@ def test_streamlit_config_is_safe_for_visitors():
     assert "primaryColor" in settings["theme"]
 
 
+def test_streamlit_reads_the_file_watcher_off_from_the_project():
+    """Streamlit itself, started where `make run` starts it, takes the setting (a misspelt key would be ignored)."""
+    import subprocess
+    import sys
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "streamlit", "config", "show"], cwd=config.PROJ_ROOT, capture_output=True, text=True,
+        check=True,
+    ).stdout  # fmt: skip
+    assert re.search(r'^fileWatcherType = "none"$', shown, re.MULTILINE)
+
+
 # Pages: each renders at its own address.
 
 
