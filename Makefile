@@ -20,7 +20,7 @@ run: $(STAMP) ## run the app on http://localhost:8501
 	$(BIN)/python -m streamlit run streamlit_app.py --server.port $${PORT:-8501}
 
 dev: $(STAMP) ## the app, rerun when a source file is saved (for editing the code)
-	$(BIN)/python -m streamlit run streamlit_app.py --server.port $${PORT:-8501} --server.fileWatcherType poll --server.runOnSave true
+	$(BIN)/python -m streamlit run streamlit_app.py --server.port $${PORT:-8501} --server.fileWatcherType auto --server.runOnSave true
 
 api: $(STAMP) ## run the JSON API with gunicorn on http://localhost:8000
 	PORT=$${PORT:-8000} $(BIN)/gunicorn api.wsgi:app

@@ -212,7 +212,7 @@ def worker_classes(workdir: Path, seconds: int) -> dict:
                for name in WORKER_CLASSES}  # fmt: skip
     # The request path alone, as before had it: no metrics, access log or prediction log (issues #11 and #12
     # added those, each with its own budget).
-    servers["mpg, gevent, observability off"] = (QUIET, config.PROJ_ROOT)
+    servers["mpg, gevent, observability off"] = ({**QUIET, "GUNICORN_WORKER_CLASS": "gevent"}, config.PROJ_ROOT)
     rounds: dict[str, list[dict]] = {name: [] for name in [*servers, "before"]}
     with checkout() as tree:
         servers["before"] = ({}, tree)

@@ -30,6 +30,7 @@ FIRST_RUN = (
     "assert not at.exception\nprint(time.perf_counter() - began)"
 )
 METRIC = '[data-testid="stMetricValue"]'
+SCRIPT_DONE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 # Runs in the page before its own scripts: notes when the first metric value enters the document.
 MARK_METRIC = f"""
 new MutationObserver((changes, observer) => {{
@@ -65,15 +66,15 @@ def first_predictions(visits: int) -> dict:
     The page itself records the moment (a MutationObserver, `performance.now()` from navigation start): Playwright's
     `wait_for` polls at growing intervals, up to 500 ms apart, which would round both apps' times to its polls.
     Each visit is a new browser context (a new visitor: no cache, no cookies), closed once the page has loaded
-    everything (charts below the fold too), so one visit's tail never runs into the next. The first visit to each server
-    (imports, model load: once per process) is reported apart; the ratio uses the visits after it.
+    everything (charts below the fold too), so one visit's tail does not run into the next. The first visit to each
+    server (imports, model load: once per process) is reported apart; the ratio uses the visits after it.
     Then, with those servers stopped, the same against the app with Streamlit's default file watcher (which
-    .streamlit/config.toml turns off), to show what that setting is worth. Apart, because a polling watcher
-    keeps a server busy, and would slow the apps measured beside it.
+    .streamlit/config.toml turns off), to show what that setting is worth: a pass of its own, so that a third
+    server's work does not slow the two measured beside it.
     """
     times = _alternate_visits({"app": ("streamlit_app.py",), "one_metric": (YARDSTICK,)}, visits)
     watched = _alternate_visits(
-        {"app": ("streamlit_app.py", "--server.fileWatcherType", "auto"), "one_metric": (YARDSTICK,)}, visits
+        {"app": ("streamlit_app.py", "--server.fileWatcherType", "auto"), "one_metric": (YARDSTICK,)}, visits, "watcher"
     )
     warm = {name: runs[1:] for name, runs in times.items()}
     return {
@@ -82,17 +83,22 @@ def first_predictions(visits: int) -> dict:
         "ratio_median": _ratio(times),
         "visits": len(warm["app"]),
         "runs_s": warm,
-        "file_watcher": {"median_s": statistics.median(watched["app"][1:]), "ratio_median": _ratio(watched)},
+        "file_watcher": {
+            "median_s": {name: statistics.median(runs[1:]) for name, runs in watched.items()},
+            "ratio_median": _ratio(watched),
+        },
     }
 
 
-def _alternate_visits(apps: dict[str, tuple[str, ...]], visits: int) -> dict[str, list[float]]:
-    """Each app (`streamlit run` with these arguments) visited `visits` + 1 times, in turn: seconds to the metric."""
+def _alternate_visits(apps: dict[str, tuple[str, ...]], visits: int, tag: str = "") -> dict[str, list[float]]:
+    """Each app (`streamlit run` with these arguments) visited `visits` + 1 times, in turn: seconds to the metric.
+
+    `tag` names this pass's server logs apart from another pass's."""
     from playwright.sync_api import sync_playwright
 
     times: dict[str, list[float]] = {name: [] for name in apps}
     with ExitStack() as stack, sync_playwright() as playwright:
-        urls = {name: serve(stack, script, name, *options)[0] for name, (script, *options) in apps.items()}
+        urls = {name: serve(stack, script, name + tag, *options)[0] for name, (script, *options) in apps.items()}
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         for _ in range(visits + 1):
             for name, url in urls.items():
@@ -102,7 +108,10 @@ def _alternate_visits(apps: dict[str, tuple[str, ...]], visits: int) -> dict[str
                 page.goto(url, wait_until="commit")
                 page.locator(METRIC).first.wait_for(timeout=120_000)
                 times[name].append(page.evaluate("window.metricShown") / 1000)
-                page.wait_for_load_state("networkidle")  # the rest of the page loaded: no tail into the next visit
+                # The rest of the page: the script done, then its charts' files fetched (networkidle alone may
+                # come in a pause before the script's messages, which arrive over the websocket it ignores).
+                page.locator(SCRIPT_DONE).wait_for(timeout=120_000)
+                page.wait_for_load_state("networkidle")
                 context.close()
         browser.close()
     return times
@@ -221,7 +230,7 @@ def main(visits: int = 11, count: int = 40, first_runs: int = 3, load_seconds: f
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--visits", type=int, default=11, help="visits to each app after the first")
+    parser.add_argument("--visits", type=int, default=11, help="visits to each app after the first (default 11)")
     parser.add_argument("--reruns", type=int, default=40)
     parser.add_argument("--first-runs", type=int, default=3)
     parser.add_argument("--load-seconds", type=float, default=60.0)
