@@ -135,10 +135,12 @@ def select_model(
     folds: int = config.CV_FOLDS,
     n_jobs: int = 2,
     log: Callable[[str], None] = lambda _message: None,
+    measure: Callable[[Pipeline, pd.DataFrame], tuple[float, int]] = serving_cost,
 ) -> Selection:
     """Tune every candidate by `folds`-fold CV on `train` only, measure its serving cost, and choose by the rule.
 
     The chosen pipeline is the one GridSearchCV refitted on all of `train`. The test rows are never seen here.
+    `measure` gives a pipeline's serving milliseconds and graph size (tests fix the time, which is noisy).
     """
     started = time.perf_counter()
     candidates = default_candidates(seed) if candidates is None else list(candidates)
