@@ -169,6 +169,11 @@ def within(value: float, reference: float, tolerance: float = 0.10) -> bool:
 QUIET = {"METRICS": "off", "ACCESS_LOG": "off", "PREDICTION_LOG": "off"}
 
 
+def api_command(port: int) -> list[str]:
+    """`gunicorn api.wsgi:app` on a loopback port, with the gunicorn.conf.py of the directory it runs in."""
+    return [sys.executable, "-m", "gunicorn", "api.wsgi:app", "--bind", f"127.0.0.1:{port}"]
+
+
 def overheads(workdir: Path, seconds: int) -> dict:
     """Routes, metrics + access log, and the prediction log: the same 1-car requests, same run."""
     database = f"sqlite:///{workdir / 'predictions.sqlite3'}"
@@ -183,8 +188,7 @@ def overheads(workdir: Path, seconds: int) -> dict:
     for _ in range(RUNS):
         for name, env in configurations.items():
             port = free_port()
-            command = [sys.executable, "-m", "gunicorn", "api.wsgi:app", "--bind", f"127.0.0.1:{port}"]
-            rounds[name].append(one_car_latency(name, command, port, workdir, env, seconds))
+            rounds[name].append(one_car_latency(name, api_command(port), port, workdir, env, seconds))
     measured = {name: {route: _medians([r[route] for r in runs]) for route in runs[0]} for name, runs in rounds.items()}
     p50 = {name: {route: r["p50_ms"] for route, r in routes.items()} for name, routes in measured.items()}
     predict = p50["shipped"]["POST /predict"]
@@ -219,8 +223,8 @@ def worker_classes(workdir: Path, seconds: int) -> dict:
         for _ in range(RUNS):
             for name, (env, cwd) in servers.items():
                 port = free_port()
-                command = [sys.executable, "-m", "gunicorn", "api.wsgi:app", "--bind", f"127.0.0.1:{port}"]
-                with running(command, f"http://127.0.0.1:{port}/test", workdir / "workers.log", env=env, cwd=cwd):
+                with running(api_command(port), f"http://127.0.0.1:{port}/test", workdir / "workers.log", env=env,
+                             cwd=cwd):  # fmt: skip
                     url = f"http://127.0.0.1:{port}/predict"
                     rounds[name].append({"latency": _wrk(url, body, 1, seconds),
                                          "throughput": _wrk(url, body, 8, seconds)})  # fmt: skip
@@ -243,18 +247,16 @@ def main(quick: bool = False) -> dict:
         model_file = workdir / "model.bin"
         train_tutorial_model(str(model_file))
         ours_port, base_port = free_port(), free_port()
-        gunicorn = [sys.executable, "-m", "gunicorn"]
         shipped = {"DATABASE_URL": f"sqlite:///{workdir / 'predictions.sqlite3'}"}
-        ours = measure("ours", [*gunicorn, "api.wsgi:app", "--bind", f"127.0.0.1:{ours_port}"], ours_port, workdir,
-                       env=shipped)  # fmt: skip
+        ours = measure("ours", api_command(ours_port), ours_port, workdir, env=shipped)
         # This code before the round (bench/baseline.py), same sizes as the "no slower than before" target.
         with checkout() as tree:
             before_port = free_port()
-            before = measure("before", [*gunicorn, "api.wsgi:app", "--bind", f"127.0.0.1:{before_port}"], before_port,
-                             workdir, cwd=tree, sizes=tuple(s for s in SIZES if s != 3))  # fmt: skip
+            before = measure("before", api_command(before_port), before_port, workdir, cwd=tree,
+                             sizes=tuple(s for s in SIZES if s != 3))  # fmt: skip
         baseline = measure(
             "tutorial",
-            [*gunicorn, "bench.tutorial_service:app", "-c", "bench/tutorial_gunicorn.conf.py",
+            [sys.executable, "-m", "gunicorn", "bench.tutorial_service:app", "-c", "bench/tutorial_gunicorn.conf.py",
              "--bind", f"127.0.0.1:{base_port}"],
             base_port,
             workdir,

@@ -76,17 +76,12 @@ def first_predictions(visits: int) -> dict:
     watched = _alternate_visits(
         {"app": ("streamlit_app.py", "--server.fileWatcherType", "auto"), "one_metric": (YARDSTICK,)}, visits, "watcher"
     )
-    warm = {name: runs[1:] for name, runs in times.items()}
     return {
         "first_visit_s": {name: runs[0] for name, runs in times.items()},
-        "median_s": {name: statistics.median(runs) for name, runs in warm.items()},
-        "ratio_median": _ratio(times),
-        "visits": len(warm["app"]),
-        "runs_s": warm,
-        "file_watcher": {
-            "median_s": {name: statistics.median(runs[1:]) for name, runs in watched.items()},
-            "ratio_median": _ratio(watched),
-        },
+        **_warm(times),
+        "visits": visits,
+        "runs_s": {name: runs[1:] for name, runs in times.items()},
+        "file_watcher": _warm(watched),
     }
 
 
@@ -117,9 +112,13 @@ def _alternate_visits(apps: dict[str, tuple[str, ...]], visits: int, tag: str = 
     return times
 
 
-def _ratio(times: dict[str, list[float]]) -> float:
-    """Median over visits (the first to each server left out) of the app's time over the one-metric app's."""
-    return statistics.median(a / b for a, b in zip(times["app"][1:], times["one_metric"][1:], strict=True))
+def _warm(times: dict[str, list[float]]) -> dict:
+    """Leaving out the first visit to each server: each app's median, and the median of the app's time over the
+    one-metric app's, visit by visit."""
+    warm = {name: runs[1:] for name, runs in times.items()}
+    ratios = [a / b for a, b in zip(warm["app"], warm["one_metric"], strict=True)]
+    return {"median_s": {name: statistics.median(runs) for name, runs in warm.items()},
+            "ratio_median": statistics.median(ratios)}  # fmt: skip
 
 
 def reruns(count: int, first_runs: int) -> dict:
