@@ -155,7 +155,7 @@ def select_model(
         search.fit(X, y)
         tuned[candidate.name] = search.best_estimator_
         row = _row(candidate, search)
-        row["serving_ms_10k"], row["graph_size"] = serving_cost(search.best_estimator_, train)
+        row["serving_ms_10k"], row["graph_size"] = measure(search.best_estimator_, train)
         rows.append(row)
         log(
             f"[{k}/{len(candidates)}] {candidate.name:<26} {row['configs']:>2} configs x {folds} folds  "

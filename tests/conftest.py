@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -16,7 +17,46 @@ from mpg.selection import Selection, select_model
 from mpg.train import input_schema
 from mpg.uncertainty import calibrate
 
-REFERENCE_UCI = config.PROJ_ROOT.parent / "shared" / "data" / "auto-mpg.data"
+# The original UCI file, shipped with the tests (30 KB, public): a clone with nothing beside it passes.
+REFERENCE_UCI = Path(__file__).resolve().parent / "data" / "auto-mpg.data"
+# What a test may leave inside the project: the environment and caches (the guard below ignores them).
+MAY_WRITE = {".venv", ".git", "__pycache__", ".pytest_cache", ".ruff_cache", ".hypothesis", ".schemathesis"}
+
+
+def project_files(root: Path = config.PROJ_ROOT) -> dict[str, int]:
+    """Every file of the project but the environment and caches, with its modification time in ns."""
+    found = {}
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [name for name in subfolders if name not in MAY_WRITE]
+        for name in files:
+            path = os.path.join(folder, name)
+            found[os.path.relpath(path, root)] = os.stat(path).st_mtime_ns
+    return found
+
+
+def written(before: dict[str, int], after: dict[str, int]) -> list[str]:
+    """Files created or modified between two `project_files` snapshots."""
+    return sorted(name for name, mtime in after.items() if before.get(name) != mtime)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_written_by_the_session():
+    """Servers started by session fixtures write between tests: the whole run is checked too."""
+    before = project_files()
+    yield
+    if changed := written(before, project_files()):
+        pytest.fail(f"the test session wrote into the project: {', '.join(changed)}")
+
+
+@pytest.fixture(autouse=True)
+def nothing_written_into_the_project(tmp_path_factory, monkeypatch):
+    """Every test logs predictions into a temporary database, and fails if it wrote a file into the project."""
+    database = tmp_path_factory.mktemp("log") / "predictions.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
+    before = project_files()
+    yield
+    if changed := written(before, project_files()):
+        pytest.fail(f"the test wrote into the project: {', '.join(changed)}")
 
 
 @pytest.fixture(scope="session")
@@ -105,12 +145,13 @@ def live_app(tmp_path_factory):
     from tests.servers import free_port, running
 
     port = free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    directory = tmp_path_factory.mktemp("streamlit")
+    env = {"DATABASE_URL": f"sqlite:///{directory / 'predictions.sqlite3'}"}  # never the project's var/
     command = [
         sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
     ]  # fmt: skip
-    with running(command, f"http://127.0.0.1:{port}/_stcore/health", log):
+    with running(command, f"http://127.0.0.1:{port}/_stcore/health", directory / "streamlit.log", env=env):
         yield f"http://127.0.0.1:{port}"
 
 

@@ -268,6 +268,7 @@ def test_docs_example_answer_is_the_loaded_models(client):
     assert json.dumps(example["mpg_prediction"]) in client.get("/docs").get_data(as_text=True)
 
 
+@pytest.mark.slow  # real gunicorn
 def test_tutorial_client_code_works_as_is(live_api):
     """The tutorial's client, verbatim apart from the URL."""
     import requests

@@ -1,7 +1,7 @@
 """The app in a real browser: Debian's Chromium driven by Playwright against `streamlit run`.
 
 Locally these skip with a message when Chromium is missing; CI sets MPG_REQUIRE_BROWSER=1,
-which turns that skip into a failure. Screenshots land in tests/artifacts/.
+which turns that skip into a failure. Screenshots land in a temporary folder, or in $MPG_SCREENSHOTS.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import tempfile
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,7 +22,8 @@ ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run",
 ]  # fmt: skip
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+# Screenshots go to a temporary folder (a test writes nothing into the project); MPG_SCREENSHOTS keeps them.
+ARTIFACTS = Path(os.environ.get("MPG_SCREENSHOTS") or tempfile.mkdtemp(prefix="mpg-screenshots-"))
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +68,7 @@ def metric_value(page, label: str) -> float:
 
 def shoot(page, name: str) -> Path:
     """A picture of the whole view: Streamlit scrolls inside its own container, so grow the viewport first."""
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     size = page.viewport_size
     height = page.evaluate(

@@ -10,7 +10,7 @@ import pytest
 
 from mpg import config
 from mpg.data import DataError, labelled_rows, load_auto_mpg, split_train_test
-from tests.conftest import REFERENCE_UCI
+from tests.conftest import REFERENCE_UCI  # shipped in tests/data
 
 UCI_SHA256 = "48b830e11feee5572525f8f1691ddb9d38d3d7b7063edcd8fca672c2a5e17d8d"
 

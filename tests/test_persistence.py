@@ -51,6 +51,7 @@ def test_the_api_serves_without_the_pipeline_file(model_copy, vehicle):
     assert response.status_code == 200 and len(response.json["mpg_prediction"]) == 1
 
 
+@pytest.mark.slow  # a fresh interpreter
 def test_serving_never_imports_scikit_learn(small_model_dir):
     code = (
         "import sys; from mpg.persistence import load_model; from mpg.predict import predict_table;"

@@ -44,15 +44,37 @@ def test_picks_the_smaller_graph_among_equals(subset):
     assert rows["b_svr"]["graph_size"] < rows["a_svr_twice"]["graph_size"]
 
 
+def _linear_is_cheaper(pipeline, cars):
+    """A fixed serving cost, no clock: the linear model ten times cheaper than anything else."""
+    is_linear = isinstance(pipeline.named_steps["model"], LinearRegression)
+    return (1.0 if is_linear else 10.0), graph_size(export_onnx(pipeline))
+
+
 def test_picks_the_best_when_clearly_better(split):
     linear = Candidate("linear", "Linear regression", build_pipeline(LinearRegression()))
     best = Candidate("svr", "SVR", build_pipeline(svr()))
-    selection = select_model(split[0], [linear, best], n_jobs=1)  # the training rows: 10 folds of 32
+    selection = select_model(split[0], [linear, best], n_jobs=1, measure=_linear_is_cheaper)  # 10 folds of 32
     rows = {row["name"]: row for row in selection.leaderboard}
-    assert rows["linear"]["serving_ms_10k"] < rows["svr"]["serving_ms_10k"]  # the cheaper one loses
+    assert rows["linear"]["serving_ms_10k"] == 1.0 < rows["svr"]["serving_ms_10k"]  # the cheaper one loses
     assert not rows["linear"]["equal"] and rows["linear"]["diff_from_best"] > 2 * rows["linear"]["diff_se"]
     assert selection.best == "svr"
     assert selection.pipeline.named_steps["model"].regressor_.support_vectors_.shape[1] == 11  # refitted
+
+
+def test_the_rule_uses_the_measured_cost_among_equals(subset):
+    """Two equal candidates: the one `measure` says serves in under 1/TIE_RATIO of the other's time wins."""
+
+    def doubled_is_fast(pipeline, cars):
+        fast = isinstance(pipeline.named_steps["model"], VotingRegressor)
+        return (1.0 if fast else 10.0), graph_size(export_onnx(pipeline))
+
+    doubled = Candidate(
+        "a_svr_twice", "SVR averaged with itself", build_pipeline(VotingRegressor([("a", svr()), ("b", svr())]))
+    )
+    single = Candidate("b_svr", "SVR", build_pipeline(svr()))
+    selection = select_model(subset, [doubled, single], folds=5, n_jobs=1, measure=doubled_is_fast)
+    assert [row["serving_ms_10k"] for row in selection.leaderboard] == [1.0, 10.0]
+    assert selection.best == "a_svr_twice"  # the bigger graph, chosen because it measured faster
 
 
 def _row(name, folds, ms, size):
