@@ -10,7 +10,7 @@ bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # gunicorn's own gevent worker: one thread per worker serves all its connections, switching whenever one
 # waits (a slow client), and closes a connection idle for `keepalive`. Blocking database calls go to
-# gevent's pool of real threads (mpg.predlog.off_the_event_loop).
+# gevent's pool of real threads (mpg.monitoring.log.off_the_event_loop).
 # Predictions are CPU work; workers give the parallelism. gthread (GUNICORN_WORKER_CLASS=gthread) hands
 # every request from its poller to a thread and back, which makes a one-car request slower (bench/RESULTS.md,
 # "gunicorn's stock worker classes").
@@ -66,7 +66,7 @@ def post_request(worker, req, environ, resp) -> None:
     one car under 8 connections had a p99 of 756 ms against 13 ms with it (one side-by-side wrk run).
     `gevent.idle()` waits until the event loop has polled for I/O and run every other greenlet that was ready.
     """
-    monkey = sys.modules.get("gevent.monkey")  # the rule mpg.predlog.off_the_event_loop uses too
+    monkey = sys.modules.get("gevent.monkey")  # the rule mpg.monitoring.log.off_the_event_loop uses too
     if monkey is not None and monkey.is_module_patched("threading"):
         import gevent
 

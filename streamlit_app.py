@@ -10,9 +10,9 @@ import os
 import streamlit as st
 
 from app_pages.shared import data_summary, get_model
-from mpg.labels import selected_model
-from mpg.monitor_page import monitoring_enabled
-from mpg.persistence import ModelLoadError
+from app_pages.view.labels import selected_model
+from app_pages.view.monitor_charts import monitoring_enabled
+from mpg.artifact.store import ModelLoadError
 
 st.set_page_config(page_title="mpg: fuel efficiency", page_icon="⛽", layout="wide")
 

@@ -20,11 +20,11 @@ from api import invocations, observe, oip
 from api.openapi import docs_page, openapi_document
 from api.schemas import MAX_BYTES, MAX_EXPLAIN_ROWS, RequestError, parse_flag, parse_request
 from api.serving import current_model, error_response, predict_cars
-from mpg import explain as explanations
+from mpg.artifact.store import LoadedModel, ModelLoadError, load_model
 from mpg.contract import MAX_ROWS
 from mpg.data import load_auto_mpg
-from mpg.persistence import LoadedModel, ModelLoadError, load_model
-from mpg.predlog import PredictionLog
+from mpg.insight import explain as explanations
+from mpg.monitoring.log import PredictionLog
 
 PING = "Pinging Model Application!!"
 log = logging.getLogger(__name__)

@@ -15,9 +15,9 @@ from flask import Response, current_app, jsonify, request
 
 from api import observe
 from api.schemas import RequestError
-from mpg.persistence import LoadedModel
+from mpg.artifact.store import LoadedModel
+from mpg.monitoring.log import Batch
 from mpg.predict import InputWarning, predict_array
-from mpg.predlog import Batch
 
 V2_PREFIX = "/v2"  # the Open Inference Protocol's errors are {"error": "..."}, with 400 for bad input
 

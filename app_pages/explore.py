@@ -5,8 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.shared import chart, get_data
-from mpg import config, eda
-from mpg.labels import INPUTS, readable_data
+from app_pages.view.labels import INPUTS, readable_data
+from mpg import config
+from mpg.insight import eda
 
 data = get_data()
 readable = eda.with_origin_names(data)

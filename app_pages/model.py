@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.shared import accuracy_headline, chart, get_model, held_out_predictions
+from app_pages.view.labels import equals_table, leaderboard_label, leaderboard_table, selected_model
 from mpg import config
-from mpg.labels import equals_table, leaderboard_label, leaderboard_table, selected_model
 
 model = get_model()
 card = model.card

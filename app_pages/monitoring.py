@@ -1,6 +1,6 @@
 """The Monitoring page (layout only): the prediction log's report as charts, behind MONITOR_TOKEN.
 
-Registered in the navigation only when `mpg.monitor_page.monitoring_enabled(os.environ)`.
+Registered in the navigation only when `app_pages.view.monitor_charts.monitoring_enabled(os.environ)`.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import os
 
 import streamlit as st
 
-from mpg import monitor_page
-from mpg.logdb import database_url
-from mpg.monitor import MonitorError, Report, load_report, training_rows
+from app_pages.view import monitor_charts
+from mpg.monitoring.report import MonitorError, Report, load_report, training_rows
+from mpg.monitoring.table import database_url
 
 
 @st.cache_data(show_spinner=False)
@@ -21,22 +21,22 @@ def training():
 
 @st.cache_data(ttl=60, show_spinner="Reading the prediction log...")
 def report(url: str, period: str) -> Report:
-    return load_report(url, monitor_page.since(period), training=training())
+    return load_report(url, monitor_charts.since(period), training=training())
 
 
 st.title("Monitoring")
-if not monitor_page.monitoring_enabled(os.environ):
+if not monitor_charts.monitoring_enabled(os.environ):
     st.error("Monitoring is off: set MONITOR_TOKEN to turn this page on.")
     st.stop()
 token = st.text_input("Monitoring token", type="password")
 if not token:
     st.info("This page shows what callers sent: enter the monitoring token.")
     st.stop()
-if not monitor_page.token_matches(token, os.environ):
+if not monitor_charts.token_matches(token, os.environ):
     st.error("Wrong token.")
     st.stop()
 
-period = st.selectbox("Predictions from", list(monitor_page.PERIODS), index=1)
+period = st.selectbox("Predictions from", list(monitor_charts.PERIODS), index=1)
 try:
     shown = report(database_url(os.environ), period)
 except MonitorError as exc:
@@ -49,7 +49,7 @@ if not shown.predictions:
 columns = st.columns(5)
 columns[0].metric("Predictions", f"{shown.predictions:,}")
 columns[1].metric("Requests", f"{shown.requests:,}")
-for column, (label, share) in zip(columns[2:], monitor_page.shares(shown).items(), strict=True):
+for column, (label, share) in zip(columns[2:], monitor_charts.shares(shown).items(), strict=True):
     column.metric(label.capitalize(), f"{share:.1%}")
 
 st.subheader("Drift from the training data")
@@ -57,9 +57,9 @@ st.caption(
     f"Drifted: PSI > {shown.thresholds['psi']:g} and chi-square p < {shown.thresholds['p_value']:g} "
     "(bins: training deciles, Cylinders and Origin by value). Unknown values are left out."
 )
-st.dataframe(monitor_page.drift_table(shown), hide_index=True, width="stretch")
-st.altair_chart(monitor_page.traffic_chart(shown), width="stretch")
-st.altair_chart(monitor_page.distribution_chart("Predicted MPG", shown.predicted_mpg_drift), width="stretch")
+st.dataframe(monitor_charts.drift_table(shown), hide_index=True, width="stretch")
+st.altair_chart(monitor_charts.traffic_chart(shown), width="stretch")
+st.altair_chart(monitor_charts.distribution_chart("Predicted MPG", shown.predicted_mpg_drift), width="stretch")
 left, right = st.columns(2)
 for i, (name, drift) in enumerate(shown.drift.items()):
-    (left if i % 2 == 0 else right).altair_chart(monitor_page.distribution_chart(name, drift), width="stretch")
+    (left if i % 2 == 0 else right).altair_chart(monitor_charts.distribution_chart(name, drift), width="stretch")

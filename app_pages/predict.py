@@ -16,11 +16,13 @@ from app_pages.shared import (
     template,
     year_averages,
 )
-from mpg import compare, config, explain, plots
-from mpg.car import CYLINDER_CHOICES, Car, car_of, input_ranges, litres_per_100km
-from mpg.labels import INPUTS, similar_table
+from app_pages.view import plots
+from app_pages.view.car import CYLINDER_CHOICES, Car, car_of, input_ranges, litres_per_100km
+from app_pages.view.labels import INPUTS, similar_table
+from app_pages.view.share import PIN_PARAM, car_from_params, share_url, url_params
+from mpg import config
+from mpg.insight import compare, explain
 from mpg.predict import input_warnings
-from mpg.share import PIN_PARAM, car_from_params, share_url, url_params
 
 model = get_model()
 ranges = input_ranges(model.card)

@@ -13,15 +13,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mpg import config, explain, plots
-from mpg.car import Car, presets
-from mpg.compare import Explained, explain_car
+from app_pages.view import plots
+from app_pages.view.car import Car, presets
+from mpg import config
+from mpg.artifact.store import LoadedModel, load_model
 from mpg.data import load_auto_mpg
-from mpg.eda import mpg_by_year
-from mpg.evaluate import Headline, headline, held_out_rows
-from mpg.persistence import LoadedModel, load_model
+from mpg.insight import explain
+from mpg.insight.compare import Explained, explain_car
+from mpg.insight.eda import mpg_by_year
+from mpg.modeling.evaluate import Headline, headline, held_out_rows
+from mpg.monitoring.log import Batch, PredictionLog
 from mpg.predict import input_warnings, predict_mpg
-from mpg.predlog import Batch, PredictionLog
 
 
 @st.cache_resource(show_spinner=False)

@@ -7,7 +7,7 @@ import os
 import streamlit as st
 
 from app_pages.shared import get_data, get_model
-from mpg.tutorial import module_link, stages
+from app_pages.view.stages import module_link, stages
 
 st.title("The tutorial, step by step")
 st.write(

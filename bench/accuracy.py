@@ -19,10 +19,10 @@ from sklearn.model_selection import GridSearchCV, RepeatedKFold
 
 from bench.common import load, save
 from mpg import config
-from mpg.candidates import tutorial_candidates
 from mpg.data import labelled_rows, load_auto_mpg, split_train_test
-from mpg.evaluate import regression_metrics
-from mpg.selection import select_model
+from mpg.modeling.candidates import tutorial_candidates
+from mpg.modeling.evaluate import regression_metrics
+from mpg.modeling.selection import select_model
 
 FRESH_SEEDS = tuple(range(1, 11))
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bench.common import load
 from mpg import config
-from mpg.persistence import load_card
+from mpg.artifact.store import load_card
 
 REPORT = Path(__file__).resolve().parent / "RESULTS.md"
 
@@ -22,7 +22,7 @@ def _selection(lines: list[str]) -> None:
     lines += [
         "## Model selection (the committed model)",
         "",
-        f"Rule (`mpg/selection.py`): {card.selection.rule}",
+        f"Rule (`mpg/modeling/selection.py`): {card.selection.rule}",
         "",
         f"Lowest CV RMSE: {rows[card.selection.lowest_cv_rmse].label}. Equals: "
         + ", ".join(rows[name].label for name in card.selection.equals)

@@ -16,7 +16,7 @@ import numpy as np
 
 from bench.common import save
 from mpg import config
-from mpg.compiled import CompiledModel, one_thread_session
+from mpg.artifact.runtime import CompiledModel, one_thread_session
 from mpg.data import load_auto_mpg
 
 ROWS, RUNS = 10_000, 15

@@ -15,9 +15,10 @@ from sklearn.base import clone
 from sklearn.model_selection import RepeatedKFold
 
 from bench.common import save
-from mpg import config, uncertainty
+from mpg import config
+from mpg.artifact.store import load_pipeline
 from mpg.data import labelled_rows, load_auto_mpg
-from mpg.persistence import load_pipeline
+from mpg.modeling import uncertainty
 
 
 def main(repeats: int = 5, folds: int = 10) -> dict:

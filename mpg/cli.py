@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from mpg import __version__, config
+from mpg.artifact.store import ModelLoadError
 from mpg.contract import InputError
 from mpg.data import StaleDataError
-from mpg.persistence import ModelLoadError
 
 # Each command imports what it needs when it runs: `predict` never loads scikit-learn or SciPy.
 
@@ -76,7 +76,7 @@ def _since(text: str) -> datetime:
 
 
 def _train(args) -> None:
-    from mpg.train import train_model
+    from mpg.modeling.train import train_model
 
     started = time.perf_counter()
     card = train_model(args.data, args.out, log=lambda line: print(line, file=sys.stderr, flush=True))
@@ -85,7 +85,7 @@ def _train(args) -> None:
 
 
 def format_leaderboard(rows) -> str:
-    """The leaderboard (mpg.card.LeaderboardRow, chosen first) as a text table."""
+    """The leaderboard (mpg.artifact.card.LeaderboardRow, chosen first) as a text table."""
     width = max(len("model"), *(len(r.name) for r in rows))
     head = f"{'CV RMSE':>8} {'± std':>6} {'MAE':>6} {'R²':>6} {'equal':>5} {'ms/10k':>7} {'tutorial':>8}"
     lines = [f"{'model':<{width}} {head}"]
@@ -99,8 +99,8 @@ def format_leaderboard(rows) -> str:
 
 
 def _evaluate(args) -> None:
-    from mpg.evaluate import held_out_metrics
-    from mpg.persistence import load_model
+    from mpg.artifact.store import load_model
+    from mpg.modeling.evaluate import held_out_metrics
 
     model = load_model(args.model)
     metrics = held_out_metrics(model)
@@ -118,9 +118,9 @@ def _evaluate(args) -> None:
 def _predict(args) -> int:
     import pandas as pd
 
+    from mpg.artifact.store import load_model
     from mpg.contract import Problem, check_records, from_text
     from mpg.files import CarFile, predict_cars, read_cars
-    from mpg.persistence import load_model
 
     given = {name: getattr(args, name) for name in config.FEATURES if getattr(args, name) is not None}
     if args.input and given:
@@ -151,7 +151,7 @@ def _predict(args) -> int:
 
 
 def _monitor(args) -> None:
-    from mpg import monitor
+    from mpg.monitoring import report as monitor
 
     monitor.run(args)
 

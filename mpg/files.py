@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from mpg import config
+from mpg.artifact.store import LoadedModel
 from mpg.contract import MAX_ROWS, InputError, Problem, canonical_name, from_text, records_from_json
-from mpg.persistence import LoadedModel
 from mpg.predict import predict_table
 
 OUTPUT_COLUMNS = ["mpg_prediction", "mpg_lower", "mpg_upper", "warnings", "problem"]

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from mpg import config
+from mpg.artifact.store import LoadedModel
 from mpg.contract import Checked, InputError, Problem, check_records, records_from_json
-from mpg.persistence import LoadedModel
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def predict_array(model: LoadedModel, X: np.ndarray) -> Predictions:
 
 
 def prediction_interval(model: LoadedModel, predictions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The 90% band around predictions: prediction x (1 ± q), q from the model card (see mpg.uncertainty)."""
+    """The 90% band around predictions: prediction x (1 ± q), q from the model card (see mpg.modeling.uncertainty)."""
     q = model.card.interval.q
     predictions = np.asarray(predictions, dtype=float)
     return predictions * (1 - q), predictions * (1 + q)

@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 
 from mpg import config
-from mpg.candidates import tutorial_candidates
+from mpg.artifact.store import LoadedModel, load_model, save_model
 from mpg.data import frame_hash, load_auto_mpg, split_train_test
-from mpg.evaluate import regression_metrics
-from mpg.persistence import LoadedModel, load_model, save_model
-from mpg.selection import Selection, select_model
-from mpg.train import input_schema
-from mpg.uncertainty import calibrate
+from mpg.modeling.candidates import tutorial_candidates
+from mpg.modeling.evaluate import regression_metrics
+from mpg.modeling.selection import Selection, select_model
+from mpg.modeling.train import input_schema
+from mpg.modeling.uncertainty import calibrate
 
 # The original UCI file, shipped with the tests (30 KB, public): a clone with nothing beside it passes.
 REFERENCE_UCI = Path(__file__).resolve().parent / "data" / "auto-mpg.data"

@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from mpg import config
+from mpg.artifact.store import load_model
 from mpg.contract import MAX_ROWS
 from mpg.files import OUTPUT_COLUMNS
-from mpg.persistence import load_model
 from mpg.predict import predict_mpg
 
 

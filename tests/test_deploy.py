@@ -14,8 +14,8 @@ import pytest
 import requests
 
 from mpg import config
+from tests.api.test_api import ONE, TUTORIAL_PAYLOAD
 from tests.servers import free_port, running, stop
-from tests.test_api import ONE, TUTORIAL_PAYLOAD
 
 pytestmark = pytest.mark.slow
 

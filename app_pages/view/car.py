@@ -1,0 +1,105 @@
+"""One car as the app holds it: its seven inputs, the sliders' ranges and defaults, and real cars to start from."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import astuple, dataclass
+
+import numpy as np
+import pandas as pd
+
+from mpg import config
+from mpg.artifact.card import ModelCard
+
+STEPS = {config.DISPLACEMENT: 1.0, config.HORSEPOWER: 1.0, config.WEIGHT: 10.0, config.ACCELERATION: 0.1}
+CYLINDER_CHOICES = (3, 4, 5, 6, 8)  # the counts the data set's cars have (the slider offers these)
+NAMES = {config.ALIASES_BY_NAME[feature]: feature for feature in config.FEATURES}  # snake_case -> input
+LITRES_PER_100KM_TIMES_MPG = 235.214583  # 100 * 3.785411784 l / 1.609344 km
+
+
+@dataclass(frozen=True)
+class Car:
+    """One car's seven inputs under their snake_case names. Origin is a name (USA, Europe, Japan)."""
+
+    cylinders: int
+    displacement: float
+    horsepower: float
+    weight: float
+    acceleration: float
+    model_year: int
+    origin: str
+
+    @classmethod
+    def from_inputs(cls, inputs: Mapping[str, object]) -> Car:
+        """From the canonical input names (`Model Year`), as the widgets and predict_mpg use them."""
+        return cls(**{name: inputs[feature] for name, feature in NAMES.items()})
+
+    def inputs(self) -> dict[str, object]:
+        return {feature: getattr(self, name) for name, feature in NAMES.items()}
+
+    def row(self) -> np.ndarray:
+        """The model's float row (feature order, origin as its UCI code)."""
+        return np.array([*astuple(self)[:-1], config.ORIGIN_CODES[self.origin]], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class InputRange:
+    low: float
+    high: float
+    step: float
+
+
+def input_ranges(card: ModelCard) -> dict[str, InputRange]:
+    """What the sliders span: the training range widened by 15% (within the accepted bounds), so extrapolation
+    can be explored, ends rounded outwards to ten steps for round numbers. Model year spans the training years."""
+    ranges = {}
+    for feature, step in STEPS.items():
+        spec = card.inputs.features[feature]
+        pad, unit = 0.15 * (spec.train_max - spec.train_min), 10 * step
+        low = max(spec.min, math.floor((spec.train_min - pad) / unit) * unit)
+        high = min(spec.max, math.ceil((spec.train_max + pad) / unit) * unit)
+        ranges[feature] = InputRange(float(low), float(high), step)
+    years = card.inputs.features[config.MODEL_YEAR]
+    ranges[config.MODEL_YEAR] = InputRange(years.train_min, years.train_max, 1)
+    return ranges
+
+
+def on_grid(value: float, step: float) -> float:
+    return round(round(value / step) * step, 1)
+
+
+def default_car(card: ModelCard) -> Car:
+    """The training medians (what the pipeline fills in for an unknown input), on the sliders' grid."""
+    fill = {feature: spec.fill for feature, spec in card.inputs.features.items()}
+    inputs: dict[str, object] = {feature: on_grid(fill[feature], step) for feature, step in STEPS.items()}
+    inputs[config.CYLINDERS] = int(fill[config.CYLINDERS])
+    inputs[config.MODEL_YEAR] = int(fill[config.MODEL_YEAR])
+    inputs[config.ORIGIN] = config.ORIGINS[int(fill[config.ORIGIN])]
+    return Car.from_inputs(inputs)
+
+
+def presets(frame: pd.DataFrame) -> dict[str, int]:
+    """Label ('ford pinto (1971, USA)') to row index, for the cars with every input known."""
+    complete = frame.dropna(subset=config.FEATURES)
+    labels = {}
+    for index, row in complete.sort_values([config.NAME, config.MODEL_YEAR]).iterrows():
+        label = f"{row[config.NAME]} (19{int(row[config.MODEL_YEAR])}, {config.ORIGINS[int(row[config.ORIGIN])]})"
+        while label in labels:  # a few cars appear twice in the same year
+            label += " ·"
+        labels[label] = index
+    return labels
+
+
+def car_of(row: pd.Series) -> Car:
+    """A data-set row as a Car, its values exact (even off the sliders' grid: the car is the real car)."""
+    inputs: dict[str, object] = {feature: float(row[feature]) for feature in config.FEATURES}
+    inputs[config.CYLINDERS] = int(row[config.CYLINDERS])  # the widgets' options are ints; 4.0 would not match
+    inputs[config.MODEL_YEAR] = int(row[config.MODEL_YEAR])
+    inputs[config.ORIGIN] = config.ORIGINS[int(row[config.ORIGIN])]
+    return Car.from_inputs(inputs)
+
+
+def litres_per_100km(mpg: float) -> float:
+    """US miles per gallon to litres per 100 km."""
+    return LITRES_PER_100KM_TIMES_MPG / mpg

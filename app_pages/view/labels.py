@@ -1,0 +1,130 @@
+"""Names people read: models, inputs and table columns with their units. The raw identifiers stay in the card."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mpg import config
+from mpg.artifact.card import LeaderboardRow, ModelCard
+
+MODELS = {
+    "ensemble_svr_et_gbr": "Average of SVR, extra trees and boosting (gallons/100 mi)",
+    "svr_rbf_gp100m": "SVR (RBF) on gallons/100 mi",
+    "extra_trees_gp100m": "Extra trees on gallons/100 mi",
+    "gbr_gp100m": "Gradient boosting on gallons/100 mi",
+    "random_forest": "Random forest (tutorial)",
+    "tutorial_forest_grid": "Random forest, tutorial's grid search",
+    "linear_regression": "Linear regression (tutorial)",
+    "svr_linear": "SVR, linear kernel (tutorial)",
+    "decision_tree": "Decision tree (tutorial)",
+}
+
+# Words of a candidate's identifier, for a model this map does not know yet (the card's own label comes first).
+_WORDS = {"svr": "SVR", "rbf": "(RBF)", "gbr": "gradient boosting", "et": "extra trees", "gp100m": "on gallons/100 mi"}
+
+INPUTS = {
+    config.CYLINDERS: "Cylinders",
+    config.DISPLACEMENT: "Displacement (cu in)",
+    config.HORSEPOWER: "Horsepower (hp)",
+    config.WEIGHT: "Weight (lb)",
+    config.ACCELERATION: "Acceleration (s, 0-60 mph)",
+    config.MODEL_YEAR: "Model year",
+    config.ORIGIN: "Origin",
+}
+
+LEADERBOARD = {
+    "label": "Model",
+    "source": "From",
+    "cv_rmse_mean": "CV RMSE (MPG)",
+    "cv_rmse_std": "± std (MPG)",
+    "cv_mae": "CV MAE (MPG)",
+    "cv_r2": "CV R²",
+    "fit_time_s": "Fit time (s)",
+    "tutorial_cv_rmse": "Tutorial's CV RMSE (MPG)",
+}
+EQUALS = {
+    "label": "Model",
+    "cv_rmse_mean": "CV RMSE (MPG)",
+    "diff": "Worse than the lowest, per fold (MPG, mean ± SE)",
+    "equal": "An equal?",
+    "serving_ms_10k": "Serving 10,000 cars (ms)",
+    "graph_size": "Graph size (numbers)",
+}
+SOURCES = {"tutorial": "the tutorial", "ours": "this project"}
+NOT_PUBLISHED = "–"  # a blank that reads as "no figure", where pandas would show None
+
+
+def model_label(name: str, label: str | None = None) -> str:
+    """A model's readable name: the card's label when it has one, else ours, else its identifier's words."""
+    if label:
+        return label
+    if name in MODELS:
+        return MODELS[name]
+    text = " ".join(_WORDS.get(word, word) for word in name.split("_"))
+    return text[:1].upper() + text[1:]
+
+
+def leaderboard_label(row: LeaderboardRow) -> str:
+    return model_label(row.name, getattr(row, "label", None))
+
+
+def selected_model(card: ModelCard) -> str:
+    """The selected model's readable name (its leaderboard row may carry the model engineer's label)."""
+    row = next((row for row in card.leaderboard if row.name == card.model), None)
+    return leaderboard_label(row) if row else model_label(card.model)
+
+
+def leaderboard_table(card: ModelCard) -> pd.DataFrame:
+    """The leaderboard as people read it: model names, units in the headers, no None cells."""
+    rows = [
+        {
+            "label": leaderboard_label(row),
+            "source": SOURCES.get(row.source, row.source),
+            "cv_rmse_mean": f"{row.cv_rmse_mean:.3f}",
+            "cv_rmse_std": f"{row.cv_rmse_std:.3f}",
+            "cv_mae": f"{row.cv_mae:.3f}",
+            "cv_r2": f"{row.cv_r2:.3f}",
+            "fit_time_s": f"{row.fit_time_s:.1f}",
+            "tutorial_cv_rmse": NOT_PUBLISHED if row.tutorial_cv_rmse is None else f"{row.tutorial_cv_rmse:.3f}",
+        }
+        for row in card.leaderboard
+    ]
+    return pd.DataFrame(rows, columns=list(LEADERBOARD)).rename(columns=LEADERBOARD)
+
+
+def equals_table(card: ModelCard) -> pd.DataFrame:
+    """The selection as people read it: each candidate against the lowest-CV-RMSE one, and its serving cost."""
+    chosen = card.selection.chosen if getattr(card, "selection", None) else card.model
+    rows = [
+        {
+            "label": leaderboard_label(row) + (" (chosen)" if row.name == chosen else ""),
+            "cv_rmse_mean": f"{row.cv_rmse_mean:.3f}",
+            "diff": f"{row.diff_from_best:+.3f} ± {row.diff_se:.3f}",
+            "equal": "yes" if row.equal else "no",
+            "serving_ms_10k": f"{row.serving_ms_10k:.1f}",
+            "graph_size": f"{row.graph_size:,}",
+        }
+        for row in card.leaderboard
+    ]
+    return pd.DataFrame(rows, columns=list(EQUALS)).rename(columns=EQUALS)
+
+
+def similar_table(nearest: pd.DataFrame) -> pd.DataFrame:
+    """mpg.insight.explain's nearest cars in four columns (name, year and origin together), so it fits a phone."""
+    return pd.DataFrame(
+        {
+            "Car": nearest["car"] + " (" + nearest["year"].astype(str) + ", " + nearest["origin"] + ")",
+            "Real MPG": nearest["real MPG"],
+            "Predicted MPG": nearest["predicted MPG"],
+            "Distance": nearest["distance"],
+        }
+    )
+
+
+def readable_data(frame: pd.DataFrame) -> pd.DataFrame:
+    """The data set's columns with units, Origin as a name, an unknown value shown blank rather than None."""
+    out = frame.copy()
+    out[config.ORIGIN] = out[config.ORIGIN].map(config.ORIGINS)
+    out[config.MODEL_YEAR] = 1900 + out[config.MODEL_YEAR]
+    out[config.HORSEPOWER] = out[config.HORSEPOWER].map(lambda hp: "unknown" if pd.isna(hp) else f"{hp:g}")
+    return out.rename(columns={config.TARGET: "MPG (miles per US gallon)", config.NAME: "Car", **INPUTS})

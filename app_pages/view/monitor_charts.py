@@ -1,0 +1,96 @@
+"""The Monitoring page's logic: who may see it, and its charts, each made from a `mpg.monitoring.report.Report`.
+
+The page shows what callers sent, so it exists only when `MONITOR_TOKEN` is set, and shows the report
+only to whoever enters that token (compared in constant time).
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+import altair as alt
+import pandas as pd
+
+from mpg.monitoring.drift import Drift
+from mpg.monitoring.report import Report
+
+PERIODS = {"last hour": timedelta(hours=1), "last day": timedelta(days=1), "last 7 days": timedelta(days=7),
+           "last 30 days": timedelta(days=30), "everything kept": None}  # fmt: skip
+SETS = alt.Scale(domain=["training", "served"], range=["#9e9e9e", "#1f77b4"])
+
+
+def monitoring_enabled(environ: Mapping[str, str]) -> bool:
+    """Whether the page exists: only when a token is set."""
+    return bool(environ.get("MONITOR_TOKEN", "").strip())
+
+
+def token_matches(given: str, environ: Mapping[str, str]) -> bool:
+    """The entered token against `MONITOR_TOKEN`, in constant time; never true when none is set."""
+    expected = environ.get("MONITOR_TOKEN", "").strip()
+    return bool(expected) and hmac.compare_digest(given.strip().encode(), expected.encode())
+
+
+def since(period: str, now: datetime | None = None) -> datetime | None:
+    """The start of one of `PERIODS`, None for everything."""
+    length = PERIODS[period]
+    return None if length is None else (now or datetime.now(UTC)) - length
+
+
+def drift_table(report: Report) -> pd.DataFrame:
+    """One row per input: PSI, p-value, unknown values, drifted."""
+    return pd.DataFrame(
+        [
+            {"input": name, "PSI": d.statistic, "p-value": d.p_value, "unknown": d.unknown, "drifted": d.drifted}
+            for name, d in report.drift.items()
+        ]
+    )
+
+
+def shares(report: Report) -> dict[str, float | None]:
+    return {
+        "extrapolated": report.extrapolated_share,
+        "unknown input": report.unknown_input_share,
+        "with warnings": report.warning_share,
+    }
+
+
+def distribution_chart(name: str, drift: Drift) -> alt.Chart:
+    """The served shares per bin beside the training shares; the title says whether it drifted."""
+    rows = [{"bin": b.label, "set": s, "share": getattr(b, s)} for b in drift.bins for s in ("training", "served")]
+    psi = "no value known" if drift.statistic is None else f"PSI {drift.statistic:.2f}"
+    title = f"{name}: {psi}{' - DRIFTED' if drift.drifted else ''}"
+    return (
+        alt.Chart(pd.DataFrame(rows))
+        .mark_bar()
+        .encode(
+            x=alt.X("bin:N", sort=[b.label for b in drift.bins], title=None),
+            xOffset=alt.XOffset("set:N", sort=["training", "served"]),
+            y=alt.Y("share:Q", axis=alt.Axis(format="%"), title="share"),
+            color=alt.Color("set:N", scale=SETS, title=None),
+            tooltip=["bin", "set", alt.Tooltip("share:Q", format=".1%")],
+        )
+        .properties(title=title, height=220)
+    )
+
+
+def traffic_chart(report: Report) -> alt.Chart:
+    """Predictions and requests per hour or day."""
+    rows = [
+        {"start": t.start, "what": what, "count": getattr(t, what)}
+        for t in report.traffic
+        for what in ("predictions", "requests")
+    ]
+    data = pd.DataFrame(rows, columns=["start", "what", "count"])
+    return (
+        alt.Chart(data)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("start:T", title=f"per {report.traffic_period} (UTC)"),
+            y=alt.Y("count:Q", title=None),
+            color=alt.Color("what:N", title=None),
+            tooltip=[alt.Tooltip("start:T", format="%Y-%m-%d %H:%M"), "what", "count"],
+        )
+        .properties(title="Traffic", height=220)
+    )

@@ -1,0 +1,253 @@
+"""Altair charts for the app. Each takes plain data and returns a chart; nothing reads globals."""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from mpg import config
+
+ORIGIN_COLOURS = alt.Scale(domain=["USA", "Europe", "Japan"], range=["#1f77b4", "#ff7f0e", "#2ca02c"])
+BARE = alt.Axis(labels=False, ticks=False, titlePadding=2)  # names only: the shapes are what a matrix shows
+MATRIX = [config.TARGET, config.CYLINDERS, config.DISPLACEMENT, config.WEIGHT]  # the tutorial's four; fits a phone
+
+
+def importance_chart(rows: list[dict]) -> alt.Chart:
+    """Permutation importance (rise in RMSE, MPG) with ±1 std, largest first."""
+    data = pd.DataFrame(rows).assign(low=lambda d: d["mean"] - d["std"], high=lambda d: d["mean"] + d["std"])
+    order = data.sort_values("mean", ascending=False)["feature"].tolist()
+    y = alt.Y("feature:N", sort=order, title=None)
+    bars = (
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("mean:Q", title="rise in RMSE when shuffled (MPG)"),
+            y=y,
+            tooltip=["feature", alt.Tooltip("mean:Q", format=".3f"), alt.Tooltip("std:Q", format=".3f")],
+        )
+    )
+    spread = alt.Chart(data).mark_rule(color="black").encode(x="low:Q", x2="high:Q", y=y)
+    return (bars + spread).properties(title="Feature importance (held-out rows)", height=alt.Step(30))
+
+
+def histogram(frame: pd.DataFrame, column: str) -> alt.Chart:
+    return (
+        alt.Chart(frame[[column]].dropna())
+        .mark_bar()
+        .encode(x=alt.X(f"{column}:Q", bin=alt.Bin(maxbins=30), title=column), y=alt.Y("count():Q", title="cars"))
+        .properties(title=f"Distribution of {column}", height=250)
+    )
+
+
+def horsepower_boxplot(frame: pd.DataFrame) -> alt.Chart:
+    return (
+        alt.Chart(frame[[config.HORSEPOWER]].dropna())
+        .mark_boxplot(extent=1.5)
+        .encode(x=alt.X(f"{config.HORSEPOWER}:Q", title="Horsepower (hp)"))
+        .properties(title="Horsepower: box plot (whiskers 1.5 IQR)", height=120)
+    )
+
+
+def proportions_chart(table: pd.DataFrame, column: str) -> alt.Chart:
+    """Shares of each value in all data, train and test: the stratified split keeps them alike."""
+    return (
+        alt.Chart(table)
+        .mark_bar()
+        .encode(
+            x=alt.X(f"{column}:N", title=column),
+            xOffset="set:N",
+            y=alt.Y("share:Q", axis=alt.Axis(format="%"), title="share"),
+            color=alt.Color("set:N", title="set"),
+            tooltip=["set", column, alt.Tooltip("share:Q", format=".1%")],
+        )
+        .properties(title=f"{column} proportions by set", height=250)
+    )
+
+
+def scatter_matrix(frame: pd.DataFrame) -> alt.Chart:
+    return (
+        alt.Chart(frame[[*MATRIX, config.ORIGIN]].dropna())
+        .mark_circle(size=12, opacity=0.6)
+        .encode(
+            x=alt.X(alt.repeat("column"), type="quantitative", scale=alt.Scale(zero=False), axis=BARE),
+            y=alt.Y(alt.repeat("row"), type="quantitative", scale=alt.Scale(zero=False), axis=BARE),
+            color=alt.Color(f"{config.ORIGIN}:N", scale=ORIGIN_COLOURS, legend=alt.Legend(orient="bottom")),
+        )
+        .properties(width=60, height=60)  # a repeat chart cannot stretch: four bare cells of 60 px fit 390 px
+        .repeat(row=MATRIX, column=MATRIX, spacing=6)
+    )
+
+
+def mpg_scatter(frame: pd.DataFrame, x: str) -> alt.Chart:
+    """MPG against `x`, coloured by origin, car names in tooltips."""
+    return (
+        alt.Chart(frame.dropna(subset=[x]))
+        .mark_circle(size=40, opacity=0.7)
+        .encode(
+            x=alt.X(f"{x}:Q", scale=alt.Scale(zero=False), title=f"{x} ({config.UNITS[x]})"),
+            y=alt.Y(f"{config.TARGET}:Q", title="MPG"),
+            color=alt.Color(f"{config.ORIGIN}:N", scale=ORIGIN_COLOURS),
+            tooltip=[config.NAME, config.TARGET, x, config.MODEL_YEAR, config.ORIGIN],
+        )
+        .properties(title=f"MPG against {x}", height=300)
+        .interactive()
+    )
+
+
+def mpg_by_year_chart(frame: pd.DataFrame) -> alt.Chart:
+    return (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X(f"{config.MODEL_YEAR}:O", title="model year (19xx)"),
+            y=alt.Y(f"mean({config.TARGET}):Q", title="mean MPG"),
+            color=alt.Color(f"{config.ORIGIN}:N", scale=ORIGIN_COLOURS),
+            tooltip=[config.MODEL_YEAR, config.ORIGIN, alt.Tooltip(f"mean({config.TARGET}):Q", format=".1f")],
+        )
+        .properties(title="MPG by model year and origin", height=300)
+    )
+
+
+def correlation_chart(table: pd.DataFrame) -> alt.Chart:
+    return (
+        alt.Chart(table)
+        .mark_bar()
+        .encode(
+            x=alt.X("correlation:Q", scale=alt.Scale(domain=[-1, 1])),
+            y=alt.Y("variable:N", sort=table["variable"].tolist(), title=None),
+            color=alt.condition("datum.correlation > 0", alt.value("#2ca02c"), alt.value("#d62728")),
+            tooltip=["variable", alt.Tooltip("correlation:Q", format=".3f")],
+        )
+        .properties(title="Correlation with MPG (derived features included)", height=alt.Step(26))
+    )
+
+
+def leaderboard_chart(rows: list[dict]) -> alt.Chart:
+    """CV RMSE ± std per candidate, with the tutorial's published figure where it has one."""
+    data = pd.DataFrame(rows)[["name", "cv_rmse_mean", "cv_rmse_std", "tutorial_cv_rmse"]]
+    data = data.assign(low=data.cv_rmse_mean - data.cv_rmse_std, high=data.cv_rmse_mean + data.cv_rmse_std)
+    y = alt.Y("name:N", sort=data["name"].tolist(), title=None, axis=alt.Axis(labelLimit=220))
+    points = (
+        alt.Chart(data)
+        .mark_point(filled=True, size=80)
+        .encode(
+            x=alt.X("cv_rmse_mean:Q", title="10-fold CV RMSE (MPG)", scale=alt.Scale(zero=False)),
+            y=y,
+            tooltip=["name", alt.Tooltip("cv_rmse_mean:Q", format=".3f"), alt.Tooltip("cv_rmse_std:Q", format=".3f")],
+        )
+    )
+    spread = alt.Chart(data).mark_rule().encode(x="low:Q", x2="high:Q", y=y)
+    tutorial = (
+        alt.Chart(data.dropna(subset=["tutorial_cv_rmse"]))
+        .mark_point(shape="diamond", color="#d62728", size=90)
+        .encode(x="tutorial_cv_rmse:Q", y=y, tooltip=["name", "tutorial_cv_rmse:Q"])
+    )
+    return (spread + points + tutorial).properties(
+        title="Leaderboard (red diamonds: tutorial's figures)", height=alt.Step(30)
+    )
+
+
+def predicted_vs_actual(frame: pd.DataFrame) -> alt.Chart:
+    """`frame` has actual, predicted and name columns (held-out rows)."""
+    low, high = float(frame[["actual", "predicted"]].min().min()), float(frame[["actual", "predicted"]].max().max())
+    diagonal = (
+        alt.Chart(pd.DataFrame({"actual": [low, high], "predicted": [low, high]}))
+        .mark_line(color="grey", strokeDash=[4, 4])
+        .encode(x="actual:Q", y="predicted:Q")
+    )
+    points = (
+        alt.Chart(frame)
+        .mark_circle(size=50)
+        .encode(
+            x=alt.X("actual:Q", title="actual MPG", scale=alt.Scale(zero=False)),
+            y=alt.Y("predicted:Q", title="predicted MPG", scale=alt.Scale(zero=False)),
+            tooltip=["name", alt.Tooltip("actual:Q"), alt.Tooltip("predicted:Q", format=".1f")],
+        )
+    )
+    return (diagonal + points).properties(title="Held-out rows: predicted against actual", height=300)
+
+
+def residuals_chart(frame: pd.DataFrame) -> alt.Chart:
+    data = frame.assign(residual=frame["actual"] - frame["predicted"])
+    return (
+        alt.Chart(data)
+        .mark_circle(size=50)
+        .encode(
+            x=alt.X("predicted:Q", title="predicted MPG", scale=alt.Scale(zero=False)),
+            y=alt.Y("residual:Q", title="actual − predicted (MPG)"),
+            tooltip=["name", alt.Tooltip("residual:Q", format=".2f")],
+        )
+        .properties(title="Residuals", height=300)
+    )
+
+
+def contributions_frame(contributions: dict[str, float]) -> pd.DataFrame:
+    data = pd.DataFrame({"input": list(contributions), "contribution": list(contributions.values())})
+    data["size"] = data["contribution"].abs()
+    data["direction"] = np.where(data["contribution"] >= 0, "raises MPG", "lowers MPG")
+    return data
+
+
+def contributions_chart(data: pd.DataFrame | None = None) -> alt.Chart:
+    """How each input moved this car's prediction from the baseline (bars add up to the difference).
+
+    Without `data` it is a template: the app passes each car's rows separately, so the spec is built once.
+    """
+    return (
+        (alt.Chart(data) if data is not None else alt.Chart())
+        .mark_bar()
+        .encode(
+            x=alt.X("contribution:Q", title="contribution to predicted MPG"),
+            y=alt.Y("input:N", sort=alt.EncodingSortField("size", order="descending"), title=None),
+            color=alt.Color(
+                "direction:N", scale=alt.Scale(domain=["raises MPG", "lowers MPG"], range=["#2ca02c", "#d62728"])
+            ),
+            tooltip=["input:N", alt.Tooltip("contribution:Q", format="+.2f")],
+        )
+        .properties(title="Why this number: each input's contribution", height=alt.Step(26))
+    )
+
+
+def whatif_frame(grid, individual, average, current: float) -> pd.DataFrame:
+    return pd.concat(
+        [
+            pd.DataFrame({"value": grid, "MPG": individual, "curve": "this car"}),
+            pd.DataFrame({"value": grid, "MPG": average, "curve": "data-set average (partial dependence)"}),
+        ]
+    ).assign(current=current)
+
+
+def whatif_chart(feature: str, data: pd.DataFrame | None = None) -> alt.Chart:
+    """This car's predicted MPG as `feature` sweeps its range (ICE), beside the data set's average (PD).
+
+    Without `data` it is a template (one per feature); the rows come from whatif_frame.
+    """
+    base = alt.Chart(data) if data is not None else alt.Chart()
+    lines = base.mark_line().encode(
+        x=alt.X("value:Q", title=f"{feature} ({config.UNITS[feature]})", scale=alt.Scale(zero=False)),
+        y=alt.Y("MPG:Q", title="predicted MPG", scale=alt.Scale(zero=False)),
+        color=alt.Color("curve:N", title=None, legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("value:Q", format=".1f", title=feature), alt.Tooltip("MPG:Q", format=".1f"), "curve:N"],
+    )
+    now = base.mark_rule(strokeDash=[4, 4]).encode(x="min(current):Q")
+    return alt.layer(lines, now).properties(title=f"What if {feature} changed? (dashed: this car)", height=280)
+
+
+def compare_chart(data: pd.DataFrame | None = None) -> alt.Chart:
+    """Each car's contributions on one chart, input by input (rows from mpg.insight.compare.contributions_table).
+
+    Without `data` it is a template, like contributions_chart.
+    """
+    return (
+        (alt.Chart(data) if data is not None else alt.Chart())
+        .mark_bar()
+        .encode(
+            x=alt.X("contribution:Q", title="contribution to predicted MPG"),
+            y=alt.Y("input:N", title=None, sort=config.FEATURES),
+            yOffset=alt.YOffset("car:N"),
+            color=alt.Color("car:N", title=None, legend=alt.Legend(orient="bottom")),
+            tooltip=["car:N", "input:N", alt.Tooltip("contribution:Q", format="+.2f")],
+        )
+        .properties(title="Each car's contributions", height=alt.Step(14))
+    )

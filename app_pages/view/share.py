@@ -1,0 +1,122 @@
+"""The car on the Predict page as URL query parameters, and back: a prediction anyone can open from a link.
+
+The parameters are the inputs' snake_case names (`cylinders`, `displacement`, `horsepower`, `weight`,
+`acceleration`, `model_year`, `origin`), origin as USA, Europe or Japan. A link never breaks the page: a bad,
+missing or out-of-range value gives that input its default, and a notice names it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import astuple, dataclass, fields
+from urllib.parse import urlencode
+
+from app_pages.view.car import CYLINDER_CHOICES, NAMES, Car, InputRange, default_car, input_ranges
+from mpg import config
+from mpg.artifact.card import ModelCard
+from mpg.contract import ORIGIN_NAMES
+
+PARAMS = NAMES  # the URL parameters are the inputs' snake_case names
+PIN_PARAM = "pin"  # one per pinned car, repeated: ?pin=4,108,75,2350,16.8,81,Japan&pin=...
+
+
+def read_value(feature: str, text: str, ranges: Mapping[str, InputRange]) -> int | float | str:
+    """One URL value as the input's value. Raises ValueError with a short reason."""
+    if feature == config.ORIGIN:
+        code = ORIGIN_NAMES.get(text.strip().lower()) or {"1": 1, "2": 2, "3": 3}.get(text.strip())
+        if code is None:
+            raise ValueError(f"{text!r} is not USA, Europe or Japan")
+        return config.ORIGINS[code]
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a number")
+    if feature == config.CYLINDERS:
+        if value not in CYLINDER_CHOICES:
+            raise ValueError(f"{text} is not one of {', '.join(map(str, CYLINDER_CHOICES))}")
+        return int(value)
+    span = ranges[feature]
+    if feature == config.MODEL_YEAR and 1900 + span.low <= value <= 1900 + span.high:
+        value -= 1900  # 1976 and 76 mean the same year, as everywhere else
+    if feature == config.MODEL_YEAR and not value.is_integer():
+        raise ValueError(f"{text} is not a whole year")
+    if not span.low <= value <= span.high:
+        raise ValueError(f"{text} is outside {span.low:g}-{span.high:g}")
+    return int(value) if feature == config.MODEL_YEAR else value
+
+
+def _shown(feature: str, value: object) -> str:
+    if feature == config.MODEL_YEAR:
+        return f"19{value}"
+    unit = {config.CYLINDERS: "", config.ORIGIN: ""}.get(feature, f" {config.UNITS[feature].split(',')[0]}")
+    return f"{value:g}{unit}" if isinstance(value, float) else f"{value}{unit}"
+
+
+@dataclass(frozen=True)
+class SharedCar:
+    """The car a link describes, and one notice per input that fell back to its default."""
+
+    car: Car
+    notices: tuple[str, ...]
+
+
+def car_from_params(params: Mapping[str, str], card: ModelCard) -> SharedCar:
+    """The car in `params` (st.query_params). A link without any car parameter is the default car, no notice."""
+    default, ranges = default_car(card), input_ranges(card)
+    given = any(name in params for name in PARAMS)
+    values, notices = default.inputs(), []
+    for name, feature in PARAMS.items():
+        fallback = f"the default, {_shown(feature, values[feature])}, is used"
+        if name not in params:
+            if given:
+                notices.append(f"`{name}` is missing: {fallback}.")
+            continue
+        try:
+            values[feature] = read_value(feature, str(params[name]), ranges)
+        except ValueError as reason:
+            notices.append(f"`{name}`: {reason}; {fallback}.")
+    return SharedCar(Car.from_inputs(values), tuple(notices))
+
+
+def _text(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def car_to_params(car: Car) -> dict[str, str]:
+    """The URL parameters for a car, every input spelled out (a link keeps its meaning if defaults change)."""
+    return {field.name: _text(getattr(car, field.name)) for field in fields(car)}
+
+
+def encode_car(car: Car) -> str:
+    """A car in one parameter value, its inputs comma-separated in the URL order: `4,108,75,2350,16.8,81,Japan`."""
+    return ",".join(_text(value) for value in astuple(car))
+
+
+def decode_car(text: str, card: ModelCard) -> Car:
+    """The inverse of encode_car. Raises ValueError naming the first bad input."""
+    parts = text.split(",")
+    if len(parts) != len(PARAMS):
+        raise ValueError(f"{len(parts)} values instead of {len(PARAMS)}")
+    ranges, values = input_ranges(card), {}
+    for (name, feature), part in zip(PARAMS.items(), parts, strict=True):
+        try:
+            values[feature] = read_value(feature, part.strip(), ranges)
+        except ValueError as reason:
+            raise ValueError(f"{name} {reason}") from None
+    return Car.from_inputs(values)
+
+
+def url_params(car: Car, pinned: Sequence[Car] = ()) -> dict[str, list[str]]:
+    """The Predict page's query parameters, as st.query_params.from_dict takes them (a list repeats the key)."""
+    params = {name: [value] for name, value in car_to_params(car).items()}
+    if pinned:
+        params[PIN_PARAM] = [encode_car(other) for other in pinned]
+    return params
+
+
+def share_url(base: str, car: Car, pinned: Sequence[Car] = ()) -> str:
+    """The address that reopens this car (and the pinned ones) on the Predict page."""
+    return f"{base.rstrip('/')}/?{urlencode(url_params(car, pinned), doseq=True, safe=',')}"

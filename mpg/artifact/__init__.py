@@ -1,0 +1,1 @@
+"""The model artifact: its card (model.json), the ONNX export and runtime, and the checked store in models/."""

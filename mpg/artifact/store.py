@@ -1,0 +1,188 @@
+"""Saving the fitted Pipeline with its compiled form and model card; loading what each user needs, checked."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import tempfile
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pydantic import ValidationError
+
+from mpg import config
+from mpg.artifact.card import ModelCard, card_json, feature_order_check, read_card
+from mpg.artifact.runtime import CompiledModel, CompileError, export_onnx
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+# scikit-learn and joblib are imported where the Pipeline is used: serving never loads them.
+RETRAIN_HINT = "retrain it with `python -m mpg train`"
+
+
+class ModelLoadError(RuntimeError):
+    """The model files are missing, altered, or were written by another scikit-learn."""
+
+
+@dataclass
+class LoadedModel:
+    """What serving runs: the compiled (ONNX) pipeline and its model card. No scikit-learn object."""
+
+    compiled: CompiledModel
+    card: ModelCard
+    directory: Path
+
+    @property
+    def version(self) -> str:
+        return self.card.version
+
+    @cached_property
+    def training_range(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per numeric feature, the training minimum and maximum (feature order)."""
+        features = self.card.inputs.features
+        low = np.array([features[name].train_min for name in config.NUMERIC_FEATURES])
+        high = np.array([features[name].train_max for name in config.NUMERIC_FEATURES])
+        return low, high
+
+    @cached_property
+    def fill_values(self) -> np.ndarray:
+        """Per input (feature order), what the pipeline imputes for an unknown value."""
+        return np.array([self.card.inputs.features[name].fill for name in config.FEATURES])
+
+
+def library_versions() -> dict[str, str]:
+    import joblib
+    import pandas as pd
+    import sklearn
+
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "joblib": joblib.__version__,
+    }
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _atomic_write(path: Path, write) -> None:
+    # Write beside the target then rename, so a crash never leaves half a model.
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.chmod(temporary, 0o644)  # mkstemp makes 0600; the model is meant to be read by servers
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
+def save_model(pipeline: Pipeline, fields: dict, directory: str | Path = config.MODELS_DIR) -> ModelCard:
+    """Write model.joblib, model.onnx and model.json (versions and sha256s added); returns the card.
+
+    The card is validated before anything is written, and the graph compiled, so a
+    model that cannot be described or compiled is not saved at all.
+    """
+    import joblib
+
+    directory = Path(directory)
+    onnx_bytes = export_onnx(pipeline)
+    placeholder = {"versions": library_versions(), "model_sha256": "", "onnx_sha256": ""}
+    ModelCard.model_validate({**fields, **placeholder})
+    directory.mkdir(parents=True, exist_ok=True)
+    model_path, onnx_path = directory / config.MODEL_FILE, directory / config.ONNX_FILE
+    _atomic_write(model_path, lambda p: joblib.dump(pipeline, p, compress=3))
+    _atomic_write(onnx_path, lambda p: p.write_bytes(onnx_bytes))
+    card = ModelCard.model_validate(
+        {**fields, **placeholder, "model_sha256": file_sha256(model_path), "onnx_sha256": file_sha256(onnx_path)}
+    )
+    text = card_json(card)
+    _atomic_write(directory / config.METADATA_FILE, lambda p: p.write_text(text, encoding="utf-8"))
+    return card
+
+
+def _checked(path: Path, digest: str) -> bytes:
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: no such file; {RETRAIN_HINT}")
+    data = path.read_bytes()
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != digest:
+        raise ModelLoadError(
+            f"{path}: sha256 {actual[:12]}… does not match {config.METADATA_FILE} ({digest[:12]}…); "
+            f"refusing to load a file we did not write; {RETRAIN_HINT}"
+        )
+    return data
+
+
+def load_card(directory: str | Path = config.MODELS_DIR) -> ModelCard:
+    """Read and check models/model.json (its own sha256 included)."""
+    path = Path(directory) / config.METADATA_FILE
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: no such file; {RETRAIN_HINT}")
+    try:
+        card = read_card(path.read_text(encoding="utf-8"))
+        feature_order_check(card)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        reason = f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
+        raise ModelLoadError(f"{path}: not a valid model card ({reason}); {RETRAIN_HINT}") from None
+    except ValueError as exc:
+        reason = str(exc).splitlines()[0]
+        raise ModelLoadError(f"{path}: not a valid model card ({reason}); {RETRAIN_HINT}") from None
+    return card
+
+
+def load_model(directory: str | Path = config.MODELS_DIR, *, start: bool = True) -> LoadedModel:
+    """What serving loads: model.json and model.onnx, both checked by sha256; with `start`, the graph run once.
+
+    model.joblib is not read, so serving does not depend on the scikit-learn version. A process that
+    forks workers after loading (gunicorn's master) passes start=False and starts each worker's engine
+    with `start_engine` (ONNX Runtime's state does not survive a fork).
+    """
+    directory = Path(directory)
+    card = load_card(directory)
+    onnx_path = directory / config.ONNX_FILE
+    model = LoadedModel(CompiledModel(_checked(onnx_path, card.onnx_sha256)), card, directory)
+    if start:
+        start_engine(model)
+    return model
+
+
+def start_engine(model: LoadedModel) -> None:
+    """This process's ONNX Runtime session, made and tried on one car; ModelLoadError (one line) if it cannot run."""
+    try:
+        model.compiled.warm_up()
+    except CompileError as exc:
+        raise ModelLoadError(f"{model.directory / config.ONNX_FILE}: {exc}") from None
+
+
+def load_pipeline(directory: str | Path = config.MODELS_DIR) -> Pipeline:
+    """The fitted scikit-learn Pipeline, for training, evaluation and the tests that compare both paths.
+
+    Checked by sha256 against the card, and refused under another scikit-learn than it was trained with.
+    """
+    import joblib
+    import sklearn
+
+    directory = Path(directory)
+    card = load_card(directory)
+    path = directory / config.MODEL_FILE
+    _checked(path, card.model_sha256)
+    trained_with = card.versions.get("scikit-learn")
+    if trained_with != sklearn.__version__:
+        raise ModelLoadError(
+            f"{path}: trained with scikit-learn {trained_with}, this is {sklearn.__version__}; {RETRAIN_HINT}"
+        )
+    return joblib.load(path)

@@ -1,0 +1,131 @@
+"""Cars side by side: pinned cars, each car's prediction, interval and contributions, and why two cars differ.
+
+Why two cars differ uses the same exact Shapley values as a single car's contributions, with the other car as
+the only reference: the parts add up to the difference in predicted MPG, and an input both cars share counts 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from app_pages.view.car import Car
+from app_pages.view.labels import INPUTS
+from app_pages.view.share import decode_car
+from mpg import config
+from mpg.artifact.card import ModelCard
+from mpg.artifact.store import LoadedModel
+from mpg.insight import explain
+from mpg.predict import predict_mpg, prediction_interval
+
+MAX_PINNED = 3
+
+
+def pin(pinned: Sequence[Car], car: Car) -> tuple[Car, ...]:
+    """`pinned` with `car` added last, unless it is already there or MAX_PINNED are pinned."""
+    if car in pinned or len(pinned) >= MAX_PINNED:
+        return tuple(pinned)
+    return (*pinned, car)
+
+
+def pinned_from_params(values: Sequence[str], card: ModelCard) -> tuple[tuple[Car, ...], tuple[str, ...]]:
+    """The pinned cars of a link (`pin` values), and a notice for each one left out."""
+    pinned: tuple[Car, ...] = ()
+    notices = []
+    for number, value in enumerate(values, start=1):
+        try:
+            car = decode_car(value, card)
+        except ValueError as reason:
+            notices.append(f"Pinned car {number} is left out: {reason}.")
+            continue
+        if len(pinned) == MAX_PINNED:
+            notices.append(f"Pinned car {number} is left out: at most {MAX_PINNED} cars can be pinned.")
+            continue
+        pinned = pin(pinned, car)
+    return pinned, tuple(notices)
+
+
+@dataclass(frozen=True)
+class Explained:
+    """One car's prediction, its 90% interval, and each input's contribution (they add up to mpg - baseline)."""
+
+    name: str
+    car: Car
+    mpg: float
+    lower: float
+    upper: float
+    contributions: dict[str, float]
+    baseline: float
+
+
+def explain_car(model: LoadedModel, name: str, car: Car, reference: np.ndarray) -> Explained:
+    mpg = float(predict_mpg(model, car.inputs())[0])
+    lower, upper = (float(v[0]) for v in prediction_interval(model, np.array([mpg])))
+    phi, baseline = explain.contributions(model, car.row(), reference)
+    return Explained(name, car, mpg, lower, upper, phi, baseline)
+
+
+def _value(feature: str, value: object) -> str:
+    if feature == config.MODEL_YEAR:
+        return f"19{value}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def side_by_side(cars: Sequence[Explained]) -> pd.DataFrame:
+    """One column per car: its inputs, predicted MPG and interval, as text people read."""
+    rows = {INPUTS[feature]: [_value(feature, c.car.inputs()[feature]) for c in cars] for feature in config.FEATURES}
+    rows["Predicted MPG"] = [f"{c.mpg:.1f}" for c in cars]
+    rows["90% interval (MPG)"] = [f"{c.lower:.1f}-{c.upper:.1f}" for c in cars]
+    return pd.DataFrame(rows, index=[c.name for c in cars]).T
+
+
+def contributions_table(cars: Sequence[Explained]) -> pd.DataFrame:
+    """Long form for one chart: car, input, contribution (MPG)."""
+    return pd.DataFrame(
+        [
+            {"car": c.name, "input": feature, "contribution": c.contributions[feature]}
+            for c in cars
+            for feature in config.FEATURES
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class Difference:
+    """Why `to` predicts `total` MPG more than `start`: one part per input, largest first (they add up to total)."""
+
+    start: Explained
+    to: Explained
+    total: float
+    by_input: pd.DataFrame
+
+
+def difference(model: LoadedModel, start: Explained, to: Explained) -> Difference:
+    parts, _ = explain.contributions(model, to.car.row(), start.car.row().reshape(1, -1))
+    changes = []
+    for feature in config.FEATURES:
+        before, after = start.car.inputs()[feature], to.car.inputs()[feature]
+        part = parts[feature]
+        change = (
+            f"same: {_value(feature, after)}"
+            if before == after
+            else f"{_value(feature, before)} → {_value(feature, after)}"
+        )
+        # Three columns: the table fits a phone's width.
+        changes.append(
+            {"Input": INPUTS[feature], "MPG change": part, f"{start.name} → {to.name}": change, "same": before == after}
+        )
+    table = pd.DataFrame(changes)
+    table = table.reindex(table["MPG change"].abs().sort_values(ascending=False, kind="stable").index)
+    return Difference(start, to, to.mpg - start.mpg, table.reset_index(drop=True))
+
+
+def summary(diff: Difference, limit: int = 3) -> str:
+    """One sentence a learner can read: the total and the inputs that explain most of it."""
+    moved = diff.by_input[~diff.by_input["same"]].head(limit)
+    parts = [f"{row['Input']} {row['MPG change']:+.1f}" for _, row in moved.iterrows()]
+    explained = f" Mostly: {', '.join(parts)} MPG." if parts else " The two cars have the same inputs."
+    return f"{diff.to.name} predicts {diff.total:+.1f} MPG against {diff.start.name}.{explained}"

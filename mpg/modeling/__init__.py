@@ -1,0 +1,1 @@
+"""Training: the derived features, the Pipeline, the candidates, selection, intervals, importances, evaluation."""

@@ -1,0 +1,174 @@
+"""The monitoring report over the prediction log: `python -m mpg monitor [--database URL] [--since TIME] [--json]`.
+
+What callers sent, against the training rows (the same split the model was trained on):
+predictions and requests, traffic over time, the shares of cars extrapolated (an input outside
+the training range), with an unknown input or with a warning, predicted MPG against training
+MPG, and each input's drift (statistic and threshold in mpg.monitoring.drift).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from mpg import config
+from mpg.data import labelled_rows, load_auto_mpg, split_train_test
+from mpg.monitoring.drift import P_THRESHOLD, PSI_THRESHOLD, Drift, compare, input_drift
+from mpg.monitoring.table import connect, database_url, read_log
+
+QUANTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95}
+
+
+class Traffic(BaseModel):
+    start: datetime  # of the hour or day, UTC
+    predictions: int
+    requests: int
+
+
+class Report(BaseModel):
+    since: datetime | None
+    first: datetime | None  # the oldest and newest prediction reported
+    last: datetime | None
+    predictions: int
+    requests: int  # distinct request IDs (rows without one are not counted)
+    sources: dict[str, int]  # "api" / "app"
+    extrapolated_share: float | None  # None without predictions
+    unknown_input_share: float | None
+    warning_share: float | None
+    predicted_mpg: dict[str, float | None]  # mean and quantiles
+    training_mpg: dict[str, float]
+    predicted_mpg_drift: Drift  # predicted MPG against training MPG, same rule as the inputs
+    traffic_period: Literal["hour", "day"]
+    traffic: list[Traffic]
+    thresholds: dict[str, float]
+    drift: dict[str, Drift]  # canonical input name -> its drift
+
+    def to_json(self) -> str:
+        return self.model_dump_json()
+
+
+def training_rows(path: Path = config.DATA_PATH) -> pd.DataFrame:
+    """The rows the model was trained on: the labelled rows' training split."""
+    labelled, _ = labelled_rows(load_auto_mpg(path))
+    return split_train_test(labelled)[0]
+
+
+def _summary(values: pd.Series) -> dict[str, float | None]:
+    values = values.dropna()
+    if values.empty:
+        return {"mean": None, **dict.fromkeys(QUANTILES)}
+    return {"mean": float(values.mean()), **{k: float(values.quantile(q)) for k, q in QUANTILES.items()}}
+
+
+def _traffic(log: pd.DataFrame) -> tuple[Literal["hour", "day"], list[Traffic]]:
+    if log.empty:
+        return "hour", []
+    period = "hour" if log["time"].max() - log["time"].min() <= pd.Timedelta(days=2) else "day"
+    grouped = log.set_index("time").resample("h" if period == "hour" else "D")
+    counts = pd.DataFrame({"predictions": grouped.size(), "requests": grouped["request_id"].nunique()})
+    return period, [
+        Traffic(start=start.to_pydatetime(), predictions=int(row.predictions), requests=int(row.requests))
+        for start, row in counts.iterrows()
+    ]
+
+
+def build_report(log: pd.DataFrame, training: pd.DataFrame, since: datetime | None = None) -> Report:
+    """The report over logged rows (`mpg.monitoring.table.read_log`'s frame) against training rows."""
+    n = len(log)
+    inputs = log[config.FEATURES].to_numpy(dtype=np.float64)
+    low = training[config.NUMERIC_FEATURES].min().to_numpy()
+    high = training[config.NUMERIC_FEATURES].max().to_numpy()
+    numeric = inputs[:, : len(config.NUMERIC_FEATURES)]
+    extrapolated = ((numeric < low) | (numeric > high)).any(axis=1)  # NaN compares False: unknown is not outside
+    period, traffic = _traffic(log)
+
+    def share(flags) -> float | None:
+        return float(np.mean(flags)) if n else None
+
+    return Report(
+        since=since,
+        first=log["time"].min().to_pydatetime() if n else None,
+        last=log["time"].max().to_pydatetime() if n else None,
+        predictions=n,
+        requests=int(log["request_id"].nunique()),
+        sources={str(k): int(v) for k, v in log["source"].value_counts().items()},
+        extrapolated_share=share(extrapolated),
+        unknown_input_share=share(np.isnan(inputs).any(axis=1)),
+        warning_share=share(log["warnings"].notna()),
+        predicted_mpg=_summary(log["prediction"]),
+        training_mpg=_summary(training[config.TARGET]),
+        predicted_mpg_drift=compare(training[config.TARGET], log["prediction"]),
+        traffic_period=period,
+        traffic=traffic,
+        thresholds={"psi": PSI_THRESHOLD, "p_value": P_THRESHOLD},
+        drift=input_drift(training, log),
+    )
+
+
+class MonitorError(Exception):
+    """The log cannot be read: reported as one line."""
+
+
+def load_report(url: str, since: datetime | None = None, training: pd.DataFrame | None = None) -> Report:
+    """Read the log at `url` and build its report; MonitorError when the database cannot be read."""
+    try:
+        parsed = make_url(url)
+    except SQLAlchemyError:
+        raise MonitorError(f"not a database URL: {url!r}") from None
+    if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+        raise MonitorError(f"no prediction log at {parsed.database} (nothing recorded yet?)")
+    try:
+        log = read_log(connect(url), since)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise MonitorError(f"{parsed.render_as_string(hide_password=True)}: cannot be read: {reason}") from None
+    return build_report(log, training_rows() if training is None else training, since)
+
+
+def format_report(report: Report) -> str:
+    """The report as text for a terminal."""
+    if not report.predictions:
+        return "no predictions logged" + (f" since {report.since:%Y-%m-%d %H:%M} UTC" if report.since else "")
+    sources = ", ".join(f"{k} {v:,}" for k, v in report.sources.items())
+    mpg, train = report.predicted_mpg, report.training_mpg
+    lines = [
+        f"{report.predictions:,} predictions in {report.requests:,} requests ({sources}), "
+        f"{report.first:%Y-%m-%d %H:%M} to {report.last:%Y-%m-%d %H:%M} UTC",
+        f"extrapolated {report.extrapolated_share:.1%}, unknown input {report.unknown_input_share:.1%}, "
+        f"with warnings {report.warning_share:.1%}",
+        f"predicted MPG: median {mpg['p50']:.1f}, 5-95% {mpg['p05']:.1f}-{mpg['p95']:.1f} "
+        f"(training MPG: median {train['p50']:.1f}, 5-95% {train['p05']:.1f}-{train['p95']:.1f})",
+        "",
+        f"input drift (drifted: PSI > {PSI_THRESHOLD:g} and chi-square p < {P_THRESHOLD:g})",
+        f"  {'input':<13} {'PSI':>7} {'p-value':>9} {'unknown':>8}",
+    ]
+    for name, drift in report.drift.items():
+        psi = "" if drift.statistic is None else f"{drift.statistic:.3f}"
+        p_value = "" if drift.p_value is None else f"{drift.p_value:.2g}"
+        flag = "  DRIFTED" if drift.drifted else ""
+        lines.append(f"  {name:<13} {psi:>7} {p_value:>9} {drift.unknown:>8}{flag}")
+    lines += ["", f"traffic per {report.traffic_period} (last 24)"]
+    fmt = "%Y-%m-%d %H:%M" if report.traffic_period == "hour" else "%Y-%m-%d"
+    for point in report.traffic[-24:]:
+        lines.append(f"  {point.start:{fmt}}  {point.predictions:>8,} predictions {point.requests:>7,} requests")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> None:
+    """The `monitor` command (its options are declared in mpg.cli)."""
+    url = args.database or database_url(os.environ)
+    try:
+        report = load_report(url, args.since)
+    except MonitorError as exc:
+        # parser.error is argparse's way to report a user error: one line and exit 2 (mpg.cli's parser too).
+        args.monitor_parser.error(str(exc))
+    print(report.to_json() if args.json else format_report(report))

@@ -1,0 +1,339 @@
+"""The prediction log against real databases: SQLite files and a throwaway PostgreSQL server."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy.engine import make_url
+
+from mpg import config
+from mpg.contract import Problem
+from mpg.monitoring.log import Batch, PredictionLog
+from mpg.monitoring.table import apply_retention, connect, database_url, read_log
+
+CAR = [4.0, 108.0, 75.0, 2350.0, 16.8, 81.0, 3.0]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path) -> str:
+    """A fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'var' / 'predictions.sqlite3'}"
+    return request.getfixturevalue("postgres").create_database()
+
+
+def batch(n: int = 1, *, request_id: str = "req-1", when: float | None = None, **fields) -> Batch:
+    X = np.tile(np.array(CAR), (n, 1))
+    X[:, 3] += np.arange(n)  # each car its own weight, to tell rows apart
+    predictions = 30.0 - np.arange(n) / 100
+    extra = {"time": when} if when is not None else {}
+    return Batch(
+        X=X, predictions=predictions, lower=predictions - 3, upper=predictions + 3, model_version="abc123",
+        route="/predict", source="api", request_id=request_id, **extra, **fields,
+    )  # fmt: skip
+
+
+def dropped(reason: str) -> float:
+    return REGISTRY.get_sample_value("mpg_prediction_log_dropped_total", {"reason": reason}) or 0.0
+
+
+def written() -> float:
+    return REGISTRY.get_sample_value("mpg_prediction_log_written_total") or 0.0
+
+
+def logged_ids(url: str) -> set[str]:
+    if url.startswith("sqlite") and not Path(make_url(url).database).exists():
+        return set()  # not made yet: the writer creates it on its first write
+    return set(read_log(connect(url))["request_id"])
+
+
+def count(url: str) -> int:
+    if url.startswith("sqlite") and not Path(make_url(url).database).exists():
+        return 0
+    return len(read_log(connect(url)))
+
+
+def wait_for(condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize(
+    ("environ", "url"),
+    [
+        ({}, f"sqlite:///{config.PROJ_ROOT / 'var' / 'predictions.sqlite3'}"),
+        ({"DATABASE_URL": "postgres://u:p@db.example:5432/d"}, "postgresql+psycopg://u:p@db.example:5432/d"),
+        ({"DATABASE_URL": "postgresql://u@h/d"}, "postgresql+psycopg://u@h/d"),
+        ({"DATABASE_URL": "sqlite:////tmp/x.db"}, "sqlite:////tmp/x.db"),
+    ],
+)
+def test_database_url(environ, url):
+    assert database_url(environ) == url
+
+
+def test_off_records_nothing(tmp_path):
+    path = tmp_path / "log.sqlite3"
+    log = PredictionLog.from_env({"PREDICTION_LOG": "off", "DATABASE_URL": f"sqlite:///{path}"})
+    assert not log.enabled
+    log.record(batch())
+    log.close()
+    assert not path.exists()
+
+
+def test_limits_from_env_and_typos_fall_back(caplog):
+    log = PredictionLog.from_env({"PREDICTION_LOG_MAX_DAYS": "7", "PREDICTION_LOG_MAX_ROWS": "lots"})
+    assert (log.max_days, log.max_rows) == (7, 1_000_000)
+    assert "PREDICTION_LOG_MAX_ROWS" in caplog.text
+
+
+def test_rows_written_and_read_back(database):
+    log = PredictionLog(database)
+    sent_at = time.time()
+    unknown = batch(2, request_id="req-2", warnings=[Problem(1, "Weight", "outside the training range")])
+    unknown.X[0, 2] = np.nan  # horsepower unknown
+    log.record(batch(3))
+    log.record(unknown)
+    log.close()
+
+    rows = read_log(connect(database))
+    assert len(rows) == 5
+    assert rows["request_id"].tolist() == ["req-1"] * 3 + ["req-2"] * 2
+    assert set(rows["route"]) == {"/predict"} and set(rows["source"]) == {"api"}
+    assert set(rows["model_version"]) == {"abc123"}
+    np.testing.assert_array_equal(rows[config.FEATURES].to_numpy()[:3], batch(3).X)
+    assert np.isnan(rows[config.HORSEPOWER].iloc[3]) and rows[config.HORSEPOWER].iloc[4] == 75.0
+    np.testing.assert_allclose(rows["prediction"], [30.0, 29.99, 29.98, 30.0, 29.99])
+    np.testing.assert_allclose(rows["upper"] - rows["lower"], 6.0)
+    assert rows["warnings"].isna().tolist() == [True, True, True, True, False]
+    assert json.loads(rows["warnings"].iloc[4]) == [{"field": "Weight", "problem": "outside the training range"}]
+    assert all(abs(t.timestamp() - sent_at) < 60 for t in rows["time"])
+    assert str(rows["time"].dt.tz) == "UTC"
+
+
+def test_close_writes_what_is_queued(database):
+    log = PredictionLog(database, flush_seconds=30, batch_rows=1_000_000)  # nothing written before close
+    for i in range(50):
+        log.record(batch(2, request_id=f"r{i}"))
+    time.sleep(0.3)
+    assert count(database) == 0
+    started = time.monotonic()
+    log.close()
+    assert time.monotonic() - started < 10
+    assert count(database) == 100
+
+
+def test_written_every_second_without_close(database):
+    log = PredictionLog(database)
+    log.record(batch(3))
+    wait_for(lambda: count(database) == 3, timeout=10)
+    log.close()
+
+
+def test_only_the_recording_process_writes_its_rows(database):
+    """gunicorn forks after the app is built: each worker writes its own rows, a parent's queue is not copied."""
+    log = PredictionLog(database, flush_seconds=30, batch_rows=1_000_000)
+    log.record(batch(3, request_id="parent"))  # still queued when the child is forked
+    pid = os.fork()
+    if pid == 0:  # the child: record, flush, leave without running the parent's test machinery
+        code = 1
+        try:
+            log.record(batch(2, request_id="child"))
+            log.close()
+            code = 0
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    log.close()
+    assert sorted(read_log(connect(database))["request_id"]) == ["child"] * 2 + ["parent"] * 3
+
+
+def test_threads_recording_at_once_lose_nothing(database):
+    log = PredictionLog(database, flush_seconds=0.1)
+    threads = [
+        threading.Thread(target=lambda t=t: [log.record(batch(1, request_id=f"{t}-{i}")) for i in range(200)])
+        for t in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    log.close()
+    assert read_log(connect(database))["request_id"].nunique() == 800
+
+
+def test_retention_by_age_and_rows(database):
+    old = time.time() - 40 * 86400
+    log = PredictionLog(database, max_days=30, max_rows=0, flush_seconds=0.1, retention_seconds=0)
+    log.record(batch(4, request_id="old", when=old))
+    log.record(batch(2, request_id="new"))
+    wait_for(lambda: logged_ids(database) == {"new"})
+    log.close()
+
+    engine = connect(database)
+    ids = read_log(engine)["id"].tolist()
+    assert apply_retention(engine, max_days=0, max_rows=1) == 1
+    assert read_log(engine)["id"].tolist() == ids[-1:]  # the newest is kept
+
+
+def test_report_since_filters(database):
+    log = PredictionLog(database)
+    log.record(batch(2, request_id="before", when=time.time() - 7200))
+    log.record(batch(1, request_id="after"))
+    log.close()
+    since = datetime.now(UTC) - timedelta(hours=1)
+    assert read_log(connect(database), since)["request_id"].tolist() == ["after"]
+
+
+@pytest.mark.slow
+def test_postgres_down_drops_are_counted_and_recovered(postgres):
+    url = postgres.create_database()
+    log = PredictionLog(url, flush_seconds=0.1, timeout=2)
+    log.record(batch(2, request_id="up"))
+    wait_for(lambda: count(url) == 2)
+    before = dropped("write_failed")
+    postgres.stop()
+    try:
+        slowest = 0.0
+        for i in range(100):
+            started = time.perf_counter()
+            log.record(batch(1, request_id=f"down-{i}"))  # never raises, never waits for the database
+            slowest = max(slowest, time.perf_counter() - started)
+            time.sleep(0.01)
+        assert slowest < 0.05
+        wait_for(lambda: dropped("write_failed") - before >= 100, timeout=30)
+    finally:
+        postgres.start()
+    log.record(batch(1, request_id="back"))
+    log.close()
+    assert sorted(set(read_log(connect(url))["request_id"])) == ["back", "up"]
+    assert dropped("write_failed") - before == 100
+
+
+def test_locked_sqlite_queue_stays_bounded_and_every_row_is_accounted(tmp_path, caplog):
+    """A writer stuck on a locked database: records still return at once, the queue holds at most its bound."""
+    url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    log = PredictionLog(url, queue_rows=500, timeout=1.0, flush_seconds=0.05)
+    log.record(batch(1, request_id="first"))
+    wait_for(lambda: count(url) == 1)
+    counts = {r: dropped(r) for r in ("queue_full", "write_failed")}
+    rows_before = written()
+    lock = sqlite3.connect(tmp_path / "log.sqlite3")
+    lock.execute("BEGIN EXCLUSIVE")
+    sent = 0
+    started = time.monotonic()
+    while time.monotonic() - started < 3:
+        log.record(batch(5))
+        sent += 5
+        assert log._queue.qsize() <= 500 + 5  # at most one request over the bound
+    lock.rollback()
+    lock.close()
+    log.close()
+    lost = {r: dropped(r) - counts[r] for r in counts}
+    assert lost["queue_full"] > 0 and lost["write_failed"] > 0
+    assert written() - rows_before + lost["queue_full"] + lost["write_failed"] == sent
+    assert count(url) == 1 + written() - rows_before
+    lines = [r for r in caplog.records if r.name == "mpg.monitoring.log" and "dropped" in r.getMessage()]
+    assert 1 <= len(lines) <= 2  # one when it began, one at close: not a line per row or per flush
+
+
+def test_unwritable_location_never_raises(caplog):
+    url = "sqlite:////proc/mpg-cannot-exist/predictions.sqlite3"  # no one, not even root, can create it
+    before = dropped("write_failed")
+    log = PredictionLog(url, flush_seconds=0.05)
+    for i in range(3):
+        log.record(batch(2, request_id=f"r{i}"))
+        time.sleep(0.2)
+    log.close()
+    assert dropped("write_failed") - before == 6
+    assert "prediction log: " in caplog.text and "dropped" in caplog.text
+
+
+def test_a_bad_batch_is_dropped_and_the_writer_goes_on(tmp_path):
+    url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    before = dropped("write_failed")
+    log = PredictionLog(url, flush_seconds=0.05)
+    good = batch(2, request_id="good")
+    log.record(Batch(X=good.X, predictions=np.ones(3), lower=np.ones(3), upper=np.ones(3), model_version="v",
+                     route="/predict", source="api", request_id="bad"))  # fmt: skip
+    wait_for(lambda: dropped("write_failed") - before == 3)
+    log.record(good)
+    log.close()
+    assert logged_ids(url) == {"good"}
+
+
+def test_batches_whose_lengths_disagree_are_refused_not_shifted_onto_other_cars(tmp_path):
+    # Three cars and two predictions, then two cars and three predictions: five of each in all, and without
+    # a check per batch the second request's car would be written under the first request's ID.
+    url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    before = dropped("write_failed")
+    log = PredictionLog(url, flush_seconds=60)  # both batches in one write
+    short = batch(3, request_id="a")
+    log.record(Batch(X=short.X, predictions=np.ones(2), lower=np.ones(2), upper=np.ones(2), model_version="v",
+                     route="/predict", source="api", request_id="a"))  # fmt: skip
+    log.record(Batch(X=short.X[:2], predictions=np.ones(3), lower=np.ones(3), upper=np.ones(3), model_version="v",
+                     route="/predict", source="api", request_id="b"))  # fmt: skip
+    log.close()
+    assert dropped("write_failed") - before == 5
+    assert logged_ids(url) == set()
+
+
+GEVENT_WRITER = """
+from gevent import monkey; monkey.patch_all()
+import sqlite3, sys, time, gevent, numpy as np
+from mpg.monitoring.log import Batch, PredictionLog
+url, path = sys.argv[1], sys.argv[2]
+log = PredictionLog(url, flush_seconds=0.05, timeout=2.0)
+log.record(Batch(X=np.ones((1, 7)), predictions=np.ones(1), lower=np.ones(1), upper=np.ones(1), model_version="v",
+                 route="/predict", source="api", request_id="first"))
+time.sleep(0.5)  # written: the table exists
+holder = sqlite3.connect(path, isolation_level=None)
+holder.execute("BEGIN EXCLUSIVE")
+log.record(Batch(X=np.ones((1, 7)), predictions=np.ones(1), lower=np.ones(1), upper=np.ones(1), model_version="v",
+                 route="/predict", source="api", request_id="locked out"))
+ticks, start = 0, time.monotonic()
+while time.monotonic() - start < 3.0:  # the locked write waits 2 s; the event loop must keep running meanwhile
+    gevent.sleep(0.01)
+    ticks += 1
+holder.execute("ROLLBACK")
+log.close()
+print("ticks", ticks)
+"""
+
+
+def test_under_gevent_a_locked_database_stops_no_greenlet_and_prints_no_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "log.sqlite3"
+    result = subprocess.run([sys.executable, "-c", GEVENT_WRITER, f"sqlite:///{path}", str(path)],
+                            cwd=config.PROJ_ROOT, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    # About 300 ticks of 10 ms in 3 s; a write waiting on the event loop's thread would have stopped them for 2 s.
+    assert int(result.stdout.split()[-1]) > 150, result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "locked out" not in result.stderr  # the rows' values never reach the logs
+    assert logged_ids(f"sqlite:///{path}") == {"first"}
+
+
+def test_a_problem_of_the_whole_request_is_noted_on_every_car(tmp_path):
+    url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    log = PredictionLog(url)
+    log.record(batch(2, warnings=[Problem(None, None, "served by a fallback"), Problem(1, "Weight", "heavy")]))
+    log.close()
+    notes = [json.loads(text) for text in read_log(connect(url))["warnings"]]
+    assert notes == [
+        [{"field": None, "problem": "served by a fallback"}],
+        [{"field": "Weight", "problem": "heavy"}, {"field": None, "problem": "served by a fallback"}],
+    ]
