@@ -39,7 +39,9 @@ def create_app(
     PREDICTION_LOG...) unless `config` or `prediction_log` says otherwise.
     """
     app = Flask(__name__)
-    app.config.update(MAX_CONTENT_LENGTH=MAX_BYTES, MODEL_DIR=None, **observe.settings(os.environ))
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_BYTES, MODEL_DIR=os.environ.get("MODEL_DIR"), **observe.settings(os.environ)
+    )
     app.config.update(config or {})
     if model is None:
         try:
@@ -51,7 +53,8 @@ def create_app(
     app.extensions["model"] = model
     # Closed by gunicorn's worker_exit hook (gunicorn.conf.py), and at interpreter exit.
     app.extensions["prediction_log"] = prediction_log or PredictionLog.from_env(os.environ)
-    app.extensions["background"] = explanations.background(load_auto_mpg())  # reference cars for explanations
+    # Reference cars for explanations: the model's own data (its card names the file).
+    app.extensions["background"] = explanations.background(load_auto_mpg(model.card.data_file)) if model else None
     app.extensions["openapi"] = openapi_document(model)
     if model is not None:
         observe.model_served(model.version)

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from api.schemas import RequestError, check_cars
 from api.serving import current_model, predict_cars
 from mpg import __version__, config
-from mpg.contract import MAX_ROWS, SNAKE
+from mpg.contract import MAX_ROWS
 
 NAME = "mpg"
 OUTPUTS = ("mpg_prediction", "mpg_lower", "mpg_upper")
@@ -152,7 +152,7 @@ def model_ready(version: str | None = None) -> Response:
 
 def model_metadata(version: str | None = None) -> Response:
     model = _check_version(version)
-    tensors = [MetadataTensor(name=SNAKE[name], datatype="FP64", shape=[-1]) for name in config.FEATURES]
+    tensors = [MetadataTensor(name=config.SNAKE[name], datatype="FP64", shape=[-1]) for name in config.FEATURES]
     outputs = [MetadataTensor(name=name, datatype="FP64", shape=[-1]) for name in OUTPUTS]
     metadata = ModelMetadata(name=NAME, versions=[model.version], platform="onnxruntime_onnx",
                              inputs=tensors, outputs=outputs)  # fmt: skip
@@ -217,7 +217,7 @@ def _cars(inputs: list[RequestInput], binary: bytes) -> list[dict] | dict[str, l
 
 def _values(tensor: RequestInput, binary: bytes, offset: int) -> tuple[list, int]:
     """A tensor's values, flat, as Python numbers (or strings for BYTES), and where the next binary one starts."""
-    if tensor.datatype == "BOOL" or (tensor.datatype == "BYTES" and tensor.name != SNAKE[config.ORIGIN]):
+    if tensor.datatype == "BOOL" or (tensor.datatype == "BYTES" and tensor.name != config.SNAKE[config.ORIGIN]):
         raise RequestError(400, f"input {tensor.name!r}: datatype {tensor.datatype} is not a number")
     if any(size < 0 for size in tensor.shape) or math.prod(tensor.shape) > MAX_ROWS * len(config.FEATURES):
         raise RequestError(400, f"input {tensor.name!r}: shape {tensor.shape} is not a tensor we take")

@@ -159,7 +159,7 @@ def docs_page(document: dict) -> str:
         low_high = config.BOUNDS.get(name)
         bounds = f"{low_high[0]:g} to {low_high[1]:g}" if low_high else "1, 2, 3 or USA, Europe, Japan"
         rows.append(
-            f"<tr><td><code>{html.escape(name)}</code></td><td><code>{config.ALIASES_BY_NAME[name]}</code></td>"
+            f"<tr><td><code>{html.escape(name)}</code></td><td><code>{config.SNAKE[name]}</code></td>"
             f"<td>{html.escape(config.UNITS[name])}</td><td>{bounds}</td></tr>"
         )
     example = json.dumps(TUTORIAL_EXAMPLE)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, TypeAdapter
 from api import oip
 from api.schemas import MAX_BYTES, MAX_ROWS, WarningDetail, request_schema
 from mpg import config
-from mpg.contract import SNAKE, Car
+from mpg.contract import Car
 
 # The protocol's parameters: names to scalars; binary_data_size (tritonclient's binary tensors) is read.
 PARAMETERS = {"anyOf": [{"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
@@ -58,7 +58,7 @@ def _get(summary: str, operation_id: str, responses: dict, parameters: list | No
 def invocations_body() -> dict:
     """MLflow's four JSON forms, each an object with one key; columns in canonical order for dataframe_split."""
     fields = _car_fields(nullable=True)
-    canonical = [SNAKE[name] for name in config.FEATURES]
+    canonical = [config.SNAKE[name] for name in config.FEATURES]
     split = {
         "type": "object",
         "required": ["columns", "data"],
@@ -91,7 +91,7 @@ def infer_body() -> dict:
     numbers = sorted(oip.NUMBERS)
     tensors = []
     for name in config.FEATURES:
-        key = SNAKE[name]
+        key = config.SNAKE[name]
         types = [*numbers, "BYTES"] if name == config.ORIGIN else numbers
         tensors.append({
             "type": "object", "required": ["name", "shape", "datatype", "data"], "additionalProperties": False,

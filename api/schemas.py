@@ -12,7 +12,8 @@ import numpy as np
 import pydantic_core
 from pydantic import BaseModel, Field
 
-from mpg.contract import MAX_ROWS, SNAKE, Car, InputError, Problem, check_json
+from mpg import config
+from mpg.contract import MAX_ROWS, Car, InputError, Problem, check_json
 
 MAX_EXPLAIN_ROWS = 100  # each explained vehicle costs 128 x 16 model rows
 MAX_BYTES = 8 * 1024 * 1024  # well above any 10,000-vehicle body, so row limits are reported as such
@@ -103,7 +104,7 @@ def request_schema() -> dict:
     """JSON Schema of a /predict body, generated from the contract's Car: a car, a list, or columns;
     snake_case or canonical keys (any letter case is accepted, which JSON Schema cannot say)."""
     snake = Car.model_json_schema()
-    canonical = _renamed(snake, {s: n for n, s in SNAKE.items()}, "Car (canonical names)")
+    canonical = _renamed(snake, config.CANONICAL, "Car (canonical names)")
     shapes = []
     for car in (snake, canonical):
         columns = copy.deepcopy(car)

@@ -9,19 +9,21 @@ import os
 
 import streamlit as st
 
+from app_pages.shared import get_model
 from app_pages.view import monitor_charts
-from mpg.monitoring.report import MonitorError, Report, load_report, training_rows
+from mpg.data import model_rows
+from mpg.monitoring.report import MonitorError, Report, load_report
 from mpg.monitoring.table import database_url
 
 
 @st.cache_data(show_spinner=False)
 def training():
-    return training_rows()
+    return model_rows(get_model().card)[0]
 
 
 @st.cache_data(ttl=60, show_spinner="Reading the prediction log...")
 def report(url: str, period: str) -> Report:
-    return load_report(url, monitor_charts.since(period), training=training())
+    return load_report(url, get_model().card, monitor_charts.since(period), training=training())
 
 
 st.title("Monitoring")

@@ -16,13 +16,12 @@ from app_pages.shared import (
     template,
     year_averages,
 )
-from app_pages.view import plots
+from app_pages.view import compare, plots
 from app_pages.view.car import CYLINDER_CHOICES, Car, car_of, input_ranges, litres_per_100km
 from app_pages.view.labels import INPUTS, similar_table
 from app_pages.view.share import PIN_PARAM, car_from_params, share_url, url_params
 from mpg import config
-from mpg.insight import compare, explain
-from mpg.predict import input_warnings
+from mpg.insight import explain
 
 model = get_model()
 ranges = input_ranges(model.card)
@@ -125,7 +124,7 @@ with result:
             )
         else:
             three.caption("Inputs changed since the preset: its real MPG no longer applies.")
-    for warning in input_warnings(model, car.row().reshape(1, -1)):
+    for warning in this.warnings:
         st.warning(f"{warning.field}: {warning.problem}. The prediction extrapolates; trust it less.")
     share, pin_button, clear = st.columns(3)
     # st.code brings a 1.5 MB syntax-highlighter script; in a popover it loads when opened, not before the first
@@ -180,11 +179,11 @@ def why(this: compare.Explained) -> None:
             "What if this input changed?", config.NUMERIC_FEATURES, index=3, key="whatif", format_func=INPUTS.get
         )
         grid = explain.sweep(model, feature)
-        curve = explain.individual_curve(model, this.car.row(), feature, grid)
+        curve = explain.individual_curve(model, this.row, feature, grid)
         rows = plots.whatif_frame(grid, curve, average_curve(feature), float(this.car.inputs()[feature]))
         st.vega_lite_chart(rows, template("whatif_chart", feature), width="stretch")
     st.write("Most similar real cars (distance on standardised inputs: z-scores, origin one-hot)")
-    st.table(similar_table(similar_cars().nearest(this.car.row())), hide_index=True)
+    st.table(similar_table(similar_cars().nearest(this.row)), hide_index=True)
 
 
 why(this)

@@ -15,25 +15,27 @@ import streamlit as st
 
 from app_pages.view import plots
 from app_pages.view.car import Car, presets
+from app_pages.view.compare import Explained, explain_car
 from mpg import config
 from mpg.artifact.store import LoadedModel, load_model
 from mpg.data import load_auto_mpg
 from mpg.insight import explain
-from mpg.insight.compare import Explained, explain_car
 from mpg.insight.eda import mpg_by_year
 from mpg.modeling.evaluate import Headline, headline, held_out_rows
 from mpg.monitoring.log import Batch, PredictionLog
-from mpg.predict import input_warnings, predict_mpg
+from mpg.predict import predict_mpg
 
 
 @st.cache_resource(show_spinner=False)
 def get_model() -> LoadedModel:
-    return load_model()
+    """The committed model, or the one in MODEL_DIR (a directory `python -m mpg train --out` wrote)."""
+    return load_model(os.environ.get("MODEL_DIR") or config.MODELS_DIR)
 
 
 @st.cache_data(show_spinner=False)
 def get_data() -> pd.DataFrame:
-    return load_auto_mpg()
+    """The data the model was trained on (its card names the file): `train --data F` makes F the app's data."""
+    return load_auto_mpg(get_model().card.data_file)
 
 
 @st.cache_data(show_spinner=False)
@@ -101,11 +103,10 @@ def record(car: Car, this: Explained) -> None:
     if st.session_state.get("logged_car") == car:
         return
     st.session_state.logged_car = car
-    model, row = get_model(), car.row().reshape(1, -1)
     prediction_log().record(
-        Batch(X=row, predictions=np.array([this.mpg]), lower=np.array([this.lower]), upper=np.array([this.upper]),
-              model_version=model.version, route="app", source="app", request_id=uuid.uuid4().hex,
-              warnings=input_warnings(model, row))
+        Batch(X=this.row.reshape(1, -1), predictions=np.array([this.mpg]), lower=np.array([this.lower]),
+              upper=np.array([this.upper]), model_version=get_model().version, route="app", source="app",
+              request_id=uuid.uuid4().hex, warnings=list(this.warnings))
     )  # fmt: skip
 
 

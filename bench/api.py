@@ -129,7 +129,7 @@ def one_car_bodies(version: str) -> dict[str, tuple[str, str, bytes]]:
     car = {name: values[0] for name, values in columns.items()}
     split = {"dataframe_split": {"columns": config.FEATURES, "data": [[car[n] for n in config.FEATURES]]}}
     csv = ",".join(config.FEATURES) + "\n" + ",".join(str(car[n]) for n in config.FEATURES) + "\n"
-    tensors = {"inputs": [{"name": config.ALIASES_BY_NAME[n], "shape": [1], "datatype": "FP64", "data": [car[n]]}
+    tensors = {"inputs": [{"name": config.SNAKE[n], "shape": [1], "datatype": "FP64", "data": [car[n]]}
                           for n in config.FEATURES]}  # fmt: skip
     return {
         "POST /predict": ("/predict", "application/json", json.dumps(columns).encode()),

@@ -16,6 +16,7 @@ from sklearn.model_selection import RepeatedKFold
 
 from bench.common import save
 from mpg import config
+from mpg.artifact.card import relative_band
 from mpg.artifact.store import load_pipeline
 from mpg.data import labelled_rows, load_auto_mpg
 from mpg.modeling import uncertainty
@@ -32,7 +33,7 @@ def main(repeats: int = 5, folds: int = 10) -> dict:
         band = uncertainty.calibrate(pipeline, train)
         fitted = clone(pipeline).fit(train[config.FEATURES], train[config.TARGET])
         predicted = fitted.predict(test[config.FEATURES])
-        lower, upper = uncertainty.interval(predicted, band["q"])
+        lower, upper = relative_band(predicted, band["q"])
         actual = test[config.TARGET].to_numpy()
         half = band["naive_half_width"]
         covered += list((actual >= lower) & (actual <= upper))

@@ -35,7 +35,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _options(parser: argparse.ArgumentParser) -> None:
     for name in config.FEATURES:
-        flag = "--" + config.ALIASES_BY_NAME[name].replace("_", "-")
+        flag = "--" + config.SNAKE[name].replace("_", "-")
         parser.add_argument(flag, dest=name, metavar="VALUE", help=f"{name} ({config.UNITS[name]})")
 
 

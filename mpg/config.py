@@ -66,19 +66,21 @@ BOUNDS = {
 }
 INTEGER_FEATURES = {CYLINDERS, MODEL_YEAR}
 
-# snake_case aliases accepted wherever vehicles come in (API, CLI, CSV).
-ALIASES = {
-    "mpg": TARGET,
-    "cylinders": CYLINDERS,
-    "displacement": DISPLACEMENT,
-    "horsepower": HORSEPOWER,
-    "weight": WEIGHT,
-    "acceleration": ACCELERATION,
-    "model_year": MODEL_YEAR,
-    "origin": ORIGIN,
-    "car_name": NAME,
+# Each column's snake_case name, the one map between the two key styles: accepted wherever cars come in
+# (API, CLI, CSV), and the name of an input in a URL, a v2 tensor, a CLI option and the prediction log.
+SNAKE = {
+    TARGET: "mpg",
+    CYLINDERS: "cylinders",
+    DISPLACEMENT: "displacement",
+    HORSEPOWER: "horsepower",
+    WEIGHT: "weight",
+    ACCELERATION: "acceleration",
+    MODEL_YEAR: "model_year",
+    ORIGIN: "origin",
+    NAME: "car_name",
 }
-ALIASES_BY_NAME = {name: alias for alias, name in ALIASES.items()}
+CANONICAL = {snake: name for name, snake in SNAKE.items()}
+INPUT_NAMES = [SNAKE[name] for name in FEATURES]  # the seven inputs in snake_case, in feature order
 
 # The tutorial's published figures (same data, same split), for side-by-side reports.
 TUTORIAL_CV_RMSE = {

@@ -40,9 +40,6 @@ from pydantic import (
 
 from mpg import config
 
-SNAKE = {name: config.ALIASES_BY_NAME[name] for name in config.FEATURES}  # canonical -> snake_case
-CANONICAL = {snake: name for name, snake in SNAKE.items()}
-_ALL_CANONICAL = {**CANONICAL, "mpg": config.TARGET, "car_name": config.NAME}  # inputs, the target and the name
 ORIGIN_NAMES = {name.lower(): code for name, code in config.ORIGIN_CODES.items()}
 MAX_ROWS = 10_000
 YEAR_LOW, YEAR_HIGH = config.BOUNDS[config.MODEL_YEAR]
@@ -108,7 +105,7 @@ Car = create_model(
     "Car",
     __config__=ConfigDict(extra="forbid", allow_inf_nan=False),
     __doc__="One car's seven inputs. Keys: canonical names or snake_case, any letter case.",
-    **{SNAKE[name]: (_number(name), ...) for name in config.NUMERIC_FEATURES},
+    **{config.SNAKE[name]: (_number(name), ...) for name in config.NUMERIC_FEATURES},
     origin=(ORIGIN, ...),
 )
 LabelledCar = create_model(
@@ -131,12 +128,12 @@ _COLUMNS = create_model(
 def field_key(key: object) -> str | None:
     """A key in any accepted form (`Model Year`, `model_year`, `MODEL YEAR`...) to its snake_case name."""
     text = str(key).strip().lower().replace(" ", "_").replace("-", "_")
-    return text if text in CANONICAL or text in ("mpg", "car_name") else None
+    return text if text in config.CANONICAL else None
 
 
 def canonical_name(key: object) -> str | None:
     """A key in any accepted form to its canonical name (`Model Year`), None if it is not one of ours."""
-    return _ALL_CANONICAL.get(field_key(key))
+    return config.CANONICAL.get(field_key(key))
 
 
 def from_text(columns: Sequence[object], rows: Iterable[Sequence]) -> list[dict]:
@@ -150,6 +147,28 @@ def from_text(columns: Sequence[object], rows: Iterable[Sequence]) -> list[dict]
         {key: _cell(cell) if is_input else cell for key, is_input, cell in zip(columns, inputs, row, strict=True)}
         for row in rows
     ]
+
+
+@lru_cache(maxsize=len(config.FEATURES))
+def _field(name: str) -> TypeAdapter:
+    info = Car.model_fields[config.SNAKE[name]]  # its bounds live inside the annotation, not in the FieldInfo
+    return TypeAdapter(info.annotation, config=ConfigDict(allow_inf_nan=False))
+
+
+def check_value(name: str, text: str) -> float:
+    """One input given alone as text (a URL value), read as a CSV cell and checked by the contract's rule for
+    that input; its encoded value (Origin as its code, a year as 2 digits). Raises InputError naming the input."""
+    value = _cell(text)
+    if value is None:
+        raise InputError([Problem(None, name, "has no value")])
+    try:
+        _field(name).validate_python(value)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        raise InputError([_problem({**error, "loc": (None, config.SNAKE[name])})]) from None
+    row = np.full((1, len(config.FEATURES)), None, dtype=object)
+    row[0, config.FEATURES.index(name)] = value
+    return float(_encode(row)[0, config.FEATURES.index(name)])
 
 
 def _cell(text: object) -> object:
@@ -200,7 +219,7 @@ def check_records(
         rows = np.array([i for i in range(len(records)) if i not in bad], dtype=np.int64)
         valid = adapter.validate_python([renamed[i] for i in rows])
         problems = sorted(dict.fromkeys(problems), key=_order)
-    names = [*SNAKE.values(), *(["mpg"] if labelled else [])]
+    names = [*config.INPUT_NAMES, *(["mpg"] if labelled else [])]
     X = np.array([tuple(car.__dict__.values()) for car in valid], dtype=object).reshape(len(valid), len(names))
     return Checked(_encode(X), rows, problems, len(records))
 
@@ -233,7 +252,7 @@ def _key_plan(keys: tuple, extra: str, labelled: bool) -> tuple[tuple | None, tu
                 renames.append((key, str(key)))  # pydantic reports it as not a known field
             continue
         if name in seen:
-            twice.append(CANONICAL.get(name, config.TARGET))
+            twice.append(config.CANONICAL[name])
         seen.add(name)
         renames.append((key, name))
     identity = len(renames) == len(keys) and all(old == new for old, new in renames)
@@ -264,9 +283,9 @@ _HINTS = {
 
 def _problem(error: dict) -> Problem:
     loc = error["loc"]
-    row = loc[0] if loc and isinstance(loc[0], int) else None
+    row = loc[0] if loc and isinstance(loc[0], int) else None  # check_value passes None
     key = next((part for part in loc[1:] if isinstance(part, str)), None)
-    field = CANONICAL.get(key, config.TARGET if key == "mpg" else key)
+    field = config.CANONICAL.get(key, key)
     kind, given = error["type"], error.get("input")
     shown = "" if kind == "missing" else f", got {given!r}"[:80]
     if field == config.ORIGIN and kind != "missing":
@@ -279,7 +298,7 @@ def _problem(error: dict) -> Problem:
     if kind == "value_error":
         return Problem(row, field, error["msg"].removeprefix("Value error, "))
     if kind == "extra_forbidden":
-        names = ", ".join(SNAKE.values())
+        names = ", ".join(config.INPUT_NAMES)
         return Problem(row, key, f"is not a known field (the inputs are {names}, or their canonical names)")
     return Problem(row, field, _HINTS.get(kind, error["msg"]) + shown)
 

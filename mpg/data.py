@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from mpg import config
+from mpg.artifact.card import ModelCard
 from mpg.contract import InputError, Problem, canonical_name, check_records, from_text
 
 _UCI_COLUMNS = [config.TARGET, *config.FEATURES, config.NAME]
@@ -110,6 +111,18 @@ def split_train_test(
     splitter = StratifiedShuffleSplit(n_splits=1, test_size=test_size, random_state=seed)
     train_index, test_index = next(splitter.split(frame, _strata(frame)))
     return frame.iloc[train_index], frame.iloc[test_index]
+
+
+def model_rows(card: ModelCard) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The training and test rows of the model's own data file, as its card records them; StaleDataError if the
+    file changed since. What the app shows, explanations compare with and monitoring measures against."""
+    labelled, _ = labelled_rows(load_auto_mpg(card.data_file))
+    if frame_hash(labelled) != card.data.sha256:
+        raise StaleDataError(
+            f"{card.data_file}: the data changed since the model was trained; retrain: python -m mpg train"
+        )
+    test = labelled.iloc[card.data.test_rows]
+    return labelled.drop(index=test.index), test
 
 
 def frame_hash(frame: pd.DataFrame) -> str:

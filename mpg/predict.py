@@ -46,23 +46,14 @@ class Predictions:
 def predict_array(model: LoadedModel, X: np.ndarray) -> Predictions:
     """The one prediction path: X as `check_records` makes it (NaN = unknown, imputed by the graph)."""
     mpg = model.compiled.predict(X)
-    lower, upper = prediction_interval(model, mpg)
+    lower, upper = model.card.interval.around(mpg)
     return Predictions(X, mpg, lower, upper, input_warnings(model, X))
-
-
-def prediction_interval(model: LoadedModel, predictions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The 90% band around predictions: prediction x (1 ± q), q from the model card (see mpg.modeling.uncertainty)."""
-    q = model.card.interval.q
-    predictions = np.asarray(predictions, dtype=float)
-    return predictions * (1 - q), predictions * (1 + q)
 
 
 def input_warnings(model: LoadedModel, X: np.ndarray) -> list[InputWarning]:
     """Unknown inputs (filled as the pipeline does) and values outside the training range, row by row."""
-    low, high = model.training_range
-    numbers = X[:, : len(low)]
     unknown = np.isnan(X)
-    outside = (numbers < low) | (numbers > high)
+    outside = model.card.inputs.outside_training_range(X)
     if not (unknown.any() or outside.any()):  # the common case costs two vectorised checks
         return []
     found = []
@@ -71,6 +62,7 @@ def input_warnings(model: LoadedModel, X: np.ndarray) -> list[InputWarning]:
         if unknown[row, column]:
             found.append(InputWarning(int(row), name, "unknown", unknown_note(model, name)))
         else:
+            low, high = model.card.inputs.training_range()
             text = f"{X[row, column]:g} is outside the training range {low[column]:g}-{high[column]:g}"
             found.append(InputWarning(int(row), name, "extrapolation", text))
     return found

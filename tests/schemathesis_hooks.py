@@ -4,7 +4,7 @@ import schemathesis
 
 from mpg import config
 
-KEY_SETS = ({*config.FEATURES}, {config.ALIASES_BY_NAME[n] for n in config.FEATURES})
+KEY_SETS = ({*config.FEATURES}, {config.SNAKE[n] for n in config.FEATURES})
 
 
 def padded(body):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from mpg import config
@@ -14,7 +13,6 @@ from mpg.artifact.card import ModelCard
 
 STEPS = {config.DISPLACEMENT: 1.0, config.HORSEPOWER: 1.0, config.WEIGHT: 10.0, config.ACCELERATION: 0.1}
 CYLINDER_CHOICES = (3, 4, 5, 6, 8)  # the counts the data set's cars have (the slider offers these)
-NAMES = {config.ALIASES_BY_NAME[feature]: feature for feature in config.FEATURES}  # snake_case -> input
 LITRES_PER_100KM_TIMES_MPG = 235.214583  # 100 * 3.785411784 l / 1.609344 km
 
 
@@ -33,14 +31,10 @@ class Car:
     @classmethod
     def from_inputs(cls, inputs: Mapping[str, object]) -> Car:
         """From the canonical input names (`Model Year`), as the widgets and predict_mpg use them."""
-        return cls(**{name: inputs[feature] for name, feature in NAMES.items()})
+        return cls(**{config.SNAKE[feature]: inputs[feature] for feature in config.FEATURES})
 
     def inputs(self) -> dict[str, object]:
-        return {feature: getattr(self, name) for name, feature in NAMES.items()}
-
-    def row(self) -> np.ndarray:
-        """The model's float row (feature order, origin as its UCI code)."""
-        return np.array([*astuple(self)[:-1], config.ORIGIN_CODES[self.origin]], dtype=np.float64)
+        return {feature: getattr(self, config.SNAKE[feature]) for feature in config.FEATURES}
 
 
 @dataclass(frozen=True)

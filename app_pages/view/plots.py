@@ -235,7 +235,7 @@ def whatif_chart(feature: str, data: pd.DataFrame | None = None) -> alt.Chart:
 
 
 def compare_chart(data: pd.DataFrame | None = None) -> alt.Chart:
-    """Each car's contributions on one chart, input by input (rows from mpg.insight.compare.contributions_table).
+    """Each car's contributions on one chart, input by input (rows from app_pages.view.compare.contributions_table).
 
     Without `data` it is a template, like contributions_chart.
     """

@@ -7,42 +7,31 @@ missing or out-of-range value gives that input its default, and a notice names i
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
 from urllib.parse import urlencode
 
-from app_pages.view.car import CYLINDER_CHOICES, NAMES, Car, InputRange, default_car, input_ranges
+from app_pages.view.car import CYLINDER_CHOICES, Car, InputRange, default_car, input_ranges
 from mpg import config
 from mpg.artifact.card import ModelCard
-from mpg.contract import ORIGIN_NAMES
+from mpg.contract import InputError, check_value
 
-PARAMS = NAMES  # the URL parameters are the inputs' snake_case names
 PIN_PARAM = "pin"  # one per pinned car, repeated: ?pin=4,108,75,2350,16.8,81,Japan&pin=...
 
 
 def read_value(feature: str, text: str, ranges: Mapping[str, InputRange]) -> int | float | str:
-    """One URL value as the input's value. Raises ValueError with a short reason."""
-    if feature == config.ORIGIN:
-        code = ORIGIN_NAMES.get(text.strip().lower()) or {"1": 1, "2": 2, "3": 3}.get(text.strip())
-        if code is None:
-            raise ValueError(f"{text!r} is not USA, Europe or Japan")
-        return config.ORIGINS[code]
+    """One URL value, read by the contract, then held to the sliders' range. Raises ValueError with a short reason."""
     try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise ValueError(f"{text!r} is not a number")
+        value = check_value(feature, text)
+    except InputError as error:
+        raise ValueError(error.problems[0].problem) from None
+    if feature == config.ORIGIN:
+        return config.ORIGINS[int(value)]
     if feature == config.CYLINDERS:
         if value not in CYLINDER_CHOICES:
             raise ValueError(f"{text} is not one of {', '.join(map(str, CYLINDER_CHOICES))}")
         return int(value)
     span = ranges[feature]
-    if feature == config.MODEL_YEAR and 1900 + span.low <= value <= 1900 + span.high:
-        value -= 1900  # 1976 and 76 mean the same year, as everywhere else
-    if feature == config.MODEL_YEAR and not value.is_integer():
-        raise ValueError(f"{text} is not a whole year")
     if not span.low <= value <= span.high:
         raise ValueError(f"{text} is outside {span.low:g}-{span.high:g}")
     return int(value) if feature == config.MODEL_YEAR else value
@@ -66,9 +55,10 @@ class SharedCar:
 def car_from_params(params: Mapping[str, str], card: ModelCard) -> SharedCar:
     """The car in `params` (st.query_params). A link without any car parameter is the default car, no notice."""
     default, ranges = default_car(card), input_ranges(card)
-    given = any(name in params for name in PARAMS)
+    given = any(name in params for name in config.INPUT_NAMES)
     values, notices = default.inputs(), []
-    for name, feature in PARAMS.items():
+    for feature in config.FEATURES:
+        name = config.SNAKE[feature]
         fallback = f"the default, {_shown(feature, values[feature])}, is used"
         if name not in params:
             if given:
@@ -98,14 +88,14 @@ def encode_car(car: Car) -> str:
 def decode_car(text: str, card: ModelCard) -> Car:
     """The inverse of encode_car. Raises ValueError naming the first bad input."""
     parts = text.split(",")
-    if len(parts) != len(PARAMS):
-        raise ValueError(f"{len(parts)} values instead of {len(PARAMS)}")
+    if len(parts) != len(config.FEATURES):
+        raise ValueError(f"{len(parts)} values instead of {len(config.FEATURES)}")
     ranges, values = input_ranges(card), {}
-    for (name, feature), part in zip(PARAMS.items(), parts, strict=True):
+    for feature, part in zip(config.FEATURES, parts, strict=True):
         try:
             values[feature] = read_value(feature, part.strip(), ranges)
         except ValueError as reason:
-            raise ValueError(f"{name} {reason}") from None
+            raise ValueError(f"{config.SNAKE[feature]} {reason}") from None
     return Car.from_inputs(values)
 
 

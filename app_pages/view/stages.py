@@ -177,7 +177,7 @@ def stages(card: ModelCard, data: pd.DataFrame) -> list[Stage]:
                 Figure("Model version", card.version),
                 Figure("Trained with scikit-learn", card.versions.get("scikit-learn", "unknown")),
             ],
-            ["mpg/artifact/store.py", "mpg/artifact/card.py"],
+            ["mpg/artifact/store.py", "mpg/artifact/card.py", "mpg/artifact/export.py"],
         ),
         Stage(
             "10. Serving",

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from mpg import config
@@ -38,9 +40,22 @@ class InputSchema(_Card):
         default_factory=dict, description="how `fill` was computed, per input (median, most frequent)"
     )
 
+    def training_range(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per numeric input (feature order), the training minimum and maximum."""
+        low = np.array([self.features[name].train_min for name in config.NUMERIC_FEATURES])
+        high = np.array([self.features[name].train_max for name in config.NUMERIC_FEATURES])
+        return low, high
+
+    def outside_training_range(self, X: np.ndarray) -> np.ndarray:
+        """The extrapolation rule of every surface: per car and numeric input, True where the value lies outside
+        the training range. Unknown (NaN) is not outside: it is imputed with a training value."""
+        low, high = self.training_range()
+        numbers = X[:, : len(low)]
+        return (numbers < low) | (numbers > high)
+
 
 class DataInfo(_Card):
-    path: str
+    path: str = Field(description="the training data, relative to the project when inside it")
     sha256: str
     rows: int
     rows_without_mpg: int
@@ -73,6 +88,10 @@ class Interval(_Card):
     test_mean_width: float | None = None
     naive_test_coverage: float | None = None
     naive_test_mean_width: float | None = None
+
+    def around(self, predictions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The band around predictions: prediction x (1 ± q) (mpg/modeling/uncertainty.py calibrates q)."""
+        return relative_band(predictions, self.q)
 
 
 class LeaderboardRow(_Card):
@@ -137,8 +156,20 @@ class ModelCard(_Card):
         return self.onnx_sha256[:12]
 
     @property
+    def data_file(self) -> Path:
+        """The file the model was trained on: the product's data (the app's pages, explanations, monitoring)."""
+        path = Path(self.data.path)
+        return path if path.is_absolute() else config.PROJ_ROOT / path
+
+    @property
     def test_row_count(self) -> int:
         return len(self.data.test_rows)
+
+
+def relative_band(predictions: np.ndarray, q: float) -> tuple[np.ndarray, np.ndarray]:
+    """The one interval formula, for training (before a card exists) and serving: prediction x (1 ± q)."""
+    predictions = np.asarray(predictions, dtype=float)
+    return predictions * (1 - q), predictions * (1 + q)
 
 
 def canonical_sha256(fields: dict) -> str:

@@ -7,7 +7,6 @@ import os
 import platform
 import tempfile
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +15,8 @@ from pydantic import ValidationError
 
 from mpg import config
 from mpg.artifact.card import ModelCard, card_json, feature_order_check, read_card
-from mpg.artifact.runtime import CompiledModel, CompileError, export_onnx
+from mpg.artifact.export import export_onnx
+from mpg.artifact.runtime import CompiledModel, CompileError
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -40,19 +40,6 @@ class LoadedModel:
     @property
     def version(self) -> str:
         return self.card.version
-
-    @cached_property
-    def training_range(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per numeric feature, the training minimum and maximum (feature order)."""
-        features = self.card.inputs.features
-        low = np.array([features[name].train_min for name in config.NUMERIC_FEATURES])
-        high = np.array([features[name].train_max for name in config.NUMERIC_FEATURES])
-        return low, high
-
-    @cached_property
-    def fill_values(self) -> np.ndarray:
-        """Per input (feature order), what the pipeline imputes for an unknown value."""
-        return np.array([self.card.inputs.features[name].fill for name in config.FEATURES])
 
 
 def library_versions() -> dict[str, str]:

@@ -26,17 +26,23 @@ _SIZE = _COALITIONS.sum(axis=1)
 _WEIGHT = np.array([math.factorial(s) * math.factorial(_N - s - 1) / math.factorial(_N) for s in range(_N)])
 
 
-def contributions(model: LoadedModel, car: np.ndarray, reference: np.ndarray) -> tuple[dict[str, float], float]:
+def contributions(
+    model: LoadedModel, car: np.ndarray, reference: np.ndarray, prediction: float | None = None
+) -> tuple[dict[str, float], float]:
     """Exact Shapley values of the seven inputs (Origin as one) for one car, and the baseline.
 
     The value of a set S of inputs is the mean prediction over the reference cars
     with the inputs in S set to this car's values. So the contributions add up to
     prediction - baseline exactly, baseline being the reference cars' mean prediction.
-    All 128 x len(reference) rows go through the compiled model in one call.
+    All 128 x len(reference) rows go through the compiled model in one call; given the
+    car's own `prediction`, the 127 other coalitions do (the set of all seven is the car).
     """
     car = np.asarray(car, dtype=np.float64).reshape(1, _N)
-    rows = np.where(_COALITIONS[:, None, :], car[None, :, :], reference[None, :, :]).reshape(-1, _N)
-    value = model.compiled.predict(rows).reshape(len(_COALITIONS), len(reference)).mean(axis=1)
+    coalitions = _COALITIONS if prediction is None else _COALITIONS[:-1]  # product() puts all-True last
+    rows = np.where(coalitions[:, None, :], car[None, :, :], reference[None, :, :]).reshape(-1, _N)
+    value = model.compiled.predict(rows).reshape(len(coalitions), len(reference)).mean(axis=1)
+    if prediction is not None:
+        value = np.append(value, prediction)
     index = {tuple(c): k for k, c in enumerate(_COALITIONS)}
     phi = np.zeros(_N)
     for k, coalition in enumerate(_COALITIONS):

@@ -11,7 +11,7 @@ from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_err
 
 from mpg import config
 from mpg.artifact.store import LoadedModel
-from mpg.data import StaleDataError, frame_hash, labelled_rows, load_auto_mpg
+from mpg.data import model_rows
 from mpg.predict import predict_mpg
 
 
@@ -27,13 +27,7 @@ def regression_metrics(y_true, y_pred, prefix: str = "") -> dict[str, float]:
 
 def held_out_rows(model: LoadedModel):
     """The test rows the model was evaluated on, re-read from its data file (whose hash is checked)."""
-    info = model.card.data
-    path = Path(info.path)
-    path = path if path.is_absolute() else config.PROJ_ROOT / path
-    labelled, _ = labelled_rows(load_auto_mpg(path))
-    if frame_hash(labelled) != info.sha256:
-        raise StaleDataError(f"{path}: the data changed since the model was trained; retrain: python -m mpg train")
-    return labelled.iloc[info.test_rows]
+    return model_rows(model.card)[1]
 
 
 def held_out_metrics(model: LoadedModel) -> dict[str, float]:

@@ -22,7 +22,8 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import Pipeline
 
 from mpg import config
-from mpg.artifact.runtime import export_onnx, one_thread_session
+from mpg.artifact.export import export_onnx
+from mpg.artifact.runtime import one_thread_session
 from mpg.modeling.candidates import Candidate, default_candidates
 
 SCORING = {"rmse": "neg_root_mean_squared_error", "mae": "neg_mean_absolute_error", "r2": "r2"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,10 +11,11 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from mpg import config
-from mpg.artifact.card import ModelCard
+from mpg.artifact.card import ModelCard, relative_band
 from mpg.artifact.store import save_model
 from mpg.data import frame_hash, labelled_rows, load_auto_mpg, split_train_test
 from mpg.modeling import uncertainty
+from mpg.modeling.candidates import Candidate
 from mpg.modeling.evaluate import regression_metrics
 from mpg.modeling.importance import permutation_importances
 from mpg.modeling.pipeline import fill_values
@@ -49,15 +50,17 @@ def train_model(
     *,
     seed: int = config.SEED,
     log: Callable[[str], None] = lambda _message: None,
+    candidates: Sequence[Candidate] | None = None,
 ) -> ModelCard:
-    """Load, split, select, evaluate once on the test rows, explain, and save. Returns the model card."""
+    """Load, split, select (among `candidates`, by default every one), evaluate once on the test rows, explain,
+    and save. Returns the model card."""
     data = load_auto_mpg(data_path)
     labelled, unlabelled = labelled_rows(data)
     if unlabelled:
         log(f"{unlabelled} rows without MPG left out of training")
     train, test = split_train_test(labelled, seed=seed)
     log(f"{len(labelled)} rows: {len(train)} train, {len(test)} test (stratified on Cylinders, seed {seed})")
-    selection = select_model(train, seed=seed, log=log)
+    selection = select_model(train, candidates, seed=seed, log=log)
     pipeline = selection.pipeline
     metrics = {
         **regression_metrics(train[config.TARGET], pipeline.predict(train[config.FEATURES]), "train_"),
@@ -97,7 +100,7 @@ def train_model(
 
 def _band_on_test(band: dict, test: pd.DataFrame, predicted: np.ndarray) -> dict:
     """Final evaluation of the band (and of the naive one) on the held-out rows."""
-    lower, upper = uncertainty.interval(predicted, band["q"])
+    lower, upper = relative_band(predicted, band["q"])
     half = band["naive_half_width"]
     actual = test[config.TARGET]
     return {

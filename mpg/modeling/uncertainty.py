@@ -59,12 +59,6 @@ def calibrate(
     }
 
 
-def interval(predictions: np.ndarray, q: float) -> tuple[np.ndarray, np.ndarray]:
-    """Lower and upper bounds of the band around `predictions`."""
-    predictions = np.asarray(predictions, dtype=float)
-    return predictions * (1 - q), predictions * (1 + q)
-
-
 def coverage(actual, lower, upper) -> float:
     actual = np.asarray(actual, dtype=float)
     return float(np.mean((actual >= lower) & (actual <= upper)))

@@ -1,6 +1,6 @@
 """The monitoring report over the prediction log: `python -m mpg monitor [--database URL] [--since TIME] [--json]`.
 
-What callers sent, against the training rows (the same split the model was trained on):
+What callers sent, against the rows the model was trained on (its card names the file and the test rows):
 predictions and requests, traffic over time, the shares of cars extrapolated (an input outside
 the training range), with an unknown input or with a warning, predicted MPG against training
 MPG, and each input's drift (statistic and threshold in mpg.monitoring.drift).
@@ -21,7 +21,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from mpg import config
-from mpg.data import labelled_rows, load_auto_mpg, split_train_test
+from mpg.artifact.card import InputSchema, ModelCard
+from mpg.artifact.store import load_card
+from mpg.data import model_rows
 from mpg.monitoring.drift import P_THRESHOLD, PSI_THRESHOLD, Drift, compare, input_drift
 from mpg.monitoring.table import connect, database_url, read_log
 
@@ -56,12 +58,6 @@ class Report(BaseModel):
         return self.model_dump_json()
 
 
-def training_rows(path: Path = config.DATA_PATH) -> pd.DataFrame:
-    """The rows the model was trained on: the labelled rows' training split."""
-    labelled, _ = labelled_rows(load_auto_mpg(path))
-    return split_train_test(labelled)[0]
-
-
 def _summary(values: pd.Series) -> dict[str, float | None]:
     values = values.dropna()
     if values.empty:
@@ -81,14 +77,13 @@ def _traffic(log: pd.DataFrame) -> tuple[Literal["hour", "day"], list[Traffic]]:
     ]
 
 
-def build_report(log: pd.DataFrame, training: pd.DataFrame, since: datetime | None = None) -> Report:
-    """The report over logged rows (`mpg.monitoring.table.read_log`'s frame) against training rows."""
+def build_report(
+    log: pd.DataFrame, training: pd.DataFrame, schema: InputSchema, since: datetime | None = None
+) -> Report:
+    """The report over logged rows (`mpg.monitoring.table.read_log`'s frame) against the model's training rows."""
     n = len(log)
     inputs = log[config.FEATURES].to_numpy(dtype=np.float64)
-    low = training[config.NUMERIC_FEATURES].min().to_numpy()
-    high = training[config.NUMERIC_FEATURES].max().to_numpy()
-    numeric = inputs[:, : len(config.NUMERIC_FEATURES)]
-    extrapolated = ((numeric < low) | (numeric > high)).any(axis=1)  # NaN compares False: unknown is not outside
+    extrapolated = schema.outside_training_range(inputs).any(axis=1)
     period, traffic = _traffic(log)
 
     def share(flags) -> float | None:
@@ -118,8 +113,11 @@ class MonitorError(Exception):
     """The log cannot be read: reported as one line."""
 
 
-def load_report(url: str, since: datetime | None = None, training: pd.DataFrame | None = None) -> Report:
-    """Read the log at `url` and build its report; MonitorError when the database cannot be read."""
+def load_report(
+    url: str, card: ModelCard, since: datetime | None = None, training: pd.DataFrame | None = None
+) -> Report:
+    """Read the log at `url` and build its report against the model's training rows (`training`, when the caller
+    has them already); MonitorError when the database cannot be read."""
     try:
         parsed = make_url(url)
     except SQLAlchemyError:
@@ -131,7 +129,7 @@ def load_report(url: str, since: datetime | None = None, training: pd.DataFrame 
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise MonitorError(f"{parsed.render_as_string(hide_password=True)}: cannot be read: {reason}") from None
-    return build_report(log, training_rows() if training is None else training, since)
+    return build_report(log, model_rows(card)[0] if training is None else training, card.inputs, since)
 
 
 def format_report(report: Report) -> str:
@@ -167,7 +165,7 @@ def run(args: argparse.Namespace) -> None:
     """The `monitor` command (its options are declared in mpg.cli)."""
     url = args.database or database_url(os.environ)
     try:
-        report = load_report(url, args.since)
+        report = load_report(url, load_card(), args.since)
     except MonitorError as exc:
         # parser.error is argparse's way to report a user error: one line and exit 2 (mpg.cli's parser too).
         args.monitor_parser.error(str(exc))

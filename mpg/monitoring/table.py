@@ -41,7 +41,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from mpg import config
 
 DEFAULT_PATH = config.PROJ_ROOT / "var" / "predictions.sqlite3"
-INPUT_COLUMNS = {name: config.ALIASES_BY_NAME[name] for name in config.FEATURES}  # canonical -> SQL column
+INPUT_COLUMNS = {name: config.SNAKE[name] for name in config.FEATURES}  # canonical -> SQL column
 
 metadata = MetaData()
 predictions = Table(

@@ -11,7 +11,7 @@ from api import PING, create_app
 from api.schemas import MAX_ROWS
 from mpg import config
 from mpg.monitoring.log import PredictionLog
-from mpg.predict import predict_mpg, prediction_interval
+from mpg.predict import predict_mpg
 
 TUTORIAL_PAYLOAD = {
     "Cylinders": [4, 6, 8],
@@ -23,7 +23,7 @@ TUTORIAL_PAYLOAD = {
     "Origin": [3, 2, 1],
 }
 ONE = {key: values[0] for key, values in TUTORIAL_PAYLOAD.items()}
-SNAKE = {config.ALIASES_BY_NAME[key]: value for key, value in ONE.items()}
+SNAKE = {config.SNAKE[key]: value for key, value in ONE.items()}
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +67,7 @@ def test_tutorial_payload_as_is(client, model):
     expected = predict_mpg(model, TUTORIAL_PAYLOAD)
     np.testing.assert_allclose(body["mpg_prediction"], expected, atol=1e-4)
     assert body["warnings"] == []
-    lower, upper = prediction_interval(model, expected)
+    lower, upper = model.card.interval.around(expected)
     np.testing.assert_allclose(body["mpg_lower"], lower, atol=1e-4)
     np.testing.assert_allclose(body["mpg_upper"], upper, atol=1e-4)
     assert all(

@@ -12,7 +12,7 @@ from mpg import config
 from mpg.monitoring.log import PredictionLog
 from tests.api.test_api import ONE, TUTORIAL_PAYLOAD
 
-SNAKE_NAMES = [config.ALIASES_BY_NAME[name] for name in config.FEATURES]
+SNAKE_NAMES = [config.SNAKE[name] for name in config.FEATURES]
 ROWS = [dict(zip(config.FEATURES, values, strict=True)) for values in zip(*TUTORIAL_PAYLOAD.values(), strict=True)]
 CSV = ",".join(config.FEATURES) + "\n" + "\n".join(",".join(str(row[k]) for k in config.FEATURES) for row in ROWS)
 

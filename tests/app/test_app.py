@@ -307,7 +307,7 @@ def test_a_slider_change_updates_the_url(model):
 def test_a_bad_param_falls_back_with_a_notice_naming_it(model, name, value):
     at = opened(car_to_params(COROLLA) | {name: value})
     default = default_car(model.card)
-    expected = COROLLA.inputs() | {feature: default.inputs()[feature] for feature in [config.ALIASES[name]]}
+    expected = COROLLA.inputs() | {feature: default.inputs()[feature] for feature in [config.CANONICAL[name]]}
     assert predicted(at) == pytest.approx(predict_mpg(model, expected)[0], abs=0.05)
     notice = at.warning[0].value
     assert f"`{name}`" in notice and "default" in notice

@@ -7,15 +7,16 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from app_pages.view.car import CYLINDER_CHOICES, Car, car_of, default_car, input_ranges, presets
-from app_pages.view.share import PARAMS, car_from_params, car_to_params, decode_car, encode_car, share_url, url_params
+from app_pages.view.compare import explain_car
+from app_pages.view.share import car_from_params, car_to_params, decode_car, encode_car, share_url, url_params
 from mpg import config
+from mpg.insight.explain import background
 from mpg.predict import predict_mpg
 
 COROLLA = Car(4, 108.0, 75.0, 2350.0, 16.8, 81, "Japan")
 
 
 def test_params_are_the_snake_case_names():
-    assert list(PARAMS) == ["cylinders", "displacement", "horsepower", "weight", "acceleration", "model_year", "origin"]
     assert car_to_params(COROLLA) == {"cylinders": "4", "displacement": "108", "horsepower": "75", "weight": "2350",
                                       "acceleration": "16.8", "model_year": "81", "origin": "Japan"}  # fmt: skip
 
@@ -40,28 +41,29 @@ def test_default_car_is_the_training_medians_on_the_grid(model):
 
 
 @pytest.mark.parametrize(("name", "value", "reason"), [
-    ("weight", "heavy", "not a number"),
-    ("weight", "nan", "not a number"),
-    ("weight", "inf", "not a number"),
-    ("weight", "", "not a number"),
-    ("weight", "99999", "outside"),
-    ("weight", "-1", "outside"),
-    ("horsepower", "1e9", "outside"),
-    ("acceleration", "0", "outside"),
+    ("weight", "heavy", "must be a number, got 'heavy'"),
+    ("weight", "nan", "must be a finite number"),
+    ("weight", "inf", "must be a finite number"),
+    ("weight", "", "has no value"),
+    ("weight", "99999", "must be between 800 and 10000 (lb)"),  # the contract's bounds
+    ("weight", "9000", "outside"),  # accepted by the contract, beyond the sliders
+    ("weight", "-1", "must be between"),
+    ("horsepower", "1e9", "must be between"),
+    ("acceleration", "0", "must be between"),
     ("cylinders", "7", "not one of"),
-    ("cylinders", "4.5", "not one of"),
-    ("model_year", "75.5", "whole year"),
+    ("cylinders", "4.5", "must be a whole number"),
+    ("model_year", "75.5", "must be a whole number"),
     ("model_year", "1999", "outside"),
     ("model_year", "69", "outside"),
-    ("origin", "Mars", "not USA, Europe or Japan"),
-    ("origin", "4", "not USA, Europe or Japan"),
+    ("origin", "Mars", "must be 1, 2, 3, USA, Europe or Japan"),
+    ("origin", "4", "must be 1, 2, 3, USA, Europe or Japan"),
 ])  # fmt: skip
 def test_a_bad_value_falls_back_to_its_default_with_a_notice(model, name, value, reason):
     params = car_to_params(COROLLA) | {name: value}
     shared = car_from_params(params, model.card)
     default = default_car(model.card)
     assert getattr(shared.car, name) == getattr(default, name)
-    others = [other for other in PARAMS if other != name]
+    others = [other for other in config.INPUT_NAMES if other != name]
     assert all(getattr(shared.car, other) == getattr(COROLLA, other) for other in others)
     assert len(shared.notices) == 1 and f"`{name}`" in shared.notices[0] and reason in shared.notices[0]
     assert "default" in shared.notices[0]
@@ -88,7 +90,7 @@ def test_equivalent_spellings_are_accepted(model, name, value, expected):
 def test_values_inside_the_sliders_are_accepted_and_outside_refused(model):
     ranges = input_ranges(model.card)
     for feature, span in ranges.items():
-        name = config.ALIASES_BY_NAME[feature]
+        name = config.SNAKE[feature]
         for edge in (span.low, span.high):
             assert car_from_params({name: f"{edge:g}"}, model.card).car.inputs()[feature] == edge
         assert car_from_params({name: f"{span.high + span.step:g}"}, model.card).notices
@@ -112,8 +114,10 @@ def test_share_url_reopens_the_same_car_and_pins(model):
     assert url_params(COROLLA)["weight"] == ["2350"] and "pin" not in url_params(COROLLA)
 
 
-def test_car_rows_predict_like_the_records(model, auto_mpg):
+def test_the_app_predicts_a_car_as_the_records_path_does(model, auto_mpg):
     labels = presets(auto_mpg)
     car = car_of(auto_mpg.loc[next(iter(labels.values()))])
-    assert model.compiled.predict(car.row().reshape(1, -1))[0] == predict_mpg(model, car.inputs())[0]
+    explained = explain_car(model, "This car", car, background(auto_mpg))
+    assert explained.mpg == predict_mpg(model, car.inputs())[0]
+    assert sum(explained.contributions.values()) == pytest.approx(explained.mpg - explained.baseline, abs=1e-9)
     assert Car.from_inputs(car.inputs()) == car

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from mpg import config
-from mpg.artifact.runtime import PARALLEL_ROWS, CompiledModel, export_onnx
+from mpg.artifact.export import export_onnx
+from mpg.artifact.runtime import PARALLEL_ROWS, CompiledModel
 from mpg.artifact.store import load_pipeline
 from mpg.modeling.pipeline import build_pipeline
 from mpg.predict import predict_mpg

@@ -10,7 +10,7 @@ from mpg import config
 from mpg.contract import InputError
 from mpg.modeling.evaluate import held_out_metrics, held_out_rows
 from mpg.modeling.uncertainty import conformal_quantile, coverage
-from mpg.predict import predict_mpg, predict_table, prediction_interval
+from mpg.predict import predict_mpg, predict_table
 
 
 def test_quality_floor_on_held_out_rows(model):
@@ -113,14 +113,14 @@ def test_extrapolation_is_flagged(model, vehicle):
 
 def test_prediction_interval_contains_the_prediction_everywhere(model, auto_mpg):
     predictions = predict_mpg(model, auto_mpg)
-    lower, upper = prediction_interval(model, predictions)
+    lower, upper = model.card.interval.around(predictions)
     assert np.all(lower <= predictions) and np.all(predictions <= upper)
     assert np.all(lower > 0)
 
 
 def test_prediction_interval_covers_held_out_rows(model):
     test = held_out_rows(model)
-    lower, upper = prediction_interval(model, predict_mpg(model, test))
+    lower, upper = model.card.interval.around(predict_mpg(model, test))
     assert coverage(test[config.TARGET], lower, upper) >= 0.8
     assert model.card.interval.level == 0.9
 

@@ -7,7 +7,7 @@ from sklearn.ensemble import VotingRegressor
 from sklearn.linear_model import LinearRegression
 from sklearn.svm import SVR
 
-from mpg.artifact.runtime import export_onnx
+from mpg.artifact.export import export_onnx
 from mpg.modeling import train
 from mpg.modeling.candidates import Candidate
 from mpg.modeling.pipeline import build_pipeline, in_gallons_per_100_miles

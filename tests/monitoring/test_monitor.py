@@ -13,15 +13,16 @@ import pytest
 from mpg import config
 from mpg.cli import main
 from mpg.contract import Problem
+from mpg.data import model_rows
 from mpg.monitoring.drift import input_drift
 from mpg.monitoring.log import Batch, PredictionLog
-from mpg.monitoring.report import load_report, training_rows
+from mpg.monitoring.report import load_report
 from mpg.predict import input_warnings
 
 
 @pytest.fixture(scope="module")
-def training() -> pd.DataFrame:
-    return training_rows()
+def training(model) -> pd.DataFrame:
+    return model_rows(model.card)[0]
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +86,7 @@ def test_report_over_a_logged_day(database, training, cars, model):
     extrapolated = len({p.row for p in problems})
     assert extrapolated >= 10
 
-    report = load_report(database, training=training)
+    report = load_report(database, model.card, training=training)
     assert report.predictions == 300
     assert report.requests == 100
     assert report.sources == {"api": 300}

@@ -1,4 +1,4 @@
-"""Pinned cars and the difference explained input by input (mpg.insight.compare); readable names
+"""Pinned cars and the difference explained input by input (app_pages.view.compare); readable names
 (app_pages.view.labels); the tutorial's stages (app_pages.view.stages)."""
 
 from __future__ import annotations
@@ -6,12 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app_pages.view.car import Car
-from app_pages.view.labels import leaderboard_table, model_label, readable_data, selected_model
-from app_pages.view.share import encode_car
-from app_pages.view.stages import module_link, stages
-from mpg import config
-from mpg.insight import explain
-from mpg.insight.compare import (
+from app_pages.view.compare import (
     MAX_PINNED,
     contributions_table,
     difference,
@@ -21,6 +16,11 @@ from mpg.insight.compare import (
     side_by_side,
     summary,
 )
+from app_pages.view.labels import leaderboard_table, model_label, readable_data, selected_model
+from app_pages.view.share import encode_car
+from app_pages.view.stages import module_link, stages
+from mpg import config
+from mpg.insight import explain
 
 COROLLA = Car(4, 108.0, 75.0, 2350.0, 16.8, 81, "Japan")
 CHEVELLE = Car(8, 307.0, 130.0, 3504.0, 12.0, 70, "USA")

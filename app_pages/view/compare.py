@@ -18,8 +18,9 @@ from app_pages.view.share import decode_car
 from mpg import config
 from mpg.artifact.card import ModelCard
 from mpg.artifact.store import LoadedModel
+from mpg.contract import InputError, check_records
 from mpg.insight import explain
-from mpg.predict import predict_mpg, prediction_interval
+from mpg.predict import InputWarning, predict_array
 
 MAX_PINNED = 3
 
@@ -50,22 +51,30 @@ def pinned_from_params(values: Sequence[str], card: ModelCard) -> tuple[tuple[Ca
 
 @dataclass(frozen=True)
 class Explained:
-    """One car's prediction, its 90% interval, and each input's contribution (they add up to mpg - baseline)."""
+    """One car's row as the contract encodes it, its prediction, 90% interval and warnings, and each input's
+    contribution (they add up to mpg - baseline)."""
 
     name: str
     car: Car
+    row: np.ndarray
     mpg: float
     lower: float
     upper: float
+    warnings: tuple[InputWarning, ...]
     contributions: dict[str, float]
     baseline: float
 
 
 def explain_car(model: LoadedModel, name: str, car: Car, reference: np.ndarray) -> Explained:
-    mpg = float(predict_mpg(model, car.inputs())[0])
-    lower, upper = (float(v[0]) for v in prediction_interval(model, np.array([mpg])))
-    phi, baseline = explain.contributions(model, car.row(), reference)
-    return Explained(name, car, mpg, lower, upper, phi, baseline)
+    """The car checked by the contract and predicted by predict_array, as the API and the CLI do, once."""
+    checked = check_records([car.inputs()])
+    if checked.problems:
+        raise InputError(checked.problems)
+    predicted = predict_array(model, checked.X)
+    mpg = float(predicted.mpg[0])
+    phi, baseline = explain.contributions(model, checked.X[0], reference, prediction=mpg)
+    lower, upper = float(predicted.lower[0]), float(predicted.upper[0])
+    return Explained(name, car, checked.X[0], mpg, lower, upper, tuple(predicted.warnings), phi, baseline)
 
 
 def _value(feature: str, value: object) -> str:
@@ -104,7 +113,7 @@ class Difference:
 
 
 def difference(model: LoadedModel, start: Explained, to: Explained) -> Difference:
-    parts, _ = explain.contributions(model, to.car.row(), start.car.row().reshape(1, -1))
+    parts, _ = explain.contributions(model, to.row, start.row.reshape(1, -1), prediction=to.mpg)
     changes = []
     for feature in config.FEATURES:
         before, after = start.car.inputs()[feature], to.car.inputs()[feature]
