@@ -34,18 +34,25 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG")  # gunicorn's own; the API writ
 errorlog = "-"
 reuse_port = True  # each worker its own listening socket: the kernel spreads connections over them
 
-# prometheus_client's multiprocess mode: each process writes its metrics to files in this directory and
-# /metrics adds them up. It must be set before the app imports prometheus_client, and start empty, or a
-# previous run's counts would be added in. Without a setting, a fresh directory of this run's own.
-# Once per master: a reload (SIGHUP) reads this file again, and must keep the counts made so far.
-if os.environ.get("MPG_METRICS_MASTER") != str(os.getpid()):
-    os.environ["MPG_METRICS_MASTER"] = str(os.getpid())
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
-        os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+def on_starting(server) -> None:
+    """Give prometheus_client's multiprocess mode its directory: every process writes its metrics to files
+    there, and /metrics adds them up.
+
+    gunicorn calls this once in the master, before the first fork, and not on a reload (SIGHUP), after which
+    the counts made so far must still be there. Workers import the app after the fork (preload_app is False),
+    so every one sees the setting. The directory starts empty, or a previous run's counts would be added in;
+    without a setting, it is a fresh one of this run's own.
+    """
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, exist_ok=True)
     else:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="mpg-metrics-", dir=worker_tmp_dir)
-        os.environ["MPG_METRICS_MADE"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]  # removed by on_exit
+        # On the arbiter, which lives as long as the run: a reload reads this file again into new globals,
+        # and its new Config's env_orig already holds the variable.
+        server.mpg_metrics_made = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 def post_worker_init(worker) -> None:
@@ -89,5 +96,6 @@ def child_exit(server, worker) -> None:
 
 def on_exit(server) -> None:
     """Remove the metrics directory this run made (one named in PROMETHEUS_MULTIPROC_DIR is left)."""
-    if os.environ.get("MPG_METRICS_MADE"):
-        shutil.rmtree(os.environ["MPG_METRICS_MADE"], ignore_errors=True)
+    made = getattr(server, "mpg_metrics_made", None)
+    if made:
+        shutil.rmtree(made, ignore_errors=True)
