@@ -17,9 +17,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))  # gthread only
 worker_connections = 1000
-# Each worker loads the model itself (about a second): ONNX Runtime state made before a fork makes a
-# gthread worker abort as it exits ("terminate called ... std::system_error"), and a worker should own
-# everything it runs anyway. The master imports nothing of the app.
+# Each worker loads the model itself: ONNX Runtime state made before a fork makes a gthread worker abort
+# as it exits ("terminate called ... std::system_error"), and a worker should own everything it runs
+# anyway. The master imports nothing of the app.
 preload_app = False
 timeout = 25  # under Heroku's 30 s router limit
 graceful_timeout = 20
@@ -58,8 +58,8 @@ def on_starting(server) -> None:
 def post_worker_init(worker) -> None:
     """Freeze what loading made (the model's session was started by load_model in this worker).
 
-    gc.freeze: no collection walks the model, the data and the modules again. Without it a full
-    collection stalled a worker's requests for 80-126 ms, now and then, in its first seconds.
+    gc.freeze: later collections skip everything loading made (the model, the data, the modules), so a
+    full collection that lands in the middle of a request has far less to walk.
     """
     gc.collect()
     gc.freeze()
@@ -69,9 +69,9 @@ def post_request(worker, req, environ, resp) -> None:
     """gevent: after each response, let the worker's other connections take their turn.
 
     A greenlet yields only when it would block. A client whose next request has already arrived
-    would otherwise be served again and again while the other connections wait: without this hook,
-    one car under 8 connections had a p99 of 756 ms against 13 ms with it (one side-by-side wrk run).
-    `gevent.idle()` waits until the event loop has polled for I/O and run every other greenlet that was ready.
+    would otherwise be served again and again while the other connections wait.
+    `gevent.idle()` waits until the event loop has polled for I/O and run every other greenlet that was ready
+    (tests/test_deploy.py: a greenlet ready before the hook has run when it returns).
     """
     monkey = sys.modules.get("gevent.monkey")  # the rule mpg.monitoring.log.off_the_event_loop uses too
     if monkey is not None and monkey.is_module_patched("threading"):
