@@ -17,9 +17,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))  # gthread only
 worker_connections = 1000
-# Each worker loads the model itself (about a second): ONNX Runtime state made before a fork makes a
-# gthread worker abort as it exits ("terminate called ... std::system_error"), and a worker should own
-# everything it runs anyway. The master imports nothing of the app.
+# Each worker loads the model itself: ONNX Runtime state made before a fork makes a gthread worker abort
+# as it exits ("terminate called ... std::system_error"), and a worker should own everything it runs
+# anyway. The master imports nothing of the app.
 preload_app = False
 timeout = 25  # under Heroku's 30 s router limit
 graceful_timeout = 20
@@ -34,25 +34,32 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG")  # gunicorn's own; the API writ
 errorlog = "-"
 reuse_port = True  # each worker its own listening socket: the kernel spreads connections over them
 
-# prometheus_client's multiprocess mode: each process writes its metrics to files in this directory and
-# /metrics adds them up. It must be set before the app imports prometheus_client, and start empty, or a
-# previous run's counts would be added in. Without a setting, a fresh directory of this run's own.
-# Once per master: a reload (SIGHUP) reads this file again, and must keep the counts made so far.
-if os.environ.get("MPG_METRICS_MASTER") != str(os.getpid()):
-    os.environ["MPG_METRICS_MASTER"] = str(os.getpid())
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
-        os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+def on_starting(server) -> None:
+    """Give prometheus_client's multiprocess mode its directory: every process writes its metrics to files
+    there, and /metrics adds them up.
+
+    gunicorn calls this once in the master, before the first fork, and not on a reload (SIGHUP), after which
+    the counts made so far must still be there. Workers import the app after the fork (preload_app is False),
+    so every one sees the setting. The directory starts empty, or a previous run's counts would be added in;
+    without a setting, it is a fresh one of this run's own.
+    """
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        shutil.rmtree(directory, ignore_errors=True)
+        os.makedirs(directory, exist_ok=True)
     else:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="mpg-metrics-", dir=worker_tmp_dir)
-        os.environ["MPG_METRICS_MADE"] = os.environ["PROMETHEUS_MULTIPROC_DIR"]  # removed by on_exit
+        # On the arbiter, which lives as long as the run: a reload reads this file again into new globals,
+        # and its new Config's env_orig already holds the variable.
+        server.mpg_metrics_made = os.environ["PROMETHEUS_MULTIPROC_DIR"]
 
 
 def post_worker_init(worker) -> None:
     """Freeze what loading made (the model's session was started by load_model in this worker).
 
-    gc.freeze: no collection walks the model, the data and the modules again. Without it a full
-    collection stalled a worker's requests for 80-126 ms, now and then, in its first seconds.
+    gc.freeze: later collections skip everything loading made (the model, the data, the modules), so a
+    full collection that lands in the middle of a request has far less to walk.
     """
     gc.collect()
     gc.freeze()
@@ -62,9 +69,9 @@ def post_request(worker, req, environ, resp) -> None:
     """gevent: after each response, let the worker's other connections take their turn.
 
     A greenlet yields only when it would block. A client whose next request has already arrived
-    would otherwise be served again and again while the other connections wait: without this hook,
-    one car under 8 connections had a p99 of 756 ms against 13 ms with it (one side-by-side wrk run).
-    `gevent.idle()` waits until the event loop has polled for I/O and run every other greenlet that was ready.
+    would otherwise be served again and again while the other connections wait.
+    `gevent.idle()` waits until the event loop has polled for I/O and run every other greenlet that was ready
+    (tests/test_deploy.py: a greenlet ready before the hook has run when it returns).
     """
     monkey = sys.modules.get("gevent.monkey")  # the rule mpg.monitoring.log.off_the_event_loop uses too
     if monkey is not None and monkey.is_module_patched("threading"):
@@ -89,5 +96,6 @@ def child_exit(server, worker) -> None:
 
 def on_exit(server) -> None:
     """Remove the metrics directory this run made (one named in PROMETHEUS_MULTIPROC_DIR is left)."""
-    if os.environ.get("MPG_METRICS_MADE"):
-        shutil.rmtree(os.environ["MPG_METRICS_MADE"], ignore_errors=True)
+    made = getattr(server, "mpg_metrics_made", None)
+    if made:
+        shutil.rmtree(made, ignore_errors=True)

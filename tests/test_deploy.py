@@ -156,11 +156,10 @@ def test_stop_helper_kills_a_process_that_ignores_sigterm(tmp_path):
 
 
 HOOK = """
-import os, runpy, sys
+import runpy, sys
 if sys.argv[1] == "gevent":
     from gevent import monkey; monkey.patch_all()  # as gunicorn's gevent worker does
 import gevent
-os.environ["MPG_METRICS_MASTER"] = str(os.getpid())  # as if its master: reading the file sets up nothing
 hook = runpy.run_path("gunicorn.conf.py")["post_request"]
 served = []
 waiting = gevent.spawn(served.append, "the other connection")  # ready, not yet run
@@ -177,3 +176,28 @@ def test_post_request_hook_lets_other_connections_take_their_turn_under_gevent(w
     result = subprocess.run([sys.executable, "-c", HOOK, worker], cwd=config.PROJ_ROOT, capture_output=True,
                             text=True, timeout=60, check=True)  # fmt: skip
     assert result.stdout.strip() == ("['the other connection']" if worker == "gevent" else "[]")
+
+
+def test_reading_the_config_changes_no_environment():
+    """Reading gunicorn.conf.py (a tool, a test) sets nothing up: the master does, in its on_starting hook."""
+    import subprocess
+
+    script = "import os, runpy; was = dict(os.environ); runpy.run_path('gunicorn.conf.py'); print(was == os.environ)"
+    result = subprocess.run([sys.executable, "-c", script], cwd=config.PROJ_ROOT, capture_output=True,
+                            text=True, timeout=60, check=True)  # fmt: skip
+    assert result.stdout.strip() == "True"
+
+
+def test_checking_the_config_leaves_the_metrics_of_a_running_server_alone(tmp_path):
+    """`gunicorn --check-config` reads gunicorn.conf.py without starting a master: it must not empty the
+    metrics directory that the environment names (a running server's counts)."""
+    import subprocess
+
+    named = tmp_path / "metrics"
+    named.mkdir()
+    (named / "counter_1.db").write_bytes(b"a running server's counts")
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(named),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'predictions.sqlite3'}"}  # fmt: skip
+    subprocess.run([sys.executable, "-m", "gunicorn", "--check-config", "api.wsgi:app"], cwd=config.PROJ_ROOT,
+                   env=env, capture_output=True, timeout=120, check=True)  # fmt: skip
+    assert (named / "counter_1.db").read_bytes() == b"a running server's counts"

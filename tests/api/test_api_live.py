@@ -91,14 +91,31 @@ def test_tritonclient_speaks_to_the_v2_routes(server, model):
     assert refused.value.status() == "400" and "Weight" in refused.value.message()
 
 
-def test_metrics_add_up_over_workers_and_keep_a_killed_workers_counts(server):
-    url, process, _ = server
-    before = metric(url, "mpg_rows_predicted_total")
+def metrics_directory(worker: int) -> Path:
+    """Where a worker writes its metrics: prometheus_client keeps its files there open."""
+    for fd in Path(f"/proc/{worker}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = Path(os.readlink(fd))
+            if target.suffix == ".db":
+                return target.parent
+    raise AssertionError(f"worker {worker} has no metrics file open")
+
+
+def predict_on_new_connections(url: str, times: int) -> int:
+    """POST /invocations `times` times; the rows sent. A new connection each time: the kernel spreads them over
+    both workers' sockets."""
     sent = 0
-    for i in range(40):  # a new connection each time: the kernel spreads them over both workers' sockets
+    for i in range(times):
         rows = ROWS[: 1 + i % 3]
         assert requests.post(f"{url}/invocations", json={"instances": rows}, timeout=10).status_code == 200
         sent += len(rows)
+    return sent
+
+
+def test_metrics_add_up_over_workers_and_keep_a_killed_workers_counts(server):
+    url, process, _ = server
+    before = metric(url, "mpg_rows_predicted_total")
+    sent = predict_on_new_connections(url, 40)
     requests.get(f"{url}/health", timeout=10)
     assert metric(url, "mpg_rows_predicted_total") - before == sent
     assert 'route="/health"' not in requests.get(f"{url}/metrics", timeout=10).text  # probes are not counted
@@ -110,6 +127,45 @@ def test_metrics_add_up_over_workers_and_keep_a_killed_workers_counts(server):
         time.sleep(0.2)
     time.sleep(1)  # the new worker loads nothing (preloaded) but makes its ONNX session
     assert metric(url, "mpg_rows_predicted_total") - before == sent  # nothing lost with the worker
+
+
+def test_a_reload_keeps_the_counts_and_the_run_removes_its_metrics_directory(tmp_path):
+    with api(tmp_path, f"sqlite:///{tmp_path / 'predictions.sqlite3'}") as (url, process, _):
+        sent = predict_on_new_connections(url, 20)
+        assert metric(url, "mpg_rows_predicted_total") == sent
+        before = workers_of(process.pid)
+        directory = metrics_directory(before[0])
+        assert directory.name.startswith("mpg-metrics-") and metrics_directory(before[1]) == directory
+
+        process.send_signal(signal.SIGHUP)  # reload: new workers, the old ones stopped gracefully
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            now = workers_of(process.pid)
+            if len(now) == 2 and not set(now) & set(before):
+                break
+            time.sleep(0.2)
+        else:
+            raise AssertionError(f"workers {before} not replaced after SIGHUP: {workers_of(process.pid)}")
+        sent += predict_on_new_connections(url, 20)
+        assert metric(url, "mpg_rows_predicted_total") == sent  # the old workers' counts are still in the sum
+        assert {metrics_directory(worker) for worker in workers_of(process.pid)} == {directory}
+
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+    assert not directory.exists()
+
+
+def test_a_named_metrics_directory_starts_empty_and_is_left(tmp_path):
+    named = tmp_path / "metrics"
+    for run in range(2):
+        with api(tmp_path, f"sqlite:///{tmp_path / 'predictions.sqlite3'}",
+                 PROMETHEUS_MULTIPROC_DIR=str(named)) as (url, process, _):  # fmt: skip
+            assert metric(url, "mpg_rows_predicted_total") == 0  # nothing of the run before
+            assert predict_on_new_connections(url, 5) > 0
+            assert metrics_directory(workers_of(process.pid)[0]) == named
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=30) == 0
+        assert any(named.glob("counter_*.db")), f"run {run}: the named directory was removed"
 
 
 def test_access_log_lines_in_gunicorn_stdout(server):
