@@ -146,7 +146,7 @@ def openapi_document(model=None) -> dict:
 
 def example_answer(model) -> dict:
     from mpg.contract import check_records, records_from_json
-    from mpg.predict import predict_array
+    from mpg.prediction import predict_array
 
     result = predict_array(model, check_records(records_from_json(TUTORIAL_EXAMPLE)).X)
     return {"mpg_prediction": np.round(result.mpg, 4).tolist(), "model_version": model.version, "warnings": []}

@@ -1,7 +1,7 @@
 """The one path every route predicts through, and the one error shape every route answers with.
 
 Each route turns its dialect into cars checked by the contract (`api.schemas.check_cars`),
-then calls `predict_cars`: `mpg.predict.predict_array`, the metrics, the prediction log,
+then calls `predict_cars`: `mpg.prediction.predict_array`, the metrics, the prediction log,
 and one rounding. So a car gets the same number from `/predict`, `/invocations` and
 `/v2/models/mpg/infer`, and every car served is counted and logged once.
 """
@@ -17,7 +17,7 @@ from api import observe
 from api.schemas import RequestError
 from mpg.artifact.store import LoadedModel
 from mpg.monitoring.log import Batch
-from mpg.predict import InputWarning, predict_array
+from mpg.prediction import InputWarning, predict_array
 
 V2_PREFIX = "/v2"  # the Open Inference Protocol's errors are {"error": "..."}, with 400 for bad input
 

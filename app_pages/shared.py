@@ -23,7 +23,7 @@ from mpg.insight import explain
 from mpg.insight.eda import mpg_by_year
 from mpg.modeling.evaluate import Headline, headline, held_out_rows
 from mpg.monitoring.log import Batch, PredictionLog
-from mpg.predict import predict_mpg
+from mpg.prediction import predict
 
 
 @st.cache_resource(show_spinner=False)
@@ -129,6 +129,6 @@ def held_out_predictions() -> pd.DataFrame:
         {
             "name": test[config.NAME].to_numpy(),
             "actual": test[config.TARGET].to_numpy(),
-            "predicted": predict_mpg(model, test),
+            "predicted": predict(model, test).mpg,
         }
     )

@@ -19,7 +19,7 @@ import pandas as pd
 from mpg import config
 from mpg.artifact.store import LoadedModel
 from mpg.contract import MAX_ROWS, InputError, Problem, canonical_name, from_text, records_from_json
-from mpg.predict import predict_table
+from mpg.prediction import predict_table
 
 OUTPUT_COLUMNS = ["mpg_prediction", "mpg_lower", "mpg_upper", "warnings", "problem"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP's list for CSV injection

@@ -15,7 +15,7 @@ from mpg import config
 from mpg.artifact.store import load_model
 from mpg.contract import MAX_ROWS
 from mpg.files import OUTPUT_COLUMNS
-from mpg.predict import predict_mpg
+from mpg.prediction import predict
 
 
 def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -59,7 +59,7 @@ def test_predict_csv_keeps_rows_and_columns_in_order(model, auto_mpg, tmp_path):
     assert list(out.columns) == [config.NAME, *config.FEATURES, *OUTPUT_COLUMNS]
     assert (out["mpg_lower"] <= out["mpg_prediction"]).all() and (out["mpg_prediction"] <= out["mpg_upper"]).all()
     assert out[config.NAME].tolist() == cars[config.NAME].tolist()
-    np.testing.assert_allclose(out["mpg_prediction"], predict_mpg(model, cars), atol=1e-3)
+    np.testing.assert_allclose(out["mpg_prediction"], predict(model, cars).mpg, atol=1e-3)
 
 
 def test_predict_json_records_to_stdout(model, vehicle, tmp_path):
@@ -75,7 +75,7 @@ def test_predict_one_car_from_options(model, vehicle):
         "--acceleration", "16.8", "--model-year", "81", "--origin", "Japan",
     )  # fmt: skip
     value = pd.read_csv(io.StringIO(result.stdout))["mpg_prediction"][0]
-    assert value == pytest.approx(predict_mpg(model, vehicle)[0], abs=1e-3)
+    assert value == pytest.approx(predict(model, vehicle).mpg[0], abs=1e-3)
 
 
 @pytest.mark.parametrize(
@@ -117,7 +117,7 @@ def test_a_file_with_bad_rows_keeps_every_row_and_exits_1(tmp_path, vehicle, mod
     fill = model.card.inputs.features[config.HORSEPOWER].fill
     assert out["warnings"][2] == f"Horsepower unknown: training median {fill:g} hp used"
     assert float(out["mpg_prediction"][2]) == pytest.approx(
-        predict_mpg(model, {**vehicle, "Horsepower": fill})[0], abs=1e-3
+        predict(model, {**vehicle, "Horsepower": fill}).mpg[0], abs=1e-3
     )
 
 
@@ -150,7 +150,7 @@ def test_a_single_json_object_and_any_name_style(tmp_path, vehicle, model):
                                   "acceleration": 16.8, "model year": 1981, "origin": "japan"}))  # fmt: skip
     result = run("predict", "--input", str(source))
     assert pd.read_csv(io.StringIO(result.stdout))["mpg_prediction"][0] == pytest.approx(
-        predict_mpg(model, vehicle)[0], abs=1e-3
+        predict(model, vehicle).mpg[0], abs=1e-3
     )
     assert result.stderr.strip() == "predicted 1 of 1 rows"
 

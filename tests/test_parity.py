@@ -1,7 +1,7 @@
 """One contract everywhere: a table of good and bad cars through every surface gives the same verdicts.
 
 Surfaces: POST /predict (one request per car), `python -m mpg predict --input` with a CSV and with a
-JSON file, the app's upload function (mpg.files.predict_file) and mpg.predict.predict_table. A verdict is
+JSON file, the app's upload function (mpg.files.predict_file) and mpg.prediction.predict_table. A verdict is
 the number (the same float, rounded to the surface's documented precision: 4 decimals in the API, 3 in
 files) or a refusal naming the same fields. JSON numbers written as text ("93") are left out: a CSV cell
 is always text, so there they are numbers (mpg/contract.py says so).
@@ -20,7 +20,7 @@ import pytest
 from api import create_app
 from mpg import config
 from mpg.files import predict_file
-from mpg.predict import predict_table
+from mpg.prediction import predict_table
 
 BASE = {
     "Cylinders": 4, "Displacement": 108.0, "Horsepower": 75.0, "Weight": 2350.0,
@@ -115,7 +115,7 @@ def _cli(tmp_path, suffix: str) -> list:
 
 @pytest.fixture(scope="module")
 def core(model) -> list:
-    """mpg.predict, car by car: the reference verdicts, unrounded."""
+    """mpg.prediction, car by car: the reference verdicts, unrounded."""
     verdicts = []
     for car in CARS:
         result = predict_table(model, [car], extra="forbid")

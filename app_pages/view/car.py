@@ -30,7 +30,7 @@ class Car:
 
     @classmethod
     def from_inputs(cls, inputs: Mapping[str, object]) -> Car:
-        """From the canonical input names (`Model Year`), as the widgets and predict_mpg use them."""
+        """From the canonical input names (`Model Year`), as the widgets and predict use them."""
         return cls(**{config.SNAKE[feature]: inputs[feature] for feature in config.FEATURES})
 
     def inputs(self) -> dict[str, object]:

@@ -20,7 +20,7 @@ from mpg.artifact.card import ModelCard
 from mpg.artifact.store import LoadedModel
 from mpg.contract import InputError, check_records
 from mpg.insight import explain
-from mpg.predict import InputWarning, predict_array
+from mpg.prediction import InputWarning, predict_array
 
 MAX_PINNED = 3
 

@@ -186,6 +186,6 @@ def stages(card: ModelCard, data: pd.DataFrame) -> list[Stage]:
             "A gunicorn JSON API and this app predict through the same compiled graph, after the same input checks, "
             "each number with its 90% interval.",
             [Figure("90% interval", f"prediction × (1 ± {card.interval.q:.3f})")],
-            ["api/__init__.py", "mpg/predict.py", "mpg/artifact/runtime.py"],
+            ["api/__init__.py", "mpg/prediction.py", "mpg/artifact/runtime.py"],
         ),
     ]

@@ -12,7 +12,7 @@ from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_err
 from mpg import config
 from mpg.artifact.store import LoadedModel
 from mpg.data import model_rows
-from mpg.predict import predict_mpg
+from mpg.prediction import predict
 
 
 def regression_metrics(y_true, y_pred, prefix: str = "") -> dict[str, float]:
@@ -33,7 +33,7 @@ def held_out_rows(model: LoadedModel):
 def held_out_metrics(model: LoadedModel) -> dict[str, float]:
     """test_rmse, test_mae and test_r2 of the saved model on its own held-out rows."""
     test = held_out_rows(model)
-    return regression_metrics(test[config.TARGET], predict_mpg(model, test), "test_")
+    return regression_metrics(test[config.TARGET], predict(model, test).mpg, "test_")
 
 
 @dataclass(frozen=True)

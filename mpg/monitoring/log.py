@@ -54,7 +54,7 @@ from sqlalchemy import Connection, Dialect, Engine, insert
 
 from mpg.contract import Problem
 from mpg.monitoring.table import INPUT_COLUMNS, apply_retention, connect, create_schema, database_url, predictions
-from mpg.predict import InputWarning
+from mpg.prediction import InputWarning
 
 log = logging.getLogger(__name__)
 DROPPED = Counter("mpg_prediction_log_dropped", "Predictions not logged: queue full or write failed", ["reason"])
@@ -91,7 +91,7 @@ class Batch:
         notes: dict[int | None, list[dict]] = {}
         for problem in self.warnings:
             note = {"field": problem.field, "problem": problem.problem}
-            kind = getattr(problem, "kind", None)  # mpg.predict.InputWarning: extrapolation or unknown
+            kind = getattr(problem, "kind", None)  # mpg.prediction.InputWarning: extrapolation or unknown
             notes.setdefault(problem.row, []).append(note | {"kind": kind} if kind else note)
         whole = notes.pop(None, [])  # a problem of the whole request concerns every car
         return [json.dumps(notes.get(i, []) + whole) if i in notes or whole else None for i in range(len(self))]

@@ -11,7 +11,7 @@ from api import PING, create_app
 from api.schemas import MAX_ROWS
 from mpg import config
 from mpg.monitoring.log import PredictionLog
-from mpg.predict import predict_mpg
+from mpg.prediction import predict
 
 TUTORIAL_PAYLOAD = {
     "Cylinders": [4, 6, 8],
@@ -64,7 +64,7 @@ def test_tutorial_payload_as_is(client, model):
     assert response.status_code == 200
     body = response.json
     assert body["model_version"] == model.version
-    expected = predict_mpg(model, TUTORIAL_PAYLOAD)
+    expected = predict(model, TUTORIAL_PAYLOAD).mpg
     np.testing.assert_allclose(body["mpg_prediction"], expected, atol=1e-4)
     assert body["warnings"] == []
     lower, upper = model.card.interval.around(expected)
@@ -93,7 +93,7 @@ def test_each_row_predicts_as_it_would_alone(client, auto_mpg):
 def test_predictions_match_every_other_surface(client, model, auto_mpg):
     rows = auto_mpg.dropna().head(25)
     api = client.post("/predict", json=rows[config.FEATURES].to_dict("list")).json["mpg_prediction"]
-    np.testing.assert_allclose(api, predict_mpg(model, rows), atol=1e-4)
+    np.testing.assert_allclose(api, predict(model, rows).mpg, atol=1e-4)
 
 
 def test_extrapolation_is_predicted_with_a_warning(client):

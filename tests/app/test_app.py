@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from app_pages.view.car import Car, default_car, presets
 from app_pages.view.share import car_to_params, encode_car
 from mpg import config
-from mpg.predict import predict_mpg
+from mpg.prediction import predict
 
 APP = str(config.PROJ_ROOT / "streamlit_app.py")
 PAGES = {
@@ -275,7 +275,7 @@ def test_every_page_renders(app, page):
 def test_first_visit_puts_the_default_car_in_the_url(app, model):
     assert app.query_params == car_to_params(default_car(model.card))
     assert not app.warning
-    assert predicted(app) == pytest.approx(predict_mpg(model, default_car(model.card).inputs())[0], abs=0.05)
+    assert predicted(app) == pytest.approx(predict(model, default_car(model.card).inputs()).mpg[0], abs=0.05)
 
 
 def test_query_params_in_show_that_car_and_its_prediction(model):
@@ -285,7 +285,7 @@ def test_query_params_in_show_that_car_and_its_prediction(model):
     assert at.slider(key="input_Model Year").value == 81
     assert at.select_slider(key="input_Cylinders").value == 4
     assert at.radio(key="input_Origin").value == "Japan"
-    assert predicted(at) == pytest.approx(predict_mpg(model, COROLLA.inputs())[0], abs=0.05)
+    assert predicted(at) == pytest.approx(predict(model, COROLLA.inputs()).mpg[0], abs=0.05)
     assert at.query_params == car_to_params(COROLLA)
     assert not at.warning
 
@@ -308,7 +308,7 @@ def test_a_bad_param_falls_back_with_a_notice_naming_it(model, name, value):
     at = opened(car_to_params(COROLLA) | {name: value})
     default = default_car(model.card)
     expected = COROLLA.inputs() | {feature: default.inputs()[feature] for feature in [config.CANONICAL[name]]}
-    assert predicted(at) == pytest.approx(predict_mpg(model, expected)[0], abs=0.05)
+    assert predicted(at) == pytest.approx(predict(model, expected).mpg[0], abs=0.05)
     notice = at.warning[0].value
     assert f"`{name}`" in notice and "default" in notice
     assert at.query_params[name] == car_to_params(default)[name]  # the URL now says what is shown
@@ -341,7 +341,7 @@ def test_pin_compare_and_clear(model):
     assert list(table.columns) == ["This car", "Pinned 1"]
     assert table.loc["Weight (lb)", "Pinned 1"] == "2350" and table.loc["Weight (lb)", "This car"] == "3500"
     heavier = COROLLA.inputs() | {config.WEIGHT: 3500.0}
-    now, before = (float(predict_mpg(model, car)[0]) for car in (heavier, COROLLA.inputs()))
+    now, before = (float(predict(model, car).mpg[0]) for car in (heavier, COROLLA.inputs()))
     assert (
         table.loc["Predicted MPG", "This car"] == f"{now:.1f}"
         and table.loc["Predicted MPG", "Pinned 1"] == f"{before:.1f}"

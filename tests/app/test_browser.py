@@ -110,7 +110,7 @@ def test_keyboard_on_weight_slider_changes_the_prediction_and_the_url(page):
 
 def test_a_shared_url_reproduces_the_prediction_in_a_fresh_browser(browser, live_app, model):
     from app_pages.view.share import car_to_params
-    from mpg.predict import predict_mpg
+    from mpg.prediction import predict
 
     car = {"cylinders": "6", "displacement": "225", "horsepower": "100", "weight": "3430", "acceleration": "17.2",
            "model_year": "78", "origin": "USA"}  # fmt: skip
@@ -124,7 +124,7 @@ def test_a_shared_url_reproduces_the_prediction_in_a_fresh_browser(browser, live
             assert not page.locator('[data-testid="stAlert"]').filter(has_text="link").count()
     from app_pages.view.share import car_from_params
 
-    expected = predict_mpg(model, car_from_params(car, model.card).car.inputs())[0]
+    expected = predict(model, car_from_params(car, model.card).car.inputs()).mpg[0]
     assert shown[0] == shown[1] == round(float(expected), 1)
     assert car_to_params(car_from_params(car, model.card).car) == car
 

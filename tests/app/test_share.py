@@ -11,7 +11,7 @@ from app_pages.view.compare import explain_car
 from app_pages.view.share import car_from_params, car_to_params, decode_car, encode_car, share_url, url_params
 from mpg import config
 from mpg.insight.explain import background
-from mpg.predict import predict_mpg
+from mpg.prediction import predict
 
 COROLLA = Car(4, 108.0, 75.0, 2350.0, 16.8, 81, "Japan")
 
@@ -118,6 +118,6 @@ def test_the_app_predicts_a_car_as_the_records_path_does(model, auto_mpg):
     labels = presets(auto_mpg)
     car = car_of(auto_mpg.loc[next(iter(labels.values()))])
     explained = explain_car(model, "This car", car, background(auto_mpg))
-    assert explained.mpg == predict_mpg(model, car.inputs())[0]
+    assert explained.mpg == predict(model, car.inputs()).mpg[0]
     assert sum(explained.contributions.values()) == pytest.approx(explained.mpg - explained.baseline, abs=1e-9)
     assert Car.from_inputs(car.inputs()) == car

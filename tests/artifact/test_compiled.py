@@ -12,7 +12,7 @@ from mpg.artifact.export import export_onnx
 from mpg.artifact.runtime import PARALLEL_ROWS, CompiledModel
 from mpg.artifact.store import load_pipeline
 from mpg.modeling.pipeline import build_pipeline
-from mpg.predict import predict_mpg
+from mpg.prediction import predict
 
 
 def test_onnx_agrees_with_pipeline_on_every_row(model, auto_mpg):
@@ -23,9 +23,9 @@ def test_onnx_agrees_with_pipeline_on_every_row(model, auto_mpg):
     assert np.abs(compiled - reference).max() < 0.01
 
 
-def test_predict_mpg_uses_the_compiled_path(model, auto_mpg):
+def test_predict_uses_the_compiled_path(model, auto_mpg):
     rows = auto_mpg.dropna().head(30)
-    np.testing.assert_array_equal(predict_mpg(model, rows), model.compiled.predict(rows[config.FEATURES].to_numpy()))
+    np.testing.assert_array_equal(predict(model, rows).mpg, model.compiled.predict(rows[config.FEATURES].to_numpy()))
 
 
 def test_export_of_another_pipeline(small_model, auto_mpg):

@@ -54,7 +54,7 @@ def test_the_api_serves_without_the_pipeline_file(model_copy, vehicle):
 @pytest.mark.slow  # a fresh interpreter
 def test_serving_never_imports_scikit_learn(small_model_dir):
     code = (
-        "import sys; from mpg.artifact.store import load_model; from mpg.predict import predict_table;"
+        "import sys; from mpg.artifact.store import load_model; from mpg.prediction import predict_table;"
         f"m = load_model({str(small_model_dir)!r});"
         "predict_table(m, [{'cylinders': 4, 'displacement': 100, 'horsepower': 80, 'weight': 2300,"
         " 'acceleration': 15, 'model_year': 80, 'origin': 'Japan'}]);"

@@ -10,7 +10,7 @@ from mpg import config
 from mpg.contract import InputError
 from mpg.modeling.evaluate import held_out_metrics, held_out_rows
 from mpg.modeling.uncertainty import conformal_quantile, coverage
-from mpg.predict import predict_mpg, predict_table
+from mpg.prediction import predict, predict_table
 
 
 def test_quality_floor_on_held_out_rows(model):
@@ -45,15 +45,15 @@ def test_permutation_importances_cover_the_seven_inputs_sorted(model):
 
 def test_a_row_predicts_the_same_alone_as_in_any_batch(model, auto_mpg):
     batch = auto_mpg.sample(50, random_state=1)
-    together = predict_mpg(model, batch)
-    alone = np.array([predict_mpg(model, batch.iloc[[i]])[0] for i in range(len(batch))])
+    together = predict(model, batch).mpg
+    alone = np.array([predict(model, batch.iloc[[i]]).mpg[0] for i in range(len(batch))])
     np.testing.assert_allclose(alone, together, rtol=0, atol=1e-9)
-    reversed_ = predict_mpg(model, batch.iloc[::-1])
+    reversed_ = predict(model, batch.iloc[::-1]).mpg
     np.testing.assert_allclose(reversed_[::-1], together, rtol=0, atol=1e-9)
 
 
 def test_one_row_request_works(model, vehicle):
-    prediction = predict_mpg(model, vehicle)
+    prediction = predict(model, vehicle).mpg
     assert prediction.shape == (1,)
     assert 25 < prediction[0] < 45
 
@@ -63,24 +63,24 @@ def test_heavier_car_predicts_lower_mpg(model, auto_mpg, car):
     row = auto_mpg.iloc[[car]][config.FEATURES].fillna(100.0)
     heavier = row.copy()
     heavier[config.WEIGHT] += 800
-    assert predict_mpg(model, heavier)[0] < predict_mpg(model, row)[0]
+    assert predict(model, heavier).mpg[0] < predict(model, row).mpg[0]
 
 
 def test_input_frame_is_not_modified(model, auto_mpg):
     frame = auto_mpg.head(20).copy()
     frame[config.ORIGIN] = frame[config.ORIGIN].map(config.ORIGINS)
     before = frame.copy()
-    predict_mpg(model, frame)
+    predict(model, frame)
     pd.testing.assert_frame_equal(frame, before)
 
 
 def test_origin_names_and_codes_agree(model, vehicle):
-    assert predict_mpg(model, {**vehicle, "Origin": "Japan"})[0] == predict_mpg(model, vehicle)[0]
+    assert predict(model, {**vehicle, "Origin": "Japan"}).mpg[0] == predict(model, vehicle).mpg[0]
 
 
 def test_invalid_values_are_refused_not_predicted(model, vehicle):
     with pytest.raises(InputError) as caught:
-        predict_mpg(model, [vehicle, {**vehicle, "Weight": -1}, {**vehicle, "Horsepower": "93"}])
+        predict(model, [vehicle, {**vehicle, "Weight": -1}, {**vehicle, "Horsepower": "93"}])
     problems = [(p.row, p.field) for p in caught.value.problems]
     assert problems == [(1, config.WEIGHT), (2, config.HORSEPOWER)]
 
@@ -99,7 +99,7 @@ def test_an_unknown_input_is_imputed_as_the_pipeline_does_and_flagged(model, veh
 def test_a_missing_key_is_still_an_error(model, vehicle):
     without = {k: v for k, v in vehicle.items() if k != config.HORSEPOWER}
     with pytest.raises(InputError, match="Horsepower: is missing"):
-        predict_mpg(model, without)
+        predict(model, without)
 
 
 def test_extrapolation_is_flagged(model, vehicle):
@@ -112,7 +112,7 @@ def test_extrapolation_is_flagged(model, vehicle):
 
 
 def test_prediction_interval_contains_the_prediction_everywhere(model, auto_mpg):
-    predictions = predict_mpg(model, auto_mpg)
+    predictions = predict(model, auto_mpg).mpg
     lower, upper = model.card.interval.around(predictions)
     assert np.all(lower <= predictions) and np.all(predictions <= upper)
     assert np.all(lower > 0)
@@ -120,7 +120,7 @@ def test_prediction_interval_contains_the_prediction_everywhere(model, auto_mpg)
 
 def test_prediction_interval_covers_held_out_rows(model):
     test = held_out_rows(model)
-    lower, upper = model.card.interval.around(predict_mpg(model, test))
+    lower, upper = model.card.interval.around(predict(model, test).mpg)
     assert coverage(test[config.TARGET], lower, upper) >= 0.8
     assert model.card.interval.level == 0.9
 

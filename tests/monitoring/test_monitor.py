@@ -17,7 +17,7 @@ from mpg.data import model_rows
 from mpg.monitoring.drift import input_drift
 from mpg.monitoring.log import Batch, PredictionLog
 from mpg.monitoring.report import load_report
-from mpg.predict import input_warnings
+from mpg.prediction import input_warnings
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from pydantic import BaseModel
 
 from mpg import config
 from mpg.artifact.store import LoadedModel
@@ -111,21 +112,25 @@ def predict_table(model: LoadedModel, records: list, *, extra: str = "ignore") -
     return TableResult(checked, predict_array(model, checked.X))
 
 
-def predict_mpg(model: LoadedModel, cars) -> np.ndarray:
-    """Predicted MPG for cars that must all be valid (else InputError naming the rows and fields).
+def predict(model: LoadedModel, cars) -> Predictions:
+    """Predictions for cars that must all be valid (else InputError naming every row and field at fault).
 
-    `cars`: one car (a dict), a list of them, columns (a dict of lists) or a DataFrame (NaN = unknown).
+    `cars`: a `Car`, a dict, a list of either, columns (a dict of lists) or a DataFrame (NaN = unknown).
     """
     checked = check_records(records_from(cars), extra="ignore")
     if checked.problems:
         raise InputError(checked.problems)
-    return model.compiled.predict(checked.X)
+    return predict_array(model, checked.X)
 
 
 def records_from(cars) -> list:
-    """Records from a DataFrame (NaN and empty cells are unknown) or any of the JSON shapes."""
+    """Records from Car objects, a DataFrame (NaN and empty cells are unknown) or any of the JSON shapes."""
     if isinstance(cars, pd.DataFrame):
         return [{k: (None if _blank(v) else v) for k, v in row.items()} for row in cars.to_dict("records")]
+    if isinstance(cars, BaseModel):
+        cars = [cars]
+    if isinstance(cars, list):
+        cars = [car.model_dump() if isinstance(car, BaseModel) else car for car in cars]
     return records_from_json(cars)
 
 
