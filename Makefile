@@ -40,7 +40,7 @@ train: $(STAMP) ## select, fit and save models/model.joblib
 evaluate: $(STAMP) ## held-out metrics of the committed model
 	$(BIN)/python -m mpg evaluate
 
-bench: $(STAMP) ## every benchmark (about 25 min); writes bench/RESULTS.md
+bench: $(STAMP) ## every benchmark (the nested CV alone took 36 min); writes bench/RESULTS.md
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench
 

@@ -30,6 +30,6 @@ def save(name: str, result: dict) -> dict:
     return result
 
 
-def load(name: str) -> dict | None:
-    path = RESULTS_DIR / f"{name}.json"
+def load(name: str, directory: Path = RESULTS_DIR) -> dict | None:
+    path = directory / f"{name}.json"
     return json.loads(path.read_text()) if path.exists() else None
