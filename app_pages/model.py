@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.shared import accuracy_headline, chart, get_model, held_out_predictions
-from app_pages.view.labels import equals_table, leaderboard_label, leaderboard_table, selected_model
+from app_pages.view.labels import equals_table, leaderboard_table, selected_model
 from mpg import config
 
 model = get_model()
@@ -29,7 +29,7 @@ st.caption(
 )
 
 st.subheader(f"Leaderboard ({config.CV_FOLDS}-fold CV on the training rows)")
-rows = [row.model_dump(mode="json") | {"name": leaderboard_label(row)} for row in card.leaderboard]
+rows = [row.model_dump(mode="json") | {"name": row.label} for row in card.leaderboard]
 chart("leaderboard_chart", rows)
 st.dataframe(leaderboard_table(card), width="stretch", hide_index=True)
 

@@ -5,22 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mpg import config
-from mpg.artifact.card import LeaderboardRow, ModelCard
-
-MODELS = {
-    "ensemble_svr_et_gbr": "Average of SVR, extra trees and boosting (gallons/100 mi)",
-    "svr_rbf_gp100m": "SVR (RBF) on gallons/100 mi",
-    "extra_trees_gp100m": "Extra trees on gallons/100 mi",
-    "gbr_gp100m": "Gradient boosting on gallons/100 mi",
-    "random_forest": "Random forest (tutorial)",
-    "tutorial_forest_grid": "Random forest, tutorial's grid search",
-    "linear_regression": "Linear regression (tutorial)",
-    "svr_linear": "SVR, linear kernel (tutorial)",
-    "decision_tree": "Decision tree (tutorial)",
-}
-
-# Words of a candidate's identifier, for a model this map does not know yet (the card's own label comes first).
-_WORDS = {"svr": "SVR", "rbf": "(RBF)", "gbr": "gradient boosting", "et": "extra trees", "gp100m": "on gallons/100 mi"}
+from mpg.artifact.card import ModelCard
 
 INPUTS = {
     config.CYLINDERS: "Cylinders",
@@ -54,31 +39,16 @@ SOURCES = {"tutorial": "the tutorial", "ours": "this project"}
 NOT_PUBLISHED = "–"  # a blank that reads as "no figure", where pandas would show None
 
 
-def model_label(name: str, label: str | None = None) -> str:
-    """A model's readable name: the card's label when it has one, else ours, else its identifier's words."""
-    if label:
-        return label
-    if name in MODELS:
-        return MODELS[name]
-    text = " ".join(_WORDS.get(word, word) for word in name.split("_"))
-    return text[:1].upper() + text[1:]
-
-
-def leaderboard_label(row: LeaderboardRow) -> str:
-    return model_label(row.name, getattr(row, "label", None))
-
-
 def selected_model(card: ModelCard) -> str:
-    """The selected model's readable name (its leaderboard row may carry the model engineer's label)."""
-    row = next((row for row in card.leaderboard if row.name == card.model), None)
-    return leaderboard_label(row) if row else model_label(card.model)
+    """The selected model's readable name: its label on the leaderboard (mpg/modeling/candidates.py names it)."""
+    return next(row.label for row in card.leaderboard if row.name == card.model)
 
 
 def leaderboard_table(card: ModelCard) -> pd.DataFrame:
     """The leaderboard as people read it: model names, units in the headers, no None cells."""
     rows = [
         {
-            "label": leaderboard_label(row),
+            "label": row.label,
             "source": SOURCES.get(row.source, row.source),
             "cv_rmse_mean": f"{row.cv_rmse_mean:.3f}",
             "cv_rmse_std": f"{row.cv_rmse_std:.3f}",
@@ -97,7 +67,7 @@ def equals_table(card: ModelCard) -> pd.DataFrame:
     chosen = card.selection.chosen if getattr(card, "selection", None) else card.model
     rows = [
         {
-            "label": leaderboard_label(row) + (" (chosen)" if row.name == chosen else ""),
+            "label": row.label + (" (chosen)" if row.name == chosen else ""),
             "cv_rmse_mean": f"{row.cv_rmse_mean:.3f}",
             "diff": f"{row.diff_from_best:+.3f} ± {row.diff_se:.3f}",
             "equal": "yes" if row.equal else "no",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from app_pages.view.labels import leaderboard_label, selected_model
+from app_pages.view.labels import selected_model
 from mpg import config
 from mpg.artifact.card import ModelCard
 from mpg.insight.eda import correlations_with_mpg
@@ -113,9 +113,7 @@ def stages(card: ModelCard, data: pd.DataFrame) -> list[Stage]:
             "grows roughly in line with weight and power): SVR (RBF), extra trees, gradient boosting and their "
             "average.",
             [
-                Figure(
-                    f"{leaderboard_label(row)}: CV RMSE", f"{row.cv_rmse_mean:.2f} MPG", f"{row.tutorial_cv_rmse:.2f}"
-                )
+                Figure(f"{row.label}: CV RMSE", f"{row.cv_rmse_mean:.2f} MPG", f"{row.tutorial_cv_rmse:.2f}")
                 for row in tutorial_models
                 if row.name != "tutorial_forest_grid"
             ],

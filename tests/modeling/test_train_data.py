@@ -12,10 +12,10 @@ from api import create_app
 from mpg import config
 from mpg.artifact.store import load_model
 from mpg.data import model_rows
-from mpg.monitoring.log import Batch, PredictionLog
-from mpg.monitoring.report import load_report
 from mpg.modeling.candidates import tutorial_candidates
 from mpg.modeling.train import train_model
+from mpg.monitoring.log import Batch, PredictionLog
+from mpg.monitoring.report import load_report
 
 APP = str(config.PROJ_ROOT / "streamlit_app.py")
 
@@ -51,8 +51,19 @@ def test_monitoring_measures_against_the_files_training_rows(small, tmp_path):
     url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
     log = PredictionLog(url)
     heavy = np.array([[8, 350, 165, 4200, 12, 72, 1]], dtype=np.float64)  # inside the shipped range, not this one
-    log.record(Batch(X=heavy, predictions=np.array([15.0]), lower=np.array([13.0]), upper=np.array([17.0]),
-                     model_version=model.version, route="/predict", source="api", request_id="r", warnings=[]))  # fmt: skip
+    log.record(
+        Batch(
+            X=heavy,
+            predictions=np.array([15.0]),
+            lower=np.array([13.0]),
+            upper=np.array([17.0]),
+            model_version=model.version,
+            route="/predict",
+            source="api",
+            request_id="r",
+            warnings=[],
+        )
+    )
     log.close()
     report = load_report(url, model.card)
     train, _ = model_rows(model.card)
