@@ -19,7 +19,8 @@ from pydantic_core import to_json
 
 from api.schemas import RequestError, check_cars, parse_flag
 from api.serving import current_model, predict_cars
-from mpg.contract import MAX_ROWS, Problem, from_text
+from mpg.contract import MAX_ROWS, from_text
+from mpg.problems import Problem
 
 FORMS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 

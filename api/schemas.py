@@ -13,7 +13,8 @@ import pydantic_core
 from pydantic import BaseModel, Field
 
 from mpg import config
-from mpg.contract import MAX_ROWS, Car, InputError, Problem, check_json
+from mpg.contract import MAX_ROWS, Car, check_json
+from mpg.problems import InputError, Problem
 
 MAX_EXPLAIN_ROWS = 100  # each explained vehicle costs 128 x 16 model rows
 MAX_BYTES = 8 * 1024 * 1024  # well above any 10,000-vehicle body, so row limits are reported as such

@@ -8,8 +8,9 @@ import streamlit as st
 
 from app_pages.shared import get_model
 from mpg import config
-from mpg.contract import MAX_ROWS, InputError
+from mpg.contract import MAX_ROWS
 from mpg.files import predict_file
+from mpg.problems import InputError
 
 model = get_model()
 st.title("Predict a file of cars")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from mpg import __version__, config
 from mpg.artifact.store import ModelLoadError
-from mpg.contract import InputError
 from mpg.data import StaleDataError
+from mpg.problems import InputError
 
 # Each command imports what it needs when it runs: `predict` never loads scikit-learn or SciPy.
 
@@ -119,8 +119,9 @@ def _predict(args) -> int:
     import pandas as pd
 
     from mpg.artifact.store import load_model
-    from mpg.contract import Problem, check_records, from_text
+    from mpg.contract import check_records, from_text
     from mpg.files import CarFile, predict_cars, read_cars
+    from mpg.problems import Problem
 
     given = {name: getattr(args, name) for name in config.FEATURES if getattr(args, name) is not None}
     if args.input and given:

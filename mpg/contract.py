@@ -1,22 +1,15 @@
 """The input contract: a car's seven inputs, declared once, checked the same way by every surface.
 
-The API's JSON, the CLI's options and files, the app's sliders and uploads, and
-the training loader all go through `check_records`. The rules:
+The API's JSON, the CLI's options and files, the app's sliders, links and uploads, and the training loader all
+go through `check_records` (or `check_json`, `check_value`). The rules:
 
-- Names: canonical (`Model Year`) or snake_case (`model_year`), in any letter case.
-- Numbers must be numbers. In JSON that means JSON numbers: `"93"` and `true` are
-  refused. A CSV cell or a command-line option is always text, so it is read as a
-  number first (`from_text`, the one place where the two differ: '' is unknown, '93' is 93).
-- Unknown: JSON `null`, or an empty CSV cell. The car is still predicted, with the
-  value the pipeline imputes (the training median; Origin's most frequent code),
-  and flagged. A missing key or column is an error.
-- Bounds are physically plausible values (config.BOUNDS); inside them but outside
-  the training range a value is predicted with an extrapolation warning.
-- Cylinders and Model Year are whole numbers; Model Year is 70-82 style or
-  1970-1982 style (any year of 1960-1999). Origin is 1/2/3 or USA/Europe/Japan in
-  any letter case.
-- Unknown keys: refused in the API (they catch typos); files pass extra columns
-  through to the output.
+- Names: canonical (`Model Year`) or snake_case (`model_year`), in any letter case (config.SNAKE).
+- Numbers must be JSON numbers (`"93"` and `true` are refused); a CSV cell or an option is text, read as a number
+  first (`from_text`: '' is unknown, '93' is 93).
+- Unknown (JSON null, an empty cell) is predicted with the value the pipeline imputes, and flagged; a missing key
+  or column is an error. Unknown keys: refused in the API (they catch typos); files pass them through.
+- Bounds are physically plausible values (config.BOUNDS); outside the training range, a warning.
+- Cylinders and Model Year are whole; a year is 2 or 4 digits (1960-1999). Origin is 1/2/3 or USA/Europe/Japan.
 """
 
 from __future__ import annotations
@@ -39,45 +32,10 @@ from pydantic import (
 )
 
 from mpg import config
+from mpg.problems import InputError, Problem
 
 ORIGIN_NAMES = {name.lower(): code for name, code in config.ORIGIN_CODES.items()}
 MAX_ROWS = 10_000
-YEAR_LOW, YEAR_HIGH = config.BOUNDS[config.MODEL_YEAR]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One bad value: `row` is the 0-based record index (None: the whole input), `field` a canonical name."""
-
-    row: int | None
-    field: str | None
-    problem: str
-
-    def to_dict(self) -> dict:
-        return {"row": self.row, "field": self.field, "problem": self.problem}
-
-    def __str__(self) -> str:
-        where = ", ".join(part for part in (_row_label(self.row), self.field) if part)
-        return f"{where}: {self.problem}" if where else self.problem
-
-
-def _row_label(row: int | None) -> str:
-    return "" if row is None else f"row {row}"
-
-
-class InputError(ValueError):
-    """Input that cannot be used at all; `problems` lists every bad value found (first first).
-
-    `row_label` says how a row is named to the user (default "row 0"; a data file says "line 7").
-    """
-
-    def __init__(self, problems: list[Problem], source: str | None = None, row_label=None):
-        self.problems, self.source = problems, source
-        first = problems[0]
-        label = row_label if first.row is not None and row_label else _row_label
-        where = ", ".join(part for part in (source, label(first.row), first.field) if part)
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        super().__init__(f"{where}: {first.problem}{more}" if where else f"{first.problem}{more}")
 
 
 def _number(name: str) -> Any:

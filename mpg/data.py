@@ -9,7 +9,8 @@ import pandas as pd
 
 from mpg import config
 from mpg.artifact.card import ModelCard
-from mpg.contract import InputError, Problem, canonical_name, check_records, from_text
+from mpg.contract import canonical_name, check_records, from_text
+from mpg.problems import InputError, Problem
 
 _UCI_COLUMNS = [config.TARGET, *config.FEATURES, config.NAME]
 

@@ -18,8 +18,9 @@ import pandas as pd
 
 from mpg import config
 from mpg.artifact.store import LoadedModel
-from mpg.contract import MAX_ROWS, InputError, Problem, canonical_name, from_text, records_from_json
+from mpg.contract import MAX_ROWS, canonical_name, from_text, records_from_json
 from mpg.prediction import predict_table
+from mpg.problems import InputError, Problem
 
 OUTPUT_COLUMNS = ["mpg_prediction", "mpg_lower", "mpg_upper", "warnings", "problem"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP's list for CSV injection

@@ -14,7 +14,8 @@ from pydantic import BaseModel
 
 from mpg import config
 from mpg.artifact.store import LoadedModel
-from mpg.contract import Checked, InputError, Problem, check_records, records_from_json
+from mpg.contract import Checked, check_records, records_from_json
+from mpg.problems import InputError, Problem
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,10 @@ from app_pages.view.share import decode_car
 from mpg import config
 from mpg.artifact.card import ModelCard
 from mpg.artifact.store import LoadedModel
-from mpg.contract import InputError, check_records
+from mpg.contract import check_records
 from mpg.insight import explain
 from mpg.prediction import InputWarning, predict_array
+from mpg.problems import InputError
 
 MAX_PINNED = 3
 

@@ -14,7 +14,8 @@ from urllib.parse import urlencode
 from app_pages.view.car import CYLINDER_CHOICES, Car, InputRange, default_car, input_ranges
 from mpg import config
 from mpg.artifact.card import ModelCard
-from mpg.contract import InputError, check_value
+from mpg.contract import check_value
+from mpg.problems import InputError
 
 PIN_PARAM = "pin"  # one per pinned car, repeated: ?pin=4,108,75,2350,16.8,81,Japan&pin=...
 

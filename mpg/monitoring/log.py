@@ -52,9 +52,9 @@ import numpy as np
 from prometheus_client import Counter
 from sqlalchemy import Connection, Dialect, Engine, insert
 
-from mpg.contract import Problem
 from mpg.monitoring.table import INPUT_COLUMNS, apply_retention, connect, create_schema, database_url, predictions
 from mpg.prediction import InputWarning
+from mpg.problems import Problem
 
 log = logging.getLogger(__name__)
 DROPPED = Counter("mpg_prediction_log_dropped", "Predictions not logged: queue full or write failed", ["reason"])

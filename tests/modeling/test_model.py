@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from mpg import config
-from mpg.contract import InputError
 from mpg.modeling.evaluate import held_out_metrics, held_out_rows
 from mpg.modeling.uncertainty import conformal_quantile, coverage
 from mpg.prediction import predict, predict_table
+from mpg.problems import InputError
 
 
 def test_quality_floor_on_held_out_rows(model):

@@ -12,12 +12,12 @@ import pytest
 
 from mpg import config
 from mpg.cli import main
-from mpg.contract import Problem
 from mpg.data import model_rows
 from mpg.monitoring.drift import input_drift
 from mpg.monitoring.log import Batch, PredictionLog
 from mpg.monitoring.report import load_report
 from mpg.prediction import input_warnings
+from mpg.problems import Problem
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,9 @@ from prometheus_client import REGISTRY
 from sqlalchemy.engine import make_url
 
 from mpg import config
-from mpg.contract import Problem
 from mpg.monitoring.log import Batch, PredictionLog
 from mpg.monitoring.table import apply_retention, connect, database_url, read_log
+from mpg.problems import Problem
 
 CAR = [4.0, 108.0, 75.0, 2350.0, 16.8, 81.0, 3.0]
 
