@@ -17,7 +17,7 @@ Bad input raises `InputError`, naming every car and field at fault:
 ...                 "model_year": 81, "origin": "Mars"})
 Traceback (most recent call last):
 ...
-mpg.contract.InputError: row 0, Weight: must be between 800 and 10000 (lb), got -1 (and 1 more problems)
+mpg.problems.InputError: row 0, Weight: must be between 800 and 10000 (lb), got -1 (and 1 more problems)
 """
 
 import importlib
@@ -28,7 +28,7 @@ __version__ = "1.0.0"
 # constants-only import and a process loads only the parts it runs.
 _PUBLIC = {
     "Car": "mpg.contract",
-    "InputError": "mpg.contract",
+    "InputError": "mpg.problems",
     "Predictions": "mpg.prediction",
     "load_model": "mpg.artifact.store",
     "predict": "mpg.prediction",

@@ -108,9 +108,8 @@ def from_text(columns: Sequence[object], rows: Iterable[Sequence]) -> list[dict]
 
 
 @lru_cache(maxsize=len(config.FEATURES))
-def _field(name: str) -> TypeAdapter:
-    info = Car.model_fields[config.SNAKE[name]]  # its bounds live inside the annotation, not in the FieldInfo
-    return TypeAdapter(info.annotation, config=ConfigDict(allow_inf_nan=False))
+def _field(name: str) -> TypeAdapter:  # the bounds live inside the annotation, not in the FieldInfo
+    return TypeAdapter(Car.model_fields[config.SNAKE[name]].annotation, config=ConfigDict(allow_inf_nan=False))
 
 
 def check_value(name: str, text: str) -> float:
@@ -122,11 +121,10 @@ def check_value(name: str, text: str) -> float:
     try:
         _field(name).validate_python(value)
     except ValidationError as exc:
-        error = exc.errors(include_url=False)[0]
-        raise InputError([_problem({**error, "loc": (None, config.SNAKE[name])})]) from None
-    row = np.full((1, len(config.FEATURES)), None, dtype=object)
-    row[0, config.FEATURES.index(name)] = value
-    return float(_encode(row)[0, config.FEATURES.index(name)])
+        raise InputError([_problem({**exc.errors(include_url=False)[0], "loc": (None, config.SNAKE[name])})]) from None
+    row, column = np.full((1, len(config.FEATURES)), None, dtype=object), config.FEATURES.index(name)
+    row[0, column] = value
+    return float(_encode(row)[0, column])
 
 
 def _cell(text: object) -> object:

@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import functools
-import json
 import logging
 import os
 import queue
@@ -43,122 +41,19 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from itertools import chain, repeat
 from typing import TypeVar
 
-import numpy as np
 from prometheus_client import Counter
-from sqlalchemy import Connection, Dialect, Engine, insert
+from sqlalchemy import Engine
 
-from mpg.monitoring.table import INPUT_COLUMNS, apply_retention, connect, create_schema, database_url, predictions
-from mpg.prediction import InputWarning
-from mpg.problems import Problem
+from mpg.monitoring.batch import Batch
+from mpg.monitoring.table import apply_retention, connect, create_schema, database_url, predictions
 
 log = logging.getLogger(__name__)
 DROPPED = Counter("mpg_prediction_log_dropped", "Predictions not logged: queue full or write failed", ["reason"])
 WRITTEN = Counter("mpg_prediction_log_written", "Predictions written to the prediction log")
 LOG_EVERY = 60.0  # seconds between two log lines about drops
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Batch:
-    """The cars of one request, as the API holds them; rows are made from it in the writer thread.
-
-    `X` is the validated float [n, 7] array in `config.FEATURES` order (NaN = unknown input), the
-    other arrays have n values; `warnings` are the request's problems, `row` naming the car.
-    The arrays are kept, not copied: do not change them after recording.
-    """
-
-    X: np.ndarray
-    predictions: np.ndarray
-    lower: np.ndarray
-    upper: np.ndarray
-    model_version: str
-    route: str  # "/predict", ..., or "app"
-    source: str  # "api" or "app"
-    request_id: str | None = None
-    warnings: Sequence[Problem | InputWarning] = ()
-    time: float = field(default_factory=time.time)
-
-    def __len__(self) -> int:
-        return len(self.predictions)
-
-    def notes(self) -> list[str | None]:
-        """Per car, its warnings as the table's JSON list (None when it has none)."""
-        notes: dict[int | None, list[dict]] = {}
-        for problem in self.warnings:
-            note = {"field": problem.field, "problem": problem.problem}
-            kind = getattr(problem, "kind", None)  # mpg.prediction.InputWarning: extrapolation or unknown
-            notes.setdefault(problem.row, []).append(note | {"kind": kind} if kind else note)
-        whole = notes.pop(None, [])  # a problem of the whole request concerns every car
-        return [json.dumps(notes.get(i, []) + whole) if i in notes or whole else None for i in range(len(self))]
-
-
-COLUMNS = tuple(column.name for column in predictions.columns if column.name != "id")  # the id is the database's
-PER_REQUEST = ("time", "request_id", "route", "source", "model_version")  # a Batch's fields that are its columns
-
-
-def table_rows(batches: Sequence[Batch], dialect: Dialect) -> list[tuple]:
-    """The batches' cars as the table's rows: one tuple per car, in COLUMNS order, bound as SQLAlchemy binds them.
-
-    Built column by column, so per car only its tuple is made in Python: the writer's time is time the
-    serving thread waits for the GIL (dicts through SQLAlchemy's insert cost about 20 µs a car).
-    """
-    for batch in batches:  # arrays of other lengths would shift every later row onto another car
-        if not len(batch.X) == len(batch.lower) == len(batch.upper) == len(batch):
-            raise ValueError(f"a batch of {len(batch)} predictions has arrays of other lengths")
-    X = np.concatenate([batch.X for batch in batches]).astype(np.float64)
-    columns = {
-        column: np.where(np.isnan(values), None, values.astype(object)).tolist()  # NaN -> NULL
-        for column, values in zip(INPUT_COLUMNS.values(), X.T, strict=True)
-    }
-    for column, name in (("prediction", "predictions"), ("lower", "lower"), ("upper", "upper")):
-        columns[column] = np.concatenate([getattr(batch, name) for batch in batches]).astype(np.float64).tolist()
-    columns["warnings"] = list(
-        chain.from_iterable(batch.notes() if batch.warnings else repeat(None, len(batch)) for batch in batches)
-    )
-    # What is the same for a request's cars is made once per request, then repeated for each of its cars.
-    per_request = {column: [getattr(batch, column) for batch in batches] for column in PER_REQUEST}
-    per_request["time"] = [datetime.fromtimestamp(when, UTC) for when in per_request["time"]]
-    processors = dict(_bind_processors(dialect))  # e.g. SQLite's DateTime as text; none for most types
-    for column, values in per_request.items():
-        process = processors.pop(column, None)
-        if process is not None:
-            values = [process(value) for value in values]
-        columns[column] = list(chain.from_iterable(map(repeat, values, map(len, batches))))
-    for column, process in processors.items():
-        columns[column] = [process(value) for value in columns[column]]
-    return list(zip(*(columns[column] for column in COLUMNS), strict=True))
-
-
-@functools.cache
-def _bind_processors(dialect: Dialect) -> dict[str, Callable]:
-    found = {}
-    for column in COLUMNS:
-        process = predictions.c[column].type.dialect_impl(dialect).bind_processor(dialect)
-        if process is not None:
-            found[column] = process
-    return found
-
-
-@functools.cache
-def _insert(dialect: Dialect) -> tuple[str, bool]:
-    """The INSERT that SQLAlchemy compiles for this database, and whether it takes positional rows."""
-    statement = insert(predictions).compile(dialect=dialect, column_keys=list(COLUMNS))
-    if statement.positional and tuple(statement.positiontup) != COLUMNS:
-        raise RuntimeError(f"the INSERT takes its values in another order: {statement.positiontup}")
-    return str(statement), statement.positional
-
-
-def insert_rows(connection: Connection, rows: list[tuple]) -> None:
-    """Write table_rows with the driver's own executemany."""
-    sql, positional = _insert(connection.dialect)
-    if not positional:  # e.g. psycopg's %(name)s
-        rows = [dict(zip(COLUMNS, row, strict=True)) for row in rows]
-    connection.exec_driver_sql(sql, rows)
 
 
 def _ready_engine(url: str, timeout: float) -> Engine:
@@ -168,9 +63,9 @@ def _ready_engine(url: str, timeout: float) -> Engine:
 
 
 def _write(engine: Engine, batches: Sequence[Batch]) -> int:
-    rows = table_rows(batches, engine.dialect)
+    rows = [row for batch in batches for row in batch.rows()]
     with engine.begin() as connection:
-        insert_rows(connection, rows)
+        connection.execute(predictions.insert(), rows)  # executemany: the driver's, in one transaction
     return len(rows)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
@@ -18,6 +19,7 @@ from sqlalchemy.engine import make_url
 from mpg import config
 from mpg.monitoring.log import Batch, PredictionLog
 from mpg.monitoring.table import apply_retention, connect, database_url, read_log
+from mpg.prediction import InputWarning
 from mpg.problems import Problem
 
 CAR = [4.0, 108.0, 75.0, 2350.0, 16.8, 81.0, 3.0]
@@ -102,21 +104,27 @@ def test_rows_written_and_read_back(database):
     sent_at = time.time()
     unknown = batch(2, request_id="req-2", warnings=[Problem(1, "Weight", "outside the training range")])
     unknown.X[0, 2] = np.nan  # horsepower unknown
+    served = batch(1, request_id=None, warnings=[InputWarning(0, config.HORSEPOWER, "unknown", "not given")])
+    served = dataclasses.replace(served, predictions=served.predictions.astype(np.float32))  # as ONNX gives them
     log.record(batch(3))
     log.record(unknown)
+    log.record(served)
     log.close()
 
     rows = read_log(connect(database))
-    assert len(rows) == 5
-    assert rows["request_id"].tolist() == ["req-1"] * 3 + ["req-2"] * 2
+    assert len(rows) == 6
+    assert rows["request_id"].fillna("(none)").tolist() == ["req-1"] * 3 + ["req-2"] * 2 + ["(none)"]
     assert set(rows["route"]) == {"/predict"} and set(rows["source"]) == {"api"}
     assert set(rows["model_version"]) == {"abc123"}
     np.testing.assert_array_equal(rows[config.FEATURES].to_numpy()[:3], batch(3).X)
     assert np.isnan(rows[config.HORSEPOWER].iloc[3]) and rows[config.HORSEPOWER].iloc[4] == 75.0
-    np.testing.assert_allclose(rows["prediction"], [30.0, 29.99, 29.98, 30.0, 29.99])
+    np.testing.assert_allclose(rows["prediction"], [30.0, 29.99, 29.98, 30.0, 29.99, 30.0])
     np.testing.assert_allclose(rows["upper"] - rows["lower"], 6.0)
-    assert rows["warnings"].isna().tolist() == [True, True, True, True, False]
+    assert rows["warnings"].isna().tolist() == [True, True, True, True, False, False]
     assert json.loads(rows["warnings"].iloc[4]) == [{"field": "Weight", "problem": "outside the training range"}]
+    assert json.loads(rows["warnings"].iloc[5]) == [
+        {"field": config.HORSEPOWER, "problem": "not given", "kind": "unknown"}
+    ]
     assert all(abs(t.timestamp() - sent_at) < 60 for t in rows["time"])
     assert str(rows["time"].dt.tz) == "UTC"
 
@@ -246,6 +254,7 @@ def test_locked_sqlite_queue_stays_bounded_and_every_row_is_accounted(tmp_path, 
     assert count(url) == 1 + written() - rows_before
     lines = [r for r in caplog.records if r.name == "mpg.monitoring.log" and "dropped" in r.getMessage()]
     assert 1 <= len(lines) <= 2  # one when it began, one at close: not a line per row or per flush
+    assert "req-1" not in caplog.text and "2350" not in caplog.text  # errors hide the rows' values
 
 
 def test_unwritable_location_never_raises(caplog):
