@@ -2,7 +2,7 @@
 
 The four JSON forms of MLflow's scoring server (`dataframe_split`, `dataframe_records`,
 `instances`, `inputs`) and `text/csv` with a header row become cars for the contract; CSV
-cells are read as the CLI reads files (`mpg.contract.from_text`: an empty cell is unknown).
+cells are read as the CLI reads files (`mpg.text`: an empty cell is unknown).
 The answer is MLflow's `{"predictions": [...]}`, one number per car; with `?details=true`
 each car is `{"mpg_prediction", "mpg_lower", "mpg_upper"}` and `warnings` and
 `model_version` come along.
@@ -19,8 +19,9 @@ from pydantic_core import to_json
 
 from api.schemas import RequestError, check_cars, parse_flag
 from api.serving import current_model, predict_cars
-from mpg.contract import MAX_ROWS, from_text
+from mpg.contract import MAX_ROWS
 from mpg.problems import Problem
+from mpg.text import text_columns
 
 FORMS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 
@@ -44,7 +45,7 @@ def invocations() -> Response:
     current_model()
     details = parse_flag("details", request.args.get("details"))
     if request.mimetype == "text/csv":
-        records = csv_records(request.get_data(cache=False))
+        records = csv_columns(request.get_data(cache=False))
     elif request.mimetype == "application/json":
         try:
             value = pydantic_core.from_json(request.get_data(cache=False))
@@ -72,7 +73,7 @@ def json_records(value: object) -> object:
         raise RequestError(400, f"send an object with exactly one of {', '.join(FORMS)}; got {keys}")
     form, cars = next(iter(value.items()))
     if form == "dataframe_split":
-        return split_records(cars)
+        return split_columns(cars)
     if form == "dataframe_records" and not isinstance(cars, list):
         raise RequestError(400, "dataframe_records must be a list of objects, one per car")
     if isinstance(cars, list) and cars and all(isinstance(car, list) for car in cars):
@@ -80,7 +81,7 @@ def json_records(value: object) -> object:
     return cars  # a car, a list of them, or columns: the contract's three shapes
 
 
-def split_records(split: object) -> list:
+def split_columns(split: object) -> dict[str, list]:
     """pandas' split orientation: {"columns": [...], "data": [[...], ...], "index": [...] (ignored)}."""
     if (
         not isinstance(split, dict)
@@ -101,10 +102,10 @@ def split_records(split: object) -> list:
         raise RequestError(400, f"dataframe_split: data must be a list of rows of {len(columns)} values each")
     if len(data) > MAX_ROWS:
         raise RequestError(422, f"invalid input: has {len(data)} cars; at most {MAX_ROWS} at once")
-    return [dict(zip(columns, row, strict=True)) for row in data]
+    return {name: [row[k] for row in data] for k, name in enumerate(columns)}  # checked column by column
 
 
-def csv_records(body: bytes) -> list:
+def csv_columns(body: bytes) -> dict[str, list]:
     """CSV with a header row; cells as the CLI reads files (an empty cell is unknown)."""
     try:
         text = body.decode("utf-8-sig")
@@ -121,4 +122,4 @@ def csv_records(body: bytes) -> list:
         if row and len(row) != len(header):
             raise RequestError(400, f"CSV line {line} has {len(row)} cells; the header has {len(header)}")
     # the contract refuses an empty list, or one over its row limit
-    return from_text(header, (row for row in rows if row))
+    return text_columns(header, [row for row in rows if row])  # columns: checked column by column

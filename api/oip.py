@@ -3,7 +3,7 @@
 Routes: `/v2`, `/v2/health/live|ready`, `/v2/models/mpg[/versions/{version}]`, `.../ready`,
 `.../infer`. A request's inputs are either seven 1-D tensors named by the snake_case fields
 (any integer or float datatype; `origin` also BYTES names such as "Japan") or one `[n, 7]`
-tensor `input`, columns in `config.FEATURES` order. Values go to the contract as cars, so
+tensor `input`, columns in `config.FEATURES` order. Values go to the contract as columns, so
 they are checked and predicted as on every other route; a tensor has no null, so no input is
 unknown here. Tensor data come as JSON or, as tritonclient sends them by default, in binary
 after the JSON header (the `binary_tensor_data` extension); answers are always JSON.
@@ -195,8 +195,8 @@ def _split(body: bytes, header_length: str | None) -> tuple[bytes, bytes]:
     return body[: int(header_length)], body[int(header_length) :]
 
 
-def _cars(inputs: list[RequestInput], binary: bytes) -> list[dict] | dict[str, list]:
-    """Tensors for the contract: named tensors as columns (checked column by column), or the rows of `input`."""
+def _cars(inputs: list[RequestInput], binary: bytes) -> dict[str, list] | list:
+    """Tensors for the contract as columns (checked column by column): the named tensors, or those of `input`."""
     offset, columns = 0, {}
     for tensor in inputs:
         if tensor.name in columns:
@@ -206,9 +206,8 @@ def _cars(inputs: list[RequestInput], binary: bytes) -> list[dict] | dict[str, l
         tensor = inputs[0]
         if len(inputs) > 1 or len(tensor.shape) != 2 or tensor.shape[1] != len(config.FEATURES):
             raise RequestError(400, f"input must be the only tensor, of shape [n, {len(config.FEATURES)}]")
-        values = columns["input"]
-        rows = [values[i : i + len(config.FEATURES)] for i in range(0, len(values), len(config.FEATURES))]
-        return [dict(zip(config.FEATURES, row, strict=True)) for row in rows]
+        values, width = columns["input"], len(config.FEATURES)
+        return {name: values[k::width] for k, name in enumerate(config.FEATURES)}  # the [n, 7] tensor's columns
     if any(len(tensor.shape) != 1 for tensor in inputs) or len({tensor.shape[0] for tensor in inputs}) > 1:
         shapes = ", ".join(f"{tensor.name} {tensor.shape}" for tensor in inputs)
         raise RequestError(400, f"inputs must be 1-D tensors of one length, one per field; got {shapes}")

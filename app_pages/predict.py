@@ -17,7 +17,7 @@ from app_pages.shared import (
     year_averages,
 )
 from app_pages.view import compare, plots
-from app_pages.view.car import CYLINDER_CHOICES, Car, car_of, input_ranges, litres_per_100km
+from app_pages.view.car import CYLINDER_CHOICES, SliderCar, car_of, input_ranges, litres_per_100km
 from app_pages.view.labels import INPUTS, similar_table
 from app_pages.view.share import PIN_PARAM, car_from_params, share_url, url_params
 from mpg import config
@@ -31,7 +31,7 @@ def key(feature: str) -> str:
     return f"input_{feature}"
 
 
-def set_car(car: Car) -> None:
+def set_car(car: SliderCar) -> None:
     for feature, value in car.inputs().items():
         st.session_state[key(feature)] = value
 
@@ -41,7 +41,7 @@ def apply_preset(labels: dict[str, int]) -> None:
         set_car(car_of(get_data().loc[labels[st.session_state.preset]]))
 
 
-def pin(car: Car) -> None:
+def pin(car: SliderCar) -> None:
     st.session_state.pinned = compare.pin(st.session_state.pinned, car)
 
 
@@ -102,7 +102,7 @@ with right:
         key=key(config.ORIGIN),
         persist_state="session",
     )
-car = Car.from_inputs({feature: st.session_state[key(feature)] for feature in config.FEATURES})
+car = SliderCar.from_inputs({feature: st.session_state[key(feature)] for feature in config.FEATURES})
 pinned = st.session_state.pinned
 this = explained("This car", car)
 record(car, this)

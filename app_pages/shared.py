@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.view import plots
-from app_pages.view.car import Car, presets
+from app_pages.view.car import SliderCar, presets
 from app_pages.view.compare import Explained, explain_car
 from mpg import config
 from mpg.artifact.store import LoadedModel, load_model
@@ -87,7 +87,7 @@ def background() -> np.ndarray:
 
 
 @st.cache_data(show_spinner=False, max_entries=1000)
-def explained(name: str, car: Car) -> Explained:
+def explained(name: str, car: SliderCar) -> Explained:
     """A car's prediction, interval and contributions: a pinned car is computed once, not on every rerun."""
     return explain_car(get_model(), name, car, background())
 
@@ -98,7 +98,7 @@ def prediction_log() -> PredictionLog:
     return PredictionLog.from_env(os.environ)
 
 
-def record(car: Car, this: Explained) -> None:
+def record(car: SliderCar, this: Explained) -> None:
     """Log the app's prediction for a car this visitor has not just logged: once per change, not per rerun."""
     if st.session_state.get("logged_car") == car:
         return

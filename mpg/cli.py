@@ -119,9 +119,10 @@ def _predict(args) -> int:
     import pandas as pd
 
     from mpg.artifact.store import load_model
-    from mpg.contract import check_records, from_text
-    from mpg.files import CarFile, predict_cars, read_cars
+    from mpg.contract import check_records
+    from mpg.files import CarFile, predict_car_file, read_cars
     from mpg.problems import Problem
+    from mpg.text import from_text
 
     given = {name: getattr(args, name) for name in config.FEATURES if getattr(args, name) is not None}
     if args.input and given:
@@ -138,7 +139,7 @@ def _predict(args) -> int:
         cars = CarFile(frame, from_text(frame.columns, frame.itertuples(index=False, name=None)))
     else:
         raise UsageError("give --input FILE, or the car as options (see python -m mpg predict --help)")
-    result = predict_cars(load_model(args.model), cars)
+    result = predict_car_file(load_model(args.model), cars)
     if not args.input and result.refused:
         problems = [Problem(None, p.field, p.problem) for p in check_records(cars.records).problems]
         raise InputError(problems, source="options")

@@ -5,7 +5,7 @@ go through `check_records` (or `check_json`, `check_value`). The rules:
 
 - Names: canonical (`Model Year`) or snake_case (`model_year`), in any letter case (config.SNAKE).
 - Numbers must be JSON numbers (`"93"` and `true` are refused); a CSV cell or an option is text, read as a number
-  first (`from_text`: '' is unknown, '93' is 93).
+  first (mpg/text.py: '' is unknown, '93' is 93).
 - Unknown (JSON null, an empty cell) is predicted with the value the pipeline imputes, and flagged; a missing key
   or column is an error. Unknown keys: refused in the API (they catch typos); files pass them through.
 - Bounds are physically plausible values (config.BOUNDS); outside the training range, a warning.
@@ -15,7 +15,6 @@ go through `check_records` (or `check_json`, `check_value`). The rules:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any, Literal
@@ -94,49 +93,16 @@ def canonical_name(key: object) -> str | None:
     return config.CANONICAL.get(field_key(key))
 
 
-def from_text(columns: Sequence[object], rows: Iterable[Sequence]) -> list[dict]:
-    """Rows of text cells (a CSV, command-line options) as JSON would have them: '' is unknown (None),
-    '93' is 93.0, 'Japan' stays text. Other columns stay as they are (files ignore them, the API refuses them).
-
-    For a DataFrame: `from_text(frame.columns, frame.itertuples(index=False, name=None))`.
-    """
-    inputs = [field_key(key) not in (None, "car_name") for key in columns]
-    return [
-        {key: _cell(cell) if is_input else cell for key, is_input, cell in zip(columns, inputs, row, strict=True)}
-        for row in rows
-    ]
-
-
-@lru_cache(maxsize=len(config.FEATURES))
-def _field(name: str) -> TypeAdapter:  # the bounds live inside the annotation, not in the FieldInfo
-    return TypeAdapter(Car.model_fields[config.SNAKE[name]].annotation, config=ConfigDict(allow_inf_nan=False))
-
-
-def check_value(name: str, text: str) -> float:
-    """One input given alone as text (a URL value), read as a CSV cell and checked by the contract's rule for
-    that input; its encoded value (Origin as its code, a year as 2 digits). Raises InputError naming the input."""
-    value = _cell(text)
-    if value is None:
-        raise InputError([Problem(None, name, "has no value")])
-    try:
-        _field(name).validate_python(value)
+def check_field(name: str, value: object) -> float:
+    """One input's value checked alone by the contract's rule for it, encoded (Origin as its code, a year as
+    2 digits). Raises InputError naming the input."""
+    try:  # pydantic's own check of one field, as when a model's attribute is assigned
+        Car.__pydantic_validator__.validate_assignment(Car.model_construct(), config.SNAKE[name], value)
     except ValidationError as exc:
         raise InputError([_problem({**exc.errors(include_url=False)[0], "loc": (None, config.SNAKE[name])})]) from None
     row, column = np.full((1, len(config.FEATURES)), None, dtype=object), config.FEATURES.index(name)
     row[0, column] = value
     return float(_encode(row)[0, column])
-
-
-def _cell(text: object) -> object:
-    if not isinstance(text, str):
-        return text
-    text = text.strip()
-    if not text:
-        return None
-    try:
-        return float(text)  # 'nan' and 'inf' parse, and are refused as not finite
-    except ValueError:
-        return text
 
 
 @dataclass
@@ -159,25 +125,44 @@ def check_records(
 ) -> Checked:
     """Validate records (dicts keyed by any accepted name) and encode the valid ones; never raises for bad values.
 
-    With `extra="ignore"` (files) keys that are not inputs are left out before validation.
+    With `extra="ignore"` (files) keys that are not inputs are left out before validation. pydantic checks the
+    whole batch once; its errors name the bad rows, and the others are encoded from their values as given.
     """
     problems: list[Problem] = []
     renamed = [_rename(record, i, extra, labelled, problems) for i, record in enumerate(records)]
-    adapter = _ROWS[labelled]
     try:
-        valid = adapter.validate_python(renamed)
-        rows = np.arange(len(records))
+        _ROWS[labelled].validate_python(renamed)
     except ValidationError as exc:
         not_objects = {p.row for p in problems if p.field is None}  # already reported as a whole
         problems += [p for p in map(_problem, exc.errors(include_url=False)) if p.row not in not_objects]
-    if problems:
-        bad = {p.row for p in problems}
-        rows = np.array([i for i in range(len(records)) if i not in bad], dtype=np.int64)
-        valid = adapter.validate_python([renamed[i] for i in rows])
-        problems = sorted(dict.fromkeys(problems), key=_order)
     names = [*config.INPUT_NAMES, *(["mpg"] if labelled else [])]
-    X = np.array([tuple(car.__dict__.values()) for car in valid], dtype=object).reshape(len(valid), len(names))
-    return Checked(_encode(X), rows, problems, len(records))
+    rows = _good_rows(len(records), problems)
+    X = np.array([[renamed[i][name] for name in names] for i in rows], dtype=object).reshape(len(rows), len(names))
+    return Checked(_encode(X), rows, sorted(dict.fromkeys(problems), key=_order), len(records))
+
+
+def check_columns(columns: dict[str, list]) -> Checked:
+    """Cars as columns (name -> values, one list per input, all of one length), validated column by column, once.
+
+    Columns that are missing, unknown or given twice are named car by car, as `check_records` names them.
+    """
+    renames, twice = _key_plan(tuple(columns), "forbid", False)
+    named = columns if renames is None else {new: columns[old] for old, new in renames}
+    if twice or set(named) != set(config.INPUT_NAMES):
+        return check_records([dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)])
+    count, problems = len(named[config.INPUT_NAMES[0]]), []
+    try:
+        _COLUMNS.model_validate(named)
+    except ValidationError as exc:  # each error at (column, index): as a record's, at (index, column)
+        problems = [_problem({**e, "loc": (e["loc"][1], e["loc"][0])}) for e in exc.errors(include_url=False)]
+    rows = _good_rows(count, problems)
+    X = np.array([named[name] for name in config.INPUT_NAMES], dtype=object).T.reshape(count, len(named))[rows]
+    return Checked(_encode(X), rows, sorted(dict.fromkeys(problems), key=_order), count)
+
+
+def _good_rows(count: int, problems: list[Problem]) -> np.ndarray:
+    bad = {p.row for p in problems}
+    return np.array([i for i in range(count) if i not in bad], dtype=np.int64)
 
 
 def _order(problem: Problem) -> tuple[int, int]:
@@ -260,24 +245,11 @@ def _problem(error: dict) -> Problem:
 
 
 def check_json(value: object, max_rows: int = MAX_ROWS) -> Checked:
-    """Cars in any of the three JSON shapes, checked as `check_records(..., extra="forbid")` checks them.
-
-    Valid columns are checked column by column (a 10,000-car request costs a few milliseconds); anything
-    else, and columns with a problem, go car by car, so the problems read the same whatever the shape.
-    """
-    if isinstance(value, dict) and value and all(isinstance(v, list) for v in value.values()):
-        lengths = {len(v) for v in value.values()}
-        renames, twice = _key_plan(tuple(value), "forbid", False)
-        if len(lengths) == 1 and 0 < lengths.pop() <= max_rows and not twice:
-            named = value if renames is None else {new: value[old] for old, new in renames}
-            try:
-                columns = _COLUMNS.model_validate(named)
-            except ValidationError:
-                pass  # car by car below, for problems named by row and field
-            else:
-                X = np.array(list(columns.__dict__.values()), dtype=object).T
-                n = len(X)
-                return Checked(_encode(X), np.arange(n), [], n)
+    """Cars in any of the three JSON shapes, checked as `check_records(..., extra="forbid")` checks them; columns
+    stay columns (a 10,000-car request costs a few milliseconds), with the problems named as for records."""
+    lists = isinstance(value, dict) and value and all(isinstance(v, list) for v in value.values())
+    if lists and len({len(v) for v in value.values()}) == 1 and 0 < len(next(iter(value.values()))) <= max_rows:
+        return check_columns(value)
     return check_records(records_from_json(value, max_rows), extra="forbid")
 
 

@@ -9,8 +9,9 @@ import pandas as pd
 
 from mpg import config
 from mpg.artifact.card import ModelCard
-from mpg.contract import canonical_name, check_records, from_text
+from mpg.contract import canonical_name, check_records
 from mpg.problems import InputError, Problem
+from mpg.text import from_text
 
 _UCI_COLUMNS = [config.TARGET, *config.FEATURES, config.NAME]
 

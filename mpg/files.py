@@ -18,9 +18,10 @@ import pandas as pd
 
 from mpg import config
 from mpg.artifact.store import LoadedModel
-from mpg.contract import MAX_ROWS, canonical_name, from_text, records_from_json
+from mpg.contract import MAX_ROWS, canonical_name, records_from_json
 from mpg.prediction import predict_table
 from mpg.problems import InputError, Problem
+from mpg.text import from_text
 
 OUTPUT_COLUMNS = ["mpg_prediction", "mpg_lower", "mpg_upper", "warnings", "problem"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP's list for CSV injection
@@ -101,10 +102,10 @@ def read_cars(data: bytes, name: str = "file", max_rows: int = MAX_ROWS) -> CarF
 
 def predict_file(model: LoadedModel, data: bytes, name: str = "file", max_rows: int = MAX_ROWS) -> FileResult:
     """Every row of the file, in order, with its prediction or its problem."""
-    return predict_cars(model, read_cars(data, name, max_rows))
+    return predict_car_file(model, read_cars(data, name, max_rows))
 
 
-def predict_cars(model: LoadedModel, cars: CarFile) -> FileResult:
+def predict_car_file(model: LoadedModel, cars: CarFile) -> FileResult:
     """Like predict_file, for a file already read."""
     frame = cars.frame
     result = predict_table(model, cars.records, extra="ignore")

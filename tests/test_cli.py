@@ -182,9 +182,12 @@ def test_train_gives_the_committed_model(tmp_path, model, auto_mpg):
     card = load_model(tmp_path).card
     assert card.model == card.selection.chosen == model.card.model
     assert card.model_sha256 == model.card.model_sha256  # the pickled Pipeline is byte-identical
-    assert card.metrics == model.card.metrics
+    # The figures agree to rounding: numpy's SIMD sums differ by CPU in the last bit (seen: 2.3531654552071997 on
+    # the machine that trained the committed model, 2.3531654552072006 here, from the same pipeline and rows).
+    assert card.metrics.model_dump() == pytest.approx(model.card.metrics.model_dump(), rel=1e-12)
     assert card.selection.equals == model.card.selection.equals
-    assert [r.cv_rmse_folds for r in card.leaderboard] == [r.cv_rmse_folds for r in model.card.leaderboard]
+    for new, committed in zip(card.leaderboard, model.card.leaderboard, strict=True):
+        assert new.name == committed.name and new.cv_rmse_folds == pytest.approx(committed.cv_rmse_folds, rel=1e-12)
     # skl2onnx names graph nodes differently per process, so compare what the two graphs compute
     X = auto_mpg[config.FEATURES].to_numpy()
     np.testing.assert_array_equal(load_model(tmp_path).compiled.predict(X), model.compiled.predict(X))

@@ -17,7 +17,7 @@ LITRES_PER_100KM_TIMES_MPG = 235.214583  # 100 * 3.785411784 l / 1.609344 km
 
 
 @dataclass(frozen=True)
-class Car:
+class SliderCar:
     """One car's seven inputs under their snake_case names. Origin is a name (USA, Europe, Japan)."""
 
     cylinders: int
@@ -29,7 +29,7 @@ class Car:
     origin: str
 
     @classmethod
-    def from_inputs(cls, inputs: Mapping[str, object]) -> Car:
+    def from_inputs(cls, inputs: Mapping[str, object]) -> SliderCar:
         """From the canonical input names (`Model Year`), as the widgets and predict use them."""
         return cls(**{config.SNAKE[feature]: inputs[feature] for feature in config.FEATURES})
 
@@ -63,14 +63,14 @@ def on_grid(value: float, step: float) -> float:
     return round(round(value / step) * step, 1)
 
 
-def default_car(card: ModelCard) -> Car:
+def default_car(card: ModelCard) -> SliderCar:
     """The training medians (what the pipeline fills in for an unknown input), on the sliders' grid."""
     fill = {feature: spec.fill for feature, spec in card.inputs.features.items()}
     inputs: dict[str, object] = {feature: on_grid(fill[feature], step) for feature, step in STEPS.items()}
     inputs[config.CYLINDERS] = int(fill[config.CYLINDERS])
     inputs[config.MODEL_YEAR] = int(fill[config.MODEL_YEAR])
     inputs[config.ORIGIN] = config.ORIGINS[int(fill[config.ORIGIN])]
-    return Car.from_inputs(inputs)
+    return SliderCar.from_inputs(inputs)
 
 
 def presets(frame: pd.DataFrame) -> dict[str, int]:
@@ -85,13 +85,13 @@ def presets(frame: pd.DataFrame) -> dict[str, int]:
     return labels
 
 
-def car_of(row: pd.Series) -> Car:
-    """A data-set row as a Car, its values exact (even off the sliders' grid: the car is the real car)."""
+def car_of(row: pd.Series) -> SliderCar:
+    """A data-set row as a SliderCar, its values exact (even off the sliders' grid: the car is the real car)."""
     inputs: dict[str, object] = {feature: float(row[feature]) for feature in config.FEATURES}
     inputs[config.CYLINDERS] = int(row[config.CYLINDERS])  # the widgets' options are ints; 4.0 would not match
     inputs[config.MODEL_YEAR] = int(row[config.MODEL_YEAR])
     inputs[config.ORIGIN] = config.ORIGINS[int(row[config.ORIGIN])]
-    return Car.from_inputs(inputs)
+    return SliderCar.from_inputs(inputs)
 
 
 def litres_per_100km(mpg: float) -> float:

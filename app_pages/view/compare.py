@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from app_pages.view.car import Car
+from app_pages.view.car import SliderCar
 from app_pages.view.labels import INPUTS
 from app_pages.view.share import decode_car
 from mpg import config
@@ -26,16 +26,16 @@ from mpg.problems import InputError
 MAX_PINNED = 3
 
 
-def pin(pinned: Sequence[Car], car: Car) -> tuple[Car, ...]:
+def pin(pinned: Sequence[SliderCar], car: SliderCar) -> tuple[SliderCar, ...]:
     """`pinned` with `car` added last, unless it is already there or MAX_PINNED are pinned."""
     if car in pinned or len(pinned) >= MAX_PINNED:
         return tuple(pinned)
     return (*pinned, car)
 
 
-def pinned_from_params(values: Sequence[str], card: ModelCard) -> tuple[tuple[Car, ...], tuple[str, ...]]:
+def pinned_from_params(values: Sequence[str], card: ModelCard) -> tuple[tuple[SliderCar, ...], tuple[str, ...]]:
     """The pinned cars of a link (`pin` values), and a notice for each one left out."""
-    pinned: tuple[Car, ...] = ()
+    pinned: tuple[SliderCar, ...] = ()
     notices = []
     for number, value in enumerate(values, start=1):
         try:
@@ -56,7 +56,7 @@ class Explained:
     contribution (they add up to mpg - baseline)."""
 
     name: str
-    car: Car
+    car: SliderCar
     row: np.ndarray
     mpg: float
     lower: float
@@ -66,7 +66,7 @@ class Explained:
     baseline: float
 
 
-def explain_car(model: LoadedModel, name: str, car: Car, reference: np.ndarray) -> Explained:
+def explain_car(model: LoadedModel, name: str, car: SliderCar, reference: np.ndarray) -> Explained:
     """The car checked by the contract and predicted by predict_array, as the API and the CLI do, once."""
     checked = check_records([car.inputs()])
     if checked.problems:

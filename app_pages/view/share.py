@@ -11,11 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
 from urllib.parse import urlencode
 
-from app_pages.view.car import CYLINDER_CHOICES, Car, InputRange, default_car, input_ranges
+from app_pages.view.car import CYLINDER_CHOICES, InputRange, SliderCar, default_car, input_ranges
 from mpg import config
 from mpg.artifact.card import ModelCard
-from mpg.contract import check_value
 from mpg.problems import InputError
+from mpg.text import check_value
 
 PIN_PARAM = "pin"  # one per pinned car, repeated: ?pin=4,108,75,2350,16.8,81,Japan&pin=...
 
@@ -49,7 +49,7 @@ def _shown(feature: str, value: object) -> str:
 class SharedCar:
     """The car a link describes, and one notice per input that fell back to its default."""
 
-    car: Car
+    car: SliderCar
     notices: tuple[str, ...]
 
 
@@ -69,24 +69,24 @@ def car_from_params(params: Mapping[str, str], card: ModelCard) -> SharedCar:
             values[feature] = read_value(feature, str(params[name]), ranges)
         except ValueError as reason:
             notices.append(f"`{name}`: {reason}; {fallback}.")
-    return SharedCar(Car.from_inputs(values), tuple(notices))
+    return SharedCar(SliderCar.from_inputs(values), tuple(notices))
 
 
 def _text(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def car_to_params(car: Car) -> dict[str, str]:
+def car_to_params(car: SliderCar) -> dict[str, str]:
     """The URL parameters for a car, every input spelled out (a link keeps its meaning if defaults change)."""
     return {field.name: _text(getattr(car, field.name)) for field in fields(car)}
 
 
-def encode_car(car: Car) -> str:
+def encode_car(car: SliderCar) -> str:
     """A car in one parameter value, its inputs comma-separated in the URL order: `4,108,75,2350,16.8,81,Japan`."""
     return ",".join(_text(value) for value in astuple(car))
 
 
-def decode_car(text: str, card: ModelCard) -> Car:
+def decode_car(text: str, card: ModelCard) -> SliderCar:
     """The inverse of encode_car. Raises ValueError naming the first bad input."""
     parts = text.split(",")
     if len(parts) != len(config.FEATURES):
@@ -97,10 +97,10 @@ def decode_car(text: str, card: ModelCard) -> Car:
             values[feature] = read_value(feature, part.strip(), ranges)
         except ValueError as reason:
             raise ValueError(f"{config.SNAKE[feature]} {reason}") from None
-    return Car.from_inputs(values)
+    return SliderCar.from_inputs(values)
 
 
-def url_params(car: Car, pinned: Sequence[Car] = ()) -> dict[str, list[str]]:
+def url_params(car: SliderCar, pinned: Sequence[SliderCar] = ()) -> dict[str, list[str]]:
     """The Predict page's query parameters, as st.query_params.from_dict takes them (a list repeats the key)."""
     params = {name: [value] for name, value in car_to_params(car).items()}
     if pinned:
@@ -108,6 +108,6 @@ def url_params(car: Car, pinned: Sequence[Car] = ()) -> dict[str, list[str]]:
     return params
 
 
-def share_url(base: str, car: Car, pinned: Sequence[Car] = ()) -> str:
+def share_url(base: str, car: SliderCar, pinned: Sequence[SliderCar] = ()) -> str:
     """The address that reopens this car (and the pinned ones) on the Predict page."""
     return f"{base.rstrip('/')}/?{urlencode(url_params(car, pinned), doseq=True, safe=',')}"

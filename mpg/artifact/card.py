@@ -114,7 +114,7 @@ class LeaderboardRow(_Card):
     equal: bool = Field(description="diff_from_best <= diff_se: cannot be told from the best (one-SE rule)")
 
 
-class Selection(_Card):
+class SelectionRule(_Card):
     rule: str
     lowest_cv_rmse: str = Field(description="the candidate with the lowest mean CV RMSE")
     equals: list[str] = Field(description="its equals under the rule, in the rule's order (the chosen first)")
@@ -143,7 +143,7 @@ class ModelCard(_Card):
     inputs: InputSchema
     metrics: Metrics
     interval: Interval
-    selection: Selection
+    selection: SelectionRule
     leaderboard: list[LeaderboardRow] = Field(description="ranked by the selection rule: the chosen model first")
     importances: Importances
     versions: dict[str, str]

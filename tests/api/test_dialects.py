@@ -3,12 +3,14 @@ metrics, the access log, CORS, and the prediction log fed from the one predictio
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from prometheus_client import REGISTRY
 
 from api import create_app
-from mpg import config
+from mpg import config, contract
 from mpg.monitoring.log import PredictionLog
 from tests.api.test_api import ONE, TUTORIAL_PAYLOAD
 
@@ -307,3 +309,29 @@ def test_openapi_and_docs_list_every_route(client, app):
     page = client.get("/docs").get_data(as_text=True)
     for path in ("/invocations", "/v2/models/mpg/infer", "/v2/models/mpg/versions/{version}/infer", "/metrics"):
         assert f" {path}</code>" in page
+
+
+COLUMNAR = {
+    "dataframe_split": ("/invocations", "application/json", lambda: json.dumps({"dataframe_split": {
+        "columns": config.FEATURES, "data": [[row[k] for k in config.FEATURES] for row in ROWS]}})),
+    "csv": ("/invocations", "text/csv", lambda: CSV),
+    "v2 input tensor": ("/v2/models/mpg/infer", "application/json", lambda: json.dumps({"inputs": [{
+        "name": "input", "shape": [len(ROWS), 7], "datatype": "FP64",
+        "data": [row[k] for row in ROWS for k in config.FEATURES]}]})),
+    "v2 named tensors": ("/v2/models/mpg/infer", "application/json", lambda: json.dumps({"inputs": tensors(ROWS)})),
+    "columnar /predict": ("/predict", "application/json", lambda: json.dumps(TUTORIAL_PAYLOAD)),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("form", list(COLUMNAR))
+def test_columnar_forms_reach_the_contract_as_columns_checked_once(client, monkeypatch, form):
+    from tests.test_contract import Counting
+
+    records = Counting(contract._ROWS[False], "validate_python")
+    columns = Counting(contract._COLUMNS, "model_validate")
+    monkeypatch.setitem(contract._ROWS, False, records)
+    monkeypatch.setattr(contract, "_COLUMNS", columns)
+    route, mimetype, body = COLUMNAR[form]
+    response = client.post(route, data=body(), content_type=mimetype)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert (columns.calls, records.calls) == (1, 0)

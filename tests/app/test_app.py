@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages.view.car import Car, default_car, presets
+from app_pages.view.car import SliderCar, default_car, presets
 from app_pages.view.share import car_to_params, encode_car
 from mpg import config
 from mpg.prediction import predict
@@ -24,7 +24,7 @@ PAGES = {
     "tutorial": ("app_pages/tutorial.py", "The tutorial, step by step"),
     "predict": ("app_pages/predict.py", "How far does a car go on a gallon?"),
 }
-COROLLA = Car(4, 108.0, 75.0, 2350.0, 16.8, 81, "Japan")
+COROLLA = SliderCar(4, 108.0, 75.0, 2350.0, 16.8, 81, "Japan")
 
 
 def opened(params: dict | None = None) -> AppTest:
@@ -358,7 +358,7 @@ def test_pin_compare_and_clear(model):
 
 
 def test_pinned_cars_travel_in_the_url_and_stop_at_three():
-    others = [Car(8, 307.0, 130.0, 3504.0, 12.0, 70, "USA"), Car(6, 200.0, 95.0, 3155.0, 18.2, 78, "USA")]
+    others = [SliderCar(8, 307.0, 130.0, 3504.0, 12.0, 70, "USA"), SliderCar(6, 200.0, 95.0, 3155.0, 18.2, 78, "USA")]
     at = opened(car_to_params(COROLLA) | {"pin": [encode_car(car) for car in others]})
     assert list(at.table[0].value.columns) == ["This car", "Pinned 1", "Pinned 2"]
     assert at.query_params["pin"] == [encode_car(car) for car in others]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app_pages.view.car import Car
+from app_pages.view.car import SliderCar
 from app_pages.view.compare import (
     MAX_PINNED,
     contributions_table,
@@ -22,8 +22,8 @@ from app_pages.view.stages import module_link, stages
 from mpg import config
 from mpg.insight import explain
 
-COROLLA = Car(4, 108.0, 75.0, 2350.0, 16.8, 81, "Japan")
-CHEVELLE = Car(8, 307.0, 130.0, 3504.0, 12.0, 70, "USA")
+COROLLA = SliderCar(4, 108.0, 75.0, 2350.0, 16.8, 81, "Japan")
+CHEVELLE = SliderCar(8, 307.0, 130.0, 3504.0, 12.0, 70, "USA")
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def reference(auto_mpg):
 
 
 def test_pin_keeps_at_most_three_distinct_cars():
-    cars = [Car(4, 100.0 + i, 75.0, 2350.0, 16.8, 81, "Japan") for i in range(5)]
+    cars = [SliderCar(4, 100.0 + i, 75.0, 2350.0, 16.8, 81, "Japan") for i in range(5)]
     pinned = ()
     for car in [cars[0], cars[0], *cars[1:]]:
         pinned = pin(pinned, car)
@@ -41,8 +41,10 @@ def test_pin_keeps_at_most_three_distinct_cars():
 
 def test_pinned_from_params_leaves_out_bad_and_extra_cars(model):
     values = [encode_car(COROLLA), "4,108,75,heavy,16.8,81,Japan", encode_car(CHEVELLE), encode_car(COROLLA)]
-    values += [encode_car(Car(6, 200.0, 100.0, 3000.0, 15.0, 75, "Europe")), encode_car(Car(3, 70.0, 90.0, 2300.0,
-               13.5, 72, "Japan")), encode_car(Car(5, 131.0, 103.0, 2830.0, 15.9, 78, "Europe"))]  # fmt: skip
+    others = [SliderCar(6, 200.0, 100.0, 3000.0, 15.0, 75, "Europe"),
+              SliderCar(3, 70.0, 90.0, 2300.0, 13.5, 72, "Japan"),
+              SliderCar(5, 131.0, 103.0, 2830.0, 15.9, 78, "Europe")]  # fmt: skip
+    values += [encode_car(other) for other in others]
     pinned, notices = pinned_from_params(values, model.card)
     assert pinned[:2] == (COROLLA, CHEVELLE) and len(pinned) == MAX_PINNED
     assert "Pinned car 2" in notices[0] and "weight" in notices[0]
@@ -51,7 +53,7 @@ def test_pinned_from_params_leaves_out_bad_and_extra_cars(model):
 
 def test_difference_adds_up_and_shared_inputs_count_zero(model, reference):
     start = explain_car(model, "Pinned 1", COROLLA, reference)
-    heavier = Car(4, 108.0, 75.0, 3350.0, 16.8, 81, "Japan")
+    heavier = SliderCar(4, 108.0, 75.0, 3350.0, 16.8, 81, "Japan")
     to = explain_car(model, "This car", heavier, reference)
     diff = difference(model, start, to)
     assert diff.total == pytest.approx(to.mpg - start.mpg)

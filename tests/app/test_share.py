@@ -6,14 +6,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from app_pages.view.car import CYLINDER_CHOICES, Car, car_of, default_car, input_ranges, presets
+from app_pages.view.car import CYLINDER_CHOICES, SliderCar, car_of, default_car, input_ranges, presets
 from app_pages.view.compare import explain_car
 from app_pages.view.share import car_from_params, car_to_params, decode_car, encode_car, share_url, url_params
 from mpg import config
 from mpg.insight.explain import background
 from mpg.prediction import predict
 
-COROLLA = Car(4, 108.0, 75.0, 2350.0, 16.8, 81, "Japan")
+COROLLA = SliderCar(4, 108.0, 75.0, 2350.0, 16.8, 81, "Japan")
 
 
 def test_params_are_the_snake_case_names():
@@ -104,7 +104,7 @@ def test_decode_names_the_bad_input(model):
 
 
 def test_share_url_reopens_the_same_car_and_pins(model):
-    other = Car(8, 350.0, 165.0, 4209.0, 12.0, 71, "USA")
+    other = SliderCar(8, 350.0, 165.0, 4209.0, 12.0, 71, "USA")
     url = share_url("http://host:8501/", COROLLA, [other])
     parts = urlsplit(url)
     assert parts.path == "/" and "pin=8,350,165,4209,12,71,USA" in parts.query
@@ -120,4 +120,4 @@ def test_the_app_predicts_a_car_as_the_records_path_does(model, auto_mpg):
     explained = explain_car(model, "This car", car, background(auto_mpg))
     assert explained.mpg == predict(model, car.inputs()).mpg[0]
     assert sum(explained.contributions.values()) == pytest.approx(explained.mpg - explained.baseline, abs=1e-9)
-    assert Car.from_inputs(car.inputs()) == car
+    assert SliderCar.from_inputs(car.inputs()) == car

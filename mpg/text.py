@@ -1,0 +1,50 @@
+"""Cars given as text (CSV cells, command-line options, URL values), read as JSON would have them.
+
+A cell is always text, so it is read as a number first: '' is unknown (None), '93' is 93.0, 'Japan' stays
+text. Then the contract checks it as it checks JSON (mpg/contract.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from mpg.contract import check_field, field_key
+from mpg.problems import InputError, Problem
+
+
+def read_cell(text: object) -> object:
+    """A text cell as JSON would have it ('' is None, '93' is 93.0, 'Japan' stays text); other values as given."""
+    if not isinstance(text, str):
+        return text
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return float(text)  # 'nan' and 'inf' parse, and are refused as not finite
+    except ValueError:
+        return text
+
+
+def text_columns(names: Sequence[object], rows: Iterable[Sequence]) -> dict[object, list]:
+    """Rows of text cells as columns, input cells read (`read_cell`); other columns stay as they are (files
+    ignore them, the API refuses them)."""
+    cells = list(zip(*rows, strict=True)) or [() for _ in names]
+    inputs = [field_key(name) not in (None, "car_name") for name in names]
+    return {
+        name: [read_cell(cell) for cell in column] if is_input else list(column)
+        for name, is_input, column in zip(names, inputs, cells, strict=True)
+    }
+
+
+def from_text(names: Sequence[object], rows: Iterable[Sequence]) -> list[dict]:
+    """Rows of text cells as records (a dict per row), cells read as `text_columns` reads them."""
+    columns = text_columns(names, rows)
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def check_value(name: str, text: str) -> float:
+    """One input given alone as text (a URL value), checked and encoded by the contract. InputError if not."""
+    value = read_cell(text)
+    if value is None:
+        raise InputError([Problem(None, name, "has no value")])
+    return check_field(name, value)

@@ -1,0 +1,73 @@
+"""The contract checks each batch once, keeps columns as columns, and names problems the same for every shape."""
+
+from __future__ import annotations
+
+import pytest
+
+from mpg import config, contract
+from mpg.contract import check_json
+
+GOOD = {"cylinders": 4, "displacement": 108, "horsepower": 75, "weight": 2350, "acceleration": 16.8,
+        "model_year": 81, "origin": "Japan"}  # fmt: skip
+BAD = [GOOD, {**GOOD, "weight": -1}, {**GOOD, "origin": "Mars", "horsepower": "93"}, {**GOOD, "model_year": 1976}]
+
+
+class Counting:
+    """Wraps a validator and counts its calls."""
+
+    def __init__(self, inner, method: str):
+        self.inner, self.method, self.calls = inner, method, 0
+
+    def __getattr__(self, name):
+        if name != self.method:
+            return getattr(self.inner, name)
+
+        def counted(*args, **kwargs):
+            self.calls += 1
+            return getattr(self.inner, name)(*args, **kwargs)
+
+        return counted
+
+
+@pytest.fixture()
+def counted(monkeypatch):
+    records = Counting(contract._ROWS[False], "validate_python")
+    columns = Counting(contract._COLUMNS, "model_validate")
+    monkeypatch.setitem(contract._ROWS, False, records)
+    monkeypatch.setattr(contract, "_COLUMNS", columns)
+    return records, columns
+
+
+def as_columns(cars: list[dict]) -> dict[str, list]:
+    return {name: [car[name] for car in cars] for name in config.INPUT_NAMES}
+
+
+def test_a_bad_batch_of_records_is_validated_once(counted):
+    records, columns = counted
+    checked = check_json(BAD)
+    assert records.calls == 1 and columns.calls == 0
+    assert checked.rows.tolist() == [0, 3] and checked.refused_rows == [1, 2]
+
+
+def test_a_bad_batch_of_columns_stays_columns_and_is_validated_once(counted):
+    records, columns = counted
+    checked = check_json(as_columns(BAD))
+    assert columns.calls == 1 and records.calls == 0
+    assert checked.rows.tolist() == [0, 3] and checked.refused_rows == [1, 2]
+
+
+def test_columns_and_records_give_the_same_numbers_and_problems():
+    by_rows, by_columns = check_json(BAD), check_json(as_columns(BAD))
+    assert by_rows.problems == by_columns.problems
+    assert [(p.row, p.field) for p in by_rows.problems] == [
+        (1, config.WEIGHT), (2, config.HORSEPOWER), (2, config.ORIGIN)]  # fmt: skip
+    assert by_rows.X.tobytes() == by_columns.X.tobytes()
+    assert by_rows.X[1, config.FEATURES.index(config.MODEL_YEAR)] == 76  # 1976, encoded as the other years
+
+
+def test_a_missing_column_is_named_for_every_car():
+    columns = as_columns(BAD[:2])
+    del columns["weight"]
+    checked = check_json(columns)
+    assert [(p.row, p.field, p.problem) for p in checked.problems] == [
+        (0, config.WEIGHT, "is missing"), (1, config.WEIGHT, "is missing")]  # fmt: skip
