@@ -38,3 +38,12 @@ def test_importing_the_config_loads_nothing_else():
     code = "import sys, mpg.config; print(sorted(m for m in ('pandas', 'pydantic', 'numpy') if m in sys.modules))"
     shown = subprocess.run([sys.executable, "-c", code], cwd=config.PROJ_ROOT, capture_output=True, text=True)
     assert shown.stdout.strip() == "[]", shown.stderr
+
+
+def test_the_readmes_python_example_runs_as_printed():
+    readme = (config.PROJ_ROOT / "README.md").read_text()
+    section = readme.split("## From Python", 1)[1].split("\n## ", 1)[0]
+    test = doctest.DocTestParser().get_doctest(section, {}, "README: From Python", "README.md", 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    runner.run(test)
+    assert runner.summarize(verbose=False) == doctest.TestResults(failed=0, attempted=5)
