@@ -42,8 +42,8 @@ def test_importing_the_config_loads_nothing_else():
 
 def test_the_readmes_python_example_runs_as_printed():
     readme = (config.PROJ_ROOT / "README.md").read_text()
-    section = readme.split("## From Python", 1)[1].split("\n## ", 1)[0]
-    test = doctest.DocTestParser().get_doctest(section, {}, "README: From Python", "README.md", 0)
+    block = readme.split("## From Python", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    test = doctest.DocTestParser().get_doctest(block, {}, "README: From Python", "README.md", 0)
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     runner.run(test)
     assert runner.summarize(verbose=False) == doctest.TestResults(failed=0, attempted=5)
