@@ -181,6 +181,8 @@ def _rename(record: object, row: int, extra: str, labelled: bool, problems: list
     return {new: record[old] for old, new in renames}
 
 
+# Ours, not pydantic's aliases: AliasChoices takes exact spellings only and, given `Weight` and `weight`
+# together, silently keeps one; we accept any letter case and refuse a field given twice (tests/api/test_api.py).
 @lru_cache(maxsize=256)
 def _key_plan(keys: tuple, extra: str, labelled: bool) -> tuple[tuple | None, tuple]:
     """How to rename a record with these keys (None: as it is), and the fields given twice. Cached:
