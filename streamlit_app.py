@@ -24,12 +24,15 @@ except ModelLoadError as exc:
 
 pages = [
     st.Page(
-        "app_pages/predict.py", title="Predict", icon=":material/local_gas_station:", url_path="predict", default=True
+        "app_pages/predict.py", title="Predict", icon=":material/local_gas_station:", url_path="home", default=True
     ),
     st.Page("app_pages/explore.py", title="Explore the data", icon=":material/bar_chart:", url_path="explore"),
     st.Page("app_pages/model.py", title="The model", icon=":material/leaderboard:", url_path="model"),
     st.Page("app_pages/batch.py", title="Batch & API", icon=":material/upload_file:", url_path="batch"),
     st.Page("app_pages/tutorial.py", title="The tutorial, step by step", icon=":material/school:", url_path="tutorial"),
+    # /predict, the address a visitor guesses from the others, shows the same page as / (the default page is
+    # served at / and reserves its own url_path, so that one is not "predict")
+    st.Page("app_pages/predict.py", title="Predict", url_path="predict", visibility="hidden"),
 ]
 if monitoring_enabled(os.environ):  # operators only: the page exists when MONITOR_TOKEN is set
     pages.append(
@@ -39,7 +42,9 @@ page = st.navigation(pages)
 
 cars, first_year, last_year = data_summary()
 st.sidebar.caption(
-    f"Model: {selected_model(model.card)} (version {model.version}), held-out RMSE "
-    f"{model.card.metrics.test_rmse:.2f} MPG. Data: UCI Auto MPG, {cars} cars of 19{first_year}-{last_year}."
+    f"Typical error on {model.card.test_row_count} cars the model never saw: {model.card.metrics.test_rmse:.2f} MPG "
+    f"(held-out RMSE). Data: UCI Auto MPG, {cars} cars of 19{first_year}-{last_year}."
 )
+with st.sidebar.expander("Details"):
+    st.caption(f"Model: {selected_model(model.card)}, version {model.version} (models/model.json).")
 page.run()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.shared import chart, get_data
-from app_pages.view.labels import INPUTS, readable_data
+from app_pages.view.labels import INPUTS, readable_data, readable_variable
 from mpg import config
 from mpg.insight import eda
 
@@ -42,4 +42,5 @@ with left:
 with right:
     chart("mpg_scatter", readable, config.HORSEPOWER)
 chart("mpg_by_year_chart", readable)
-chart("correlation_chart", eda.correlations_with_mpg(data))
+correlations = eda.correlations_with_mpg(data)
+chart("correlation_chart", correlations.assign(variable=correlations["variable"].map(readable_variable)))

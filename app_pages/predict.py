@@ -182,7 +182,10 @@ def why(this: compare.Explained) -> None:
         curve = explain.individual_curve(model, this.row, feature, grid)
         rows = plots.whatif_frame(grid, curve, average_curve(feature), float(this.car.inputs()[feature]))
         st.vega_lite_chart(rows, template("whatif_chart", feature), width="stretch")
-    st.write("Most similar real cars (distance on standardised inputs: z-scores, origin one-hot)")
+    st.write("Most similar real cars: the closest in all seven inputs")
+    with st.expander("How closeness is measured"):
+        st.caption("Each number is standardised (minus its mean, over its standard deviation in the data set) and "
+                   "origin counts as one of three; the distance is the straight-line one over those.")  # fmt: skip
     st.table(similar_table(similar_cars().nearest(this.row)), hide_index=True)
 
 

@@ -79,16 +79,43 @@ def equals_table(card: ModelCard) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(EQUALS)).rename(columns=EQUALS)
 
 
+def equals_note(card: ModelCard) -> str:
+    """Why the equals column reads as it does, with this card's own example when one exists."""
+    note = (
+        "An equal is a model the folds cannot tell apart from the lowest: worse, fold by fold, by at most one "
+        "standard error of those differences. Among the equals the cheapest to serve is chosen."
+    )
+    chosen = next(row for row in card.leaderboard if row.name == card.model)
+    lower = [row for row in card.leaderboard if not row.equal and row.cv_rmse_mean < chosen.cv_rmse_mean]
+    if lower:
+        row = lower[0]
+        note += (
+            f" {row.label} has a lower mean ({row.cv_rmse_mean:.3f}) than the chosen {chosen.label} "
+            f"({chosen.cv_rmse_mean:.3f}) but is no equal: it is worse than the lowest in fold after fold "
+            f"({row.diff_from_best:+.3f} ± {row.diff_se:.3f}), where the chosen one's gap is within its noise "
+            f"({chosen.diff_from_best:+.3f} ± {chosen.diff_se:.3f})."
+        )
+    return note
+
+
 def similar_table(nearest: pd.DataFrame) -> pd.DataFrame:
     """mpg.insight.explain's nearest cars in four columns (name, year and origin together), so it fits a phone."""
     return pd.DataFrame(
         {
             "Car": nearest["car"] + " (" + nearest["year"].astype(str) + ", " + nearest["origin"] + ")",
-            "Real MPG": nearest["real MPG"],
-            "Predicted MPG": nearest["predicted MPG"],
-            "Distance": nearest["distance"],
+            "Real MPG": nearest["real MPG"].map("{:.1f}".format),
+            "Predicted MPG": nearest["predicted MPG"].map("{:.1f}".format),
+            "Distance": nearest["distance"].map("{:.2f}".format),
         }
     )
+
+
+def readable_variable(name: str) -> str:
+    """A column of the data or a derived feature as people read it: `acceleration_per_cylinders` is
+    "Acceleration ÷ Cylinders" (the derived features are ratios of two inputs, named by their snake_case names)."""
+    if "_per_" in name:
+        return " ÷ ".join(config.CANONICAL.get(part, part) for part in name.split("_per_"))
+    return {config.TARGET: "MPG", **INPUTS}.get(name, name)
 
 
 def readable_data(frame: pd.DataFrame) -> pd.DataFrame:

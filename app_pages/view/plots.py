@@ -22,7 +22,7 @@ def importance_chart(rows: list[dict]) -> alt.Chart:
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X("mean:Q", title="rise in RMSE when shuffled (MPG)"),
+            x=alt.X("mean:Q", title="rise in RMSE when shuffled (MPG)", axis=alt.Axis(tickCount=6)),
             y=y,
             tooltip=["feature", alt.Tooltip("mean:Q", format=".3f"), alt.Tooltip("std:Q", format=".3f")],
         )
@@ -115,7 +115,7 @@ def correlation_chart(table: pd.DataFrame) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("correlation:Q", scale=alt.Scale(domain=[-1, 1])),
-            y=alt.Y("variable:N", sort=table["variable"].tolist(), title=None),
+            y=alt.Y("variable:N", sort=table["variable"].tolist(), title=None, axis=alt.Axis(labelLimit=0)),
             color=alt.condition("datum.correlation > 0", alt.value("#2ca02c"), alt.value("#d62728")),
             tooltip=["variable", alt.Tooltip("correlation:Q", format=".3f")],
         )
@@ -127,7 +127,8 @@ def leaderboard_chart(rows: list[dict]) -> alt.Chart:
     """CV RMSE ± std per candidate, with the tutorial's published figure where it has one."""
     data = pd.DataFrame(rows)[["name", "cv_rmse_mean", "cv_rmse_std", "tutorial_cv_rmse"]]
     data = data.assign(low=data.cv_rmse_mean - data.cv_rmse_std, high=data.cv_rmse_mean + data.cv_rmse_std)
-    y = alt.Y("name:N", sort=data["name"].tolist(), title=None, axis=alt.Axis(labelLimit=220))
+    # labelLimit 0: the whole name, wrapped by the chart's width rather than cut with an ellipsis
+    y = alt.Y("name:N", sort=data["name"].tolist(), title=None, axis=alt.Axis(labelLimit=0))
     points = (
         alt.Chart(data)
         .mark_point(filled=True, size=80)
@@ -213,7 +214,7 @@ def whatif_frame(grid, individual, average, current: float) -> pd.DataFrame:
     return pd.concat(
         [
             pd.DataFrame({"value": grid, "MPG": individual, "curve": "this car"}),
-            pd.DataFrame({"value": grid, "MPG": average, "curve": "data-set average (partial dependence)"}),
+            pd.DataFrame({"value": grid, "MPG": average, "curve": "average of the data set's cars"}),
         ]
     ).assign(current=current)
 
@@ -225,9 +226,14 @@ def whatif_chart(feature: str, data: pd.DataFrame | None = None) -> alt.Chart:
     """
     base = alt.Chart(data) if data is not None else alt.Chart()
     lines = base.mark_line().encode(
-        x=alt.X("value:Q", title=f"{feature} ({config.UNITS[feature]})", scale=alt.Scale(zero=False)),
+        x=alt.X(
+            "value:Q",
+            title=f"{feature} ({config.UNITS[feature]})",
+            scale=alt.Scale(zero=False),
+            axis=alt.Axis(tickCount=5),
+        ),
         y=alt.Y("MPG:Q", title="predicted MPG", scale=alt.Scale(zero=False)),
-        color=alt.Color("curve:N", title=None, legend=alt.Legend(orient="bottom")),
+        color=alt.Color("curve:N", title=None, legend=alt.Legend(orient="bottom", direction="vertical", labelLimit=0)),
         tooltip=[alt.Tooltip("value:Q", format=".1f", title=feature), alt.Tooltip("MPG:Q", format=".1f"), "curve:N"],
     )
     now = base.mark_rule(strokeDash=[4, 4]).encode(x="min(current):Q")
@@ -246,7 +252,13 @@ def compare_chart(data: pd.DataFrame | None = None) -> alt.Chart:
             x=alt.X("contribution:Q", title="contribution to predicted MPG"),
             y=alt.Y("input:N", title=None, sort=config.FEATURES),
             yOffset=alt.YOffset("car:N"),
-            color=alt.Color("car:N", title=None, legend=alt.Legend(orient="bottom")),
+            # Blues, not red: the chart beside it uses red for "lowers MPG"
+            color=alt.Color(
+                "car:N",
+                title=None,
+                scale=alt.Scale(scheme="blues", reverse=True),
+                legend=alt.Legend(orient="bottom", direction="vertical"),
+            ),
             tooltip=["car:N", "input:N", alt.Tooltip("contribution:Q", format="+.2f")],
         )
         .properties(title="Each car's contributions", height=alt.Step(14))

@@ -118,7 +118,7 @@ def test_whatif_curve_and_similar_cars(app):
     index = titled(app, "What if Weight changed")
     assert {"value", "MPG", "curve", "current"} <= fields(specs(app)[index])
     rows = chart_rows(app, index)
-    assert set(rows["curve"]) == {"this car", "data-set average (partial dependence)"}
+    assert set(rows["curve"]) == {"this car", "average of the data set's cars"}
     app.selectbox(key="whatif").set_value(config.HORSEPOWER).run()
     assert not app.exception
     titled(app, "What if Horsepower changed")
@@ -133,7 +133,7 @@ def test_a_preset_car_is_its_own_most_similar_car(app, auto_mpg):
     app.selectbox(key="preset").set_value(label).run()
     similar = app.table[0].value
     assert similar["Car"].iloc[0] == label.rstrip(" ·")  # the same name, year and origin
-    assert similar["Distance"].iloc[0] == 0
+    assert similar["Distance"].iloc[0] == "0.00"
 
 
 def test_interval_is_shown_with_the_prediction(app):
@@ -194,7 +194,7 @@ def test_explore_view_charts(app):
     assert {config.TARGET, config.HORSEPOWER, config.NAME, config.ORIGIN} <= found[6]
     assert {config.MODEL_YEAR, config.ORIGIN} <= found[7]
     correlations = set(chart_rows(app, 8)["variable"])
-    assert {"acceleration_per_horsepower", "acceleration_per_cylinders", config.WEIGHT} <= correlations
+    assert {"Acceleration ÷ Cylinders", "Acceleration ÷ Horsepower", "Weight (lb)"} <= correlations  # readable
     app.text_input[0].set_value("pinto").run()
     assert not app.exception
     app.selectbox[0].set_value(config.WEIGHT).run()
@@ -380,7 +380,7 @@ def test_a_bad_pinned_car_is_left_out_with_a_notice():
 def test_model_page_shows_readable_names_and_no_none(app, model):
     switch(app, "model")
     raw = {row.name for row in model.card.leaderboard}
-    board = app.dataframe[0].value
+    board = app.table[0].value  # a static table: every row and column shows
     assert not set(board["Model"]) & raw and "CV RMSE (MPG)" in board.columns
     assert not board.isna().any().any()
     assert not any(name in app.subheader[0].value for name in raw)
@@ -401,8 +401,13 @@ def test_model_page_headline_is_the_nested_cv_of_the_benchmark(app):
 def test_model_page_states_the_rule_and_shows_the_equals_band(app, model):
     switch(app, "model")
     assert any(model.card.selection.rule in m.value for m in app.markdown)
-    band = app.table[0].value
+    band = app.table[1].value
     equals = [row for row in model.card.leaderboard if row.equal]
+    note = next(c.value for c in app.caption if c.value.startswith("An equal is"))
+    lower = next(
+        r for r in model.card.leaderboard if not r.equal and r.cv_rmse_mean < model.card.leaderboard[0].cv_rmse_mean
+    )
+    assert f"{lower.label} has a lower mean ({lower.cv_rmse_mean:.3f})" in note  # why it is no equal, on the spot
     assert (band["An equal?"] == "yes").sum() == len(equals) >= 1
     assert band["Model"].iloc[0].endswith("(chosen)") and "_" not in " ".join(band["Model"])
     assert band["Serving 10,000 cars (ms)"].tolist() == [f"{r.serving_ms_10k:.1f}" for r in model.card.leaderboard]
