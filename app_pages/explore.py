@@ -14,14 +14,19 @@ readable = eda.with_origin_names(data)
 st.title("Explore the data")
 search = st.text_input("Search car names", placeholder="e.g. toyota")
 shown = data[data[config.NAME].str.contains(search, case=False, regex=False)] if search else data
-st.dataframe(readable_data(shown), width="stretch", height=260, hide_index=True)
+st.dataframe(
+    readable_data(shown), width="stretch", height=260, hide_index=True,
+    column_order=["Car", *(column for column in readable_data(data.head(1)).columns if column != "Car")],
+    column_config={"Car": st.column_config.TextColumn(width="large")},  # the name first, whole: what people search
+)  # fmt: skip
 st.caption(f"{len(shown)} of {len(data)} cars. Source: UCI Auto MPG (CC BY 4.0).")
 left, right = st.columns(2)
 left.write("Missing values per column")
 missing = eda.missing_values(data).rename(index=INPUTS).rename(columns={"missing": "Cars", "share": "Share"})
 left.dataframe(missing.style.format({"Share": "{:.1%}"}))
 right.write("Summary statistics")
-summary = data.drop(columns=config.ORIGIN).describe().T.round(2)  # Origin is a category
+# Five figures, not describe()'s eight: they fit half the page. Origin is a category, not a number.
+summary = data.drop(columns=[config.ORIGIN, config.NAME]).agg(["min", "median", "mean", "max", "std"]).T.round(1)
 right.dataframe(summary.rename(index={**INPUTS, config.TARGET: "MPG"}))
 
 st.subheader("Distributions")

@@ -25,6 +25,14 @@ from mpg.insight import explain
 
 model = get_model()
 ranges = input_ranges(model.card)
+# Sticky on the container's wrapper: it is the child of the page's block, the box it can stick within.
+STICKY_CSS = """<style>
+div[data-testid="stLayoutWrapper"]:has(> .st-key-sticky_prediction) { display: none; }
+@media (max-width: 640px) {
+  div[data-testid="stLayoutWrapper"]:has(> .st-key-sticky_prediction) { display: block; position: sticky;
+    top: 3.75rem; z-index: 99; background: #fff; border-bottom: 1px solid rgba(49, 51, 63, 0.2); }
+}
+</style>"""
 
 
 def key(feature: str) -> str:
@@ -57,6 +65,9 @@ notices = st.session_state.pop("link_notices", ())
 if notices:
     st.warning("This link had values the app cannot show:\n\n" + "\n".join(f"- {n}" for n in notices))
 result = st.container()  # drawn above the inputs, filled once they are read
+# On a phone the inputs push the result off the screen: a one-line summary stays at the top while they move.
+sticky = st.container(key="sticky_prediction")
+st.html(STICKY_CSS)
 
 labels = preset_labels()
 st.selectbox(
@@ -106,6 +117,7 @@ car = SliderCar.from_inputs({feature: st.session_state[key(feature)] for feature
 pinned = st.session_state.pinned
 this = explained("This car", car)
 record(car, this)
+sticky.markdown(f"**{this.mpg:.1f} MPG** predicted (90%: {this.lower:.1f} to {this.upper:.1f})")
 with result:
     one, two, three = st.columns(3)
     average = year_averages()[car.model_year]

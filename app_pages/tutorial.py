@@ -24,6 +24,9 @@ for stage in stages(get_model().card, get_data()):
     st.markdown(f"**What we do instead.** {stage.ours}")
     for start in range(0, len(stage.figures), 3):
         for column, figure in zip(st.columns(3), stage.figures[start : start + 3], strict=False):
+            if len(figure.value) > 14:  # words, not a figure: a metric's large type would cut them off
+                column.markdown(f"{figure.label}  \n**{figure.value}**")
+                continue
             column.metric(
                 figure.label,
                 figure.value,

@@ -119,7 +119,7 @@ def correlation_chart(table: pd.DataFrame) -> alt.Chart:
             color=alt.condition("datum.correlation > 0", alt.value("#2ca02c"), alt.value("#d62728")),
             tooltip=["variable", alt.Tooltip("correlation:Q", format=".3f")],
         )
-        .properties(title="Correlation with MPG (derived features included)", height=alt.Step(26))
+        .properties(title=alt.Title("Correlation with MPG", subtitle="derived features included"), height=alt.Step(26))
     )
 
 

@@ -131,7 +131,7 @@ def test_a_shared_url_reproduces_the_prediction_in_a_fresh_browser(browser, live
 
 @pytest.mark.parametrize(("path", "marker"), [
     ("explore", "Correlation with MPG"), ("model", "Leaderboard"), ("batch", "Call the JSON API"),
-    ("tutorial", "10. Serving"),
+    ("tutorial", "10. Serving"), ("predict", "How far does a car go on a gallon?"),
 ])  # fmt: skip
 def test_each_page_has_its_own_address(browser, live_app, path, marker):
     with visit(browser, f"{live_app}/{path}") as page:
@@ -169,3 +169,51 @@ def test_upload_in_the_browser(browser, live_app, tmp_path, auto_mpg):
         page.locator('input[type="file"]').set_input_files(str(bad))
         page.get_by_text(re.compile(r"bad\.csv.*missing")).wait_for(timeout=60_000)
         shoot(page, "batch-error")
+
+
+# What a visitor must read whole: headers, metric labels and values, static tables' cells, captions, buttons.
+READ_WHOLE = ", ".join([
+    '[data-testid="stMain"] h1', '[data-testid="stMain"] h2', '[data-testid="stMain"] h3',
+    '[data-testid="stMetricLabel"]', '[data-testid="stMetricValue"]', '[data-testid="stTable"] th',
+    '[data-testid="stTable"] td', '[data-testid="stCaptionContainer"]', '[data-testid="stMain"] button p',
+])  # fmt: skip
+# The element or a box inside it (a metric's value is in an inner div) is wider than what shows of it.
+CLIPPED = """(selector) => [...document.querySelectorAll(selector)]
+    .filter(e => e.offsetParent !== null
+        && [e, ...e.querySelectorAll('*')].some(x => x.scrollWidth > x.clientWidth + 1))
+    .map(e => e.innerText.slice(0, 60))"""
+# Vega cuts a label or legend entry that does not fit with an ellipsis.
+CUT_CHART_TEXT = """() => [...document.querySelectorAll('.vega-embed svg text')]
+    .map(t => t.textContent).filter(text => text.endsWith('…'))"""
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+@pytest.mark.parametrize("path", ["", "explore", "model", "batch", "tutorial"])
+def test_nothing_a_visitor_reads_is_clipped(browser, live_app, path, width):
+    with visit(browser, f"{live_app}/{path}", width=width, height=900) as page:
+        page.locator('[data-testid="stMain"] h1').first.wait_for(timeout=60_000)
+        if path in {"", "explore", "model"}:
+            page.locator(".vega-embed svg").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(2500)  # charts and tables reach their final width
+        assert page.evaluate(CLIPPED, READ_WHOLE) == []
+        assert page.evaluate(CUT_CHART_TEXT) == []
+
+
+def test_on_a_phone_the_prediction_stays_in_view_while_each_slider_moves(browser, live_app):
+    with visit(browser, live_app, width=390, height=844) as page:
+        page.get_by_text("Predicted MPG", exact=True).first.wait_for(timeout=60_000)
+        summary = page.locator(".st-key-sticky_prediction")
+        for index in range(page.get_by_role("slider").count()):
+            slider = page.get_by_role("slider").nth(index)
+            slider.scroll_into_view_if_needed()
+            before = summary.inner_text()
+            slider.focus()
+            page.keyboard.press("ArrowRight" if index != 5 else "ArrowLeft")  # the year starts at its median
+            page.wait_for_function(
+                "([before]) => document.querySelector('.st-key-sticky_prediction').innerText !== before",
+                arg=[before], timeout=30_000,
+            )  # fmt: skip
+            box = summary.bounding_box()
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 844, (index, box)
+            shown = metric_value(page, "Predicted MPG")
+            assert summary.inner_text().startswith(f"{shown:.1f} MPG"), (index, summary.inner_text(), shown)
