@@ -1,10 +1,12 @@
 """The fitted Pipeline as one ONNX graph (training side: skl2onnx, which serving never imports).
 
-The graph is ours where we own the piece (the preprocessing, the gallons-per-100-miles target,
-the average, the RBF SVR) and skl2onnx's converters elsewhere. Precision follows scikit-learn's
-own: preprocessing and the SVR in float64, trees and linear models fed a float32 cast
-(scikit-learn's trees compare float32 inputs too). tests/artifact/test_compiled.py checks that
-both paths agree within 0.01 MPG on every row of the data set.
+skl2onnx converts the Pipeline with its own converters (ColumnTransformer, StandardScaler, OneHotEncoder,
+VotingRegressor, extra trees, linear models). It has none for RatioFeatures or the gallons-per-100-miles
+target: those are registered here. Three of its converters are replaced for this conversion only, each where
+it fails a property tests/artifact/test_compiled.py checks (test_skl2onnx_own_converter_fails_where_we_replace_it
+shows how): the imputer, the SVR, and trees fed float32. Precision follows scikit-learn's own: preprocessing
+and the RBF SVR in float64, trees compare float32. tests/artifact/test_compiled.py checks that both paths
+agree within 0.01 MPG on every row of the data set, and that a row gets the same bits alone as in any batch.
 """
 
 from __future__ import annotations
@@ -16,45 +18,86 @@ from mpg import config
 TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
 
 
-def _regressor(model, X, opv: int):
-    """The regressor step over the float64 feature matrix `X`, as an ONNX expression with a float64 [n, 1] output.
+def _ratios_shape(operator):
+    """RatioFeatures: [n, c] in, [n, c + one column per ratio] out, same element type."""
+    rows, columns = operator.inputs[0].get_first_dimension(), operator.inputs[0].get_second_dimension()
+    width = None if columns is None else columns + len(operator.raw_operator.ratio_indices_)
+    operator.outputs[0].type = operator.inputs[0].type.__class__([rows, width])
 
-    skl2onnx converts every estimator it has a converter for (OnnxSubEstimator); three pieces are ours.
-    """
+
+def _ratios(scope, operator, container):
+    """The input columns, then numerator / denominator for each ratio."""
+    from skl2onnx.algebra.onnx_ops import OnnxConcat, OnnxDiv, OnnxGather
+
+    pairs, opv, X = operator.raw_operator.ratio_indices_, container.target_opset, operator.inputs[0]
+    tops, bottoms = (np.array([pair[k] for pair in pairs], dtype=np.int64) for k in (0, 1))
+    top, bottom = OnnxGather(X, tops, axis=1, op_version=opv), OnnxGather(X, bottoms, axis=1, op_version=opv)
+    derived = OnnxDiv(top, bottom, op_version=opv)
+    OnnxConcat(X, derived, axis=1, op_version=opv, output_names=operator.outputs[:1]).add_to(scope, container)
+
+
+def _gallons_target(scope, operator, container):
+    """TransformedTargetRegressor on gallons per 100 miles, its own inverse: MPG = 100 / prediction."""
     from onnx import TensorProto
     from skl2onnx.algebra.onnx_operator import OnnxSubEstimator
-    from skl2onnx.algebra.onnx_ops import OnnxCast, OnnxDiv, OnnxSum
-    from skl2onnx.common.data_types import FloatTensorType
-    from sklearn.compose import TransformedTargetRegressor
-    from sklearn.ensemble import VotingRegressor
-    from sklearn.svm import SVR
+    from skl2onnx.algebra.onnx_ops import OnnxCast, OnnxDiv
 
     from mpg.modeling.features import gallons_per_100_miles
 
-    if isinstance(model, TransformedTargetRegressor):
-        # skl2onnx has no converter for it; gallons_per_100_miles is its own inverse: MPG = 100 / prediction.
-        if model.func is not gallons_per_100_miles or model.inverse_func is not gallons_per_100_miles:
-            raise NotImplementedError("only the gallons-per-100-miles target has a converter")
-        return OnnxDiv(np.array([100.0]), _regressor(model.regressor_, X, opv), op_version=opv)
-    if isinstance(model, VotingRegressor):
-        # skl2onnx's converter looks members up by type and knows no TransformedTargetRegressor. Sum, then
-        # divide: elementwise, so a row's bits do not depend on its batch (ReduceMean's do, by 1e-14).
-        if model.weights is not None:
-            raise NotImplementedError("a weighted VotingRegressor has no converter here")
-        members = [_regressor(member, X, opv) for member in model.estimators_]
-        return OnnxDiv(OnnxSum(*members, op_version=opv), np.array([float(len(members))]), op_version=opv)
-    if isinstance(model, SVR) and model.kernel == "rbf":
-        # skl2onnx's SVMRegressor runs in float32 and its batched kernel shifts a row's value with its batch;
-        # this float64 kernel matches libsvm and gives a row the same bits alone or in any batch (tested).
-        return _rbf_svr(model, X, opv)
-    # skl2onnx's own converter, fed float32 as scikit-learn feeds its trees.
-    inner = OnnxSubEstimator(
-        model, OnnxCast(X, to=TensorProto.FLOAT, op_version=opv), op_version=opv, input_types=[FloatTensorType()]
+    model, opv, X = operator.raw_operator, container.target_opset, operator.inputs[0]
+    if model.func is not gallons_per_100_miles or model.inverse_func is not gallons_per_100_miles:
+        raise NotImplementedError("only the gallons-per-100-miles target has a converter")
+    # skl2onnx's extra trees fed float64 answer float32 (test_every_kind_of_candidate_exports_and_agrees, "average").
+    prediction = OnnxCast(OnnxSubEstimator(model.regressor_, X, op_version=opv), to=TensorProto.DOUBLE, op_version=opv)
+    hundred = np.array([100.0], dtype=np.float64)
+    OnnxDiv(hundred, prediction, op_version=opv, output_names=operator.outputs[:1]).add_to(scope, container)
+
+
+def _imputer(scope, operator, container):
+    """NaN -> the fitted statistic, in float64."""
+    # ONNX Runtime has no float64 Imputer kernel, and skl2onnx's fed float32 rounds every input: a random forest
+    # then strays over 0.01 MPG from scikit-learn (test_skl2onnx_own_converter_fails_where_we_replace_it).
+    from skl2onnx.algebra.onnx_ops import OnnxIsNaN, OnnxWhere
+    from skl2onnx.operator_converters.common import concatenate_variables
+
+    opv, X = container.target_opset, concatenate_variables(scope, operator.inputs, container)
+    fill = operator.raw_operator.statistics_.astype(np.float64)[None, :]
+    OnnxWhere(OnnxIsNaN(X, op_version=opv), fill, X, op_version=opv, output_names=operator.outputs[:1]).add_to(
+        scope, container
     )
-    return OnnxCast(inner, to=TensorProto.DOUBLE, op_version=opv)
 
 
-def _rbf_svr(model, X, opv: int):
+def _in_float32(scope, operator, container):
+    """skl2onnx's own converter, fed float32 as scikit-learn feeds its trees."""
+    # Fed float64, skl2onnx's trees do not compare as scikit-learn's (float32 input, float64 threshold): a tree, a
+    # forest and boosting stray over 0.01 MPG; its SVMRegressor has no float64 kernel in ONNX Runtime (both:
+    # test_skl2onnx_own_converter_fails_where_we_replace_it).
+    from onnx import TensorProto
+    from skl2onnx.algebra.onnx_operator import OnnxSubEstimator
+    from skl2onnx.algebra.onnx_ops import OnnxCast
+    from skl2onnx.common._registration import get_converter
+    from skl2onnx.common.data_types import FloatTensorType
+
+    model, opv, X = operator.raw_operator, container.target_opset, operator.inputs[0]
+    if isinstance(X.type, FloatTensorType):
+        return get_converter(operator.type)(scope, operator, container)
+    single = OnnxCast(X, to=TensorProto.FLOAT, op_version=opv)
+    inner = OnnxSubEstimator(model, single, op_version=opv, input_types=[FloatTensorType(X.type.shape)])
+    OnnxCast(inner, to=TensorProto.DOUBLE, op_version=opv, output_names=operator.outputs[:1]).add_to(scope, container)
+
+
+def _svr(scope, operator, container):
+    """An RBF SVR as our float64 kernel; any other kernel by skl2onnx's converter fed float32."""
+    model = operator.raw_operator
+    if model.kernel != "rbf":
+        return _in_float32(scope, operator, container)
+    # skl2onnx's SVMRegressor has no float64 kernel, and in float32 shifts a row's value with its batch
+    # (test_skl2onnx_own_converter_fails_where_we_replace_it); this float64 kernel matches libsvm and gives a row
+    # the same bits alone or in any batch (test_every_kind_of_candidate_exports_and_agrees).
+    _rbf_svr(model, operator.inputs[0], container.target_opset, operator.outputs[:1]).add_to(scope, container)
+
+
+def _rbf_svr(model, X, opv: int, output_names):
     """sum_i a_i exp(-g |x - s_i|^2) + b in float64, as exp(2g x.s - g |s|^2 - g |x|^2): one MatMul, no [n, n_sv, d]."""
     from skl2onnx.algebra.onnx_ops import OnnxAdd, OnnxExp, OnnxMatMul, OnnxMul, OnnxReduceSum, OnnxReduceSumSquare
 
@@ -64,69 +107,53 @@ def _rbf_svr(model, X, opv: int):
     exponent = OnnxAdd(OnnxAdd(cross, -gamma * (support**2).sum(axis=1)[None, :], op_version=opv), rows, op_version=opv)
     weighted = OnnxMul(OnnxExp(exponent, op_version=opv), model.dual_coef_.astype(np.float64), op_version=opv)
     total = OnnxReduceSum(weighted, np.array([1], dtype=np.int64), keepdims=1, op_version=opv)
-    return OnnxAdd(total, model.intercept_.astype(np.float64), op_version=opv)
+    return OnnxAdd(total, model.intercept_.astype(np.float64), op_version=opv, output_names=output_names)
 
 
-def _preprocess(preprocessor, X, opv: int):
-    """The fitted ColumnTransformer as ONNX nodes over the [n, 7] float64 input, imputed, derived, scaled, one-hot."""
-    from skl2onnx.algebra.onnx_ops import (
-        OnnxCast,
-        OnnxConcat,
-        OnnxDiv,
-        OnnxEqual,
-        OnnxGather,
-        OnnxIsNaN,
-        OnnxSlice,
-        OnnxSub,
-        OnnxWhere,
+def _register() -> None:
+    """Teach skl2onnx our transformer and our target (VotingRegressor's converter finds members by type)."""
+    from skl2onnx import update_registered_converter
+    from skl2onnx.common.shape_calculator import calculate_linear_regressor_output_shapes
+    from sklearn.compose import TransformedTargetRegressor
+
+    from mpg.modeling.features import RatioFeatures
+
+    update_registered_converter(RatioFeatures, "MpgRatioFeatures", _ratios_shape, _ratios)
+    update_registered_converter(
+        TransformedTargetRegressor, "MpgGallonsPer100Miles", calculate_linear_regressor_output_shapes, _gallons_target
     )
 
-    (_, numeric, numeric_columns), (_, origin, origin_columns) = [
-        t for t in preprocessor.transformers_ if t[0] != "remainder"
-    ]
-    if list(numeric_columns) != config.NUMERIC_FEATURES or list(origin_columns) != [config.ORIGIN]:
-        raise NotImplementedError("the preprocessor's columns are not the ones build_preprocessor makes")
-    impute, ratios, scale = (numeric.named_steps[s] for s in ("impute", "ratios", "scale"))
-    origin_impute, onehot = origin.named_steps["impute"], origin.named_steps["onehot"]
-    fill = np.concatenate([impute.statistics_, origin_impute.statistics_]).astype(np.float64)[None, :]
-    X = OnnxWhere(OnnxIsNaN(X, op_version=opv), fill, X, op_version=opv)
-    width = len(config.NUMERIC_FEATURES)
 
-    def columns(first, last):
-        bounds = [np.array([v], dtype=np.int64) for v in (first, last, 1)]
-        return OnnxSlice(X, bounds[0], bounds[1], bounds[2], op_version=opv)
+def _replaced() -> dict:
+    """The stock converters replaced for this conversion only (skl2onnx's own stay as they are elsewhere)."""
+    from sklearn.ensemble import GradientBoostingRegressor, RandomForestRegressor
+    from sklearn.impute import SimpleImputer
+    from sklearn.svm import SVR
+    from sklearn.tree import DecisionTreeRegressor
 
-    numbers, codes = columns(0, width), columns(width, width + 1)
-    tops, bottoms = (np.array([pair[k] for pair in ratios.ratio_indices_], dtype=np.int64) for k in (0, 1))
-    derived = OnnxDiv(
-        OnnxGather(numbers, tops, axis=1, op_version=opv),
-        OnnxGather(numbers, bottoms, axis=1, op_version=opv),
-        op_version=opv,
-    )
-    numbers = OnnxConcat(numbers, derived, axis=1, op_version=opv)
-    scaled = OnnxDiv(
-        OnnxSub(numbers, scale.mean_[None, :].astype(np.float64), op_version=opv),
-        scale.scale_[None, :].astype(np.float64),
-        op_version=opv,
-    )
-    # One-hot by equality with the categories: an unknown code matches none and gives zeros (handle_unknown="ignore").
-    categories = np.asarray(onehot.categories_[0], dtype=np.float64)[None, :]
-    encoded = OnnxCast(OnnxEqual(codes, categories, op_version=opv), to=11, op_version=opv)  # 11: DOUBLE
-    return OnnxConcat(scaled, encoded, axis=1, op_version=opv)
+    trees = (DecisionTreeRegressor, RandomForestRegressor, GradientBoostingRegressor)
+    return {SimpleImputer: _imputer, SVR: _svr, **dict.fromkeys(trees, _in_float32)}
 
 
 def export_onnx(pipeline) -> bytes:
     """Convert the fitted Pipeline to one ONNX graph: input `X`, float64 [n, 7] in config.FEATURES order; output
     `mpg`, float64 [n, 1]."""
-    from skl2onnx.algebra.onnx_ops import OnnxIdentity
+    from onnx import TensorProto, helper
+    from skl2onnx import convert_sklearn
     from skl2onnx.common.data_types import DoubleTensorType
 
-    opv = TARGET_OPSET[""]
-    features = _preprocess(pipeline.named_steps["preprocess"], "X", opv)
-    mpg = OnnxIdentity(_regressor(pipeline.named_steps["model"], features, opv), op_version=opv, output_names=["mpg"])
-    graph = mpg.to_onnx(
-        inputs=[("X", DoubleTensorType([None, len(config.FEATURES)]))],
-        outputs=[("mpg", DoubleTensorType([None, 1]))],
+    _register()
+    graph = convert_sklearn(
+        pipeline,
+        initial_types=[(name, DoubleTensorType([None, 1])) for name in config.FEATURES],
+        final_types=[("mpg", DoubleTensorType([None, 1]))],
         target_opset=TARGET_OPSET,
+        custom_conversion_functions=_replaced(),
     )
+    # The ColumnTransformer picks columns by name, which skl2onnx reads as one graph input per column; serving
+    # passes one [n, 7] array `X`, so the graph opens by splitting it into those inputs.
+    columns = [variable.name for variable in graph.graph.input]
+    del graph.graph.input[:]
+    graph.graph.input.append(helper.make_tensor_value_info("X", TensorProto.DOUBLE, [None, len(columns)]))
+    graph.graph.node.insert(0, helper.make_node("Split", ["X"], columns, axis=1, name="columns"))
     return graph.SerializeToString()

@@ -91,3 +91,55 @@ def test_every_kind_of_candidate_exports_and_agrees(name, split, auto_mpg):
     if name != "svr_linear":  # skl2onnx's float32 SVMRegressor shifts with the batch: a tutorial baseline only
         alone = np.array([compiled.predict(X.to_numpy()[i : i + 1])[0] for i in range(0, len(X), 7)])
         np.testing.assert_array_equal(alone, together[::7])
+
+
+def _stock(kind, fed):
+    """export.py's replacements, but skl2onnx's own converter for `kind`, fed float64 or (as trees are) float32."""
+    from mpg.artifact import export
+
+    ours = {k: v for k, v in export._replaced().items() if k.__name__ != kind}
+    if fed == "float32":
+        ours |= {k: export._in_float32 for k in export._replaced() if k.__name__ == kind}
+    return ours
+
+
+def _boosting():
+    from sklearn.ensemble import GradientBoostingRegressor
+
+    return GradientBoostingRegressor(n_estimators=300, subsample=0.8, random_state=0)
+
+
+# Each converter export.py replaces, and what skl2onnx's own does instead (strays from scikit-learn, shifts with
+# the batch, or an ONNX operator ONNX Runtime has no float64 kernel for): when one fails here, drop ours.
+@pytest.mark.parametrize(
+    ("kind", "fed", "candidate", "failure"),
+    [
+        ("SimpleImputer", "float64", "random_forest", "Imputer"),
+        ("SimpleImputer", "float32", "random_forest", "strays"),  # rounds every input to float32
+        ("DecisionTreeRegressor", "float64", "decision_tree", "strays"),  # compares float64, scikit-learn float32
+        ("RandomForestRegressor", "float64", "random_forest", "strays"),
+        ("GradientBoostingRegressor", "float64", "boosting", "strays"),
+        ("SVR", "float64", "svr_rbf_gp100m", "SVMRegressor"),
+        ("SVR", "float32", "svr_rbf_gp100m", "shifts"),  # a row's value depends on its batch
+    ],
+)
+def test_skl2onnx_own_converter_fails_where_we_replace_it(monkeypatch, kind, fed, candidate, failure, split, auto_mpg):
+    from mpg.artifact import export
+
+    train, _ = split
+    regressor = _boosting() if candidate == "boosting" else _candidates()[candidate]
+    pipeline = build_pipeline(regressor).fit(train[config.FEATURES], train[config.TARGET])
+    stock = _stock(kind, fed)
+    monkeypatch.setattr(export, "_replaced", lambda: stock)
+    X = auto_mpg[config.FEATURES].to_numpy()
+    compiled = CompiledModel(export.export_onnx(pipeline))
+    if failure not in ("strays", "shifts"):
+        with pytest.raises(Exception, match=f"NOT_IMPLEMENTED : Could not find an implementation for {failure}\\("):
+            compiled.predict(X)
+        return
+    together = compiled.predict(X)
+    if failure == "strays":
+        assert np.abs(together - pipeline.predict(auto_mpg[config.FEATURES])).max() > 0.01
+    else:
+        alone = np.array([compiled.predict(X[i : i + 1])[0] for i in range(len(X))])
+        assert (alone != together).any()
