@@ -94,7 +94,9 @@ def read_cars(data: bytes, name: str = "file", max_rows: int = MAX_ROWS) -> CarF
     if frame.empty:
         raise InputError([Problem(None, None, "has no rows")], source=name)
     present = {canonical_name(column) for column in frame.columns}
-    missing = [Problem(None, field, "column is missing") for field in config.FEATURES if field not in present]
+    missing = [
+        Problem(None, field, "column is missing", missing=True) for field in config.FEATURES if field not in present
+    ]
     if missing:
         raise InputError(missing, source=name)
     return CarFile(frame, records)
