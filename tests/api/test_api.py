@@ -233,6 +233,15 @@ def test_too_many_bytes_is_413(client):
     assert response.is_json
 
 
+def test_the_422_message_lists_every_problem_up_to_ten_wrong_values_first(client):
+    body = [{k: v for k, v in ONE.items() if k != "Origin"}] + [{**ONE, "Weight": -row} for row in range(1, 12)]
+    error = client.post("/predict", json=body).json["error"]
+    assert len(error["details"]) == 12  # every problem, for programs
+    listed = error["message"].removeprefix("invalid input (12 of 12 vehicles): ").split("; ")
+    wrong = [f"row {row}, Weight: must be between 800 and 10000 (lb), got -{row}" for row in range(1, 11)]
+    assert listed == [*wrong, "and 2 more problems"]  # row 0's missing Origin comes after the wrong values
+
+
 def test_wrong_method_is_405_with_allow(client):
     response = client.get("/predict")
     assert response.status_code == 405
