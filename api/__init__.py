@@ -14,7 +14,7 @@ import time
 import numpy as np
 from flask import Flask, Response, current_app, request
 from pydantic_core import to_json
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from api import invocations, observe, oip
 from api.openapi import docs_page, openapi_document
@@ -140,6 +140,16 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(RequestError)
     def request_error(exc: RequestError):
         return error_response(exc.status, exc.message, exc.details)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(exc: RequestEntityTooLarge):
+        # Werkzeug's own text names neither limit; a caller needs both to know how to split the batch.
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        return error_response(
+            413,
+            f"the body is over {limit / 2**20:g} MiB ({limit:,} bytes), the most a request may send; a request "
+            f"also takes at most {MAX_ROWS:,} cars: send the cars in smaller requests",
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from mpg import config
 from mpg.contract import MAX_ROWS, Car, check_json
-from mpg.problems import InputError, Problem
+from mpg.problems import InputError, Problem, problem_lines
 
 MAX_EXPLAIN_ROWS = 100  # each explained vehicle costs 128 x 16 model rows
 MAX_BYTES = 8 * 1024 * 1024  # well above any 10,000-vehicle body, so row limits are reported as such
@@ -95,9 +95,8 @@ def check_cars(value: object) -> np.ndarray:
     except InputError as exc:
         raise RequestError(422, f"invalid input: {exc}", exc.problems) from None
     if checked.problems:
-        bad = len(checked.refused_rows)
-        raise RequestError(422, f"invalid input ({bad} of {checked.count} vehicles): {checked.problems[0]}",
-                           checked.problems)  # fmt: skip
+        bad, listed = len(checked.refused_rows), "; ".join(problem_lines(checked.problems))
+        raise RequestError(422, f"invalid input ({bad} of {checked.count} vehicles): {listed}", checked.problems)
     return checked.X
 
 

@@ -60,9 +60,8 @@ def predict_cars(X: np.ndarray) -> Served:
 def error_response(status: int, message: str, details: list | None = None) -> Response:
     """`{"error": {"message", "details", "request_id"}}`; under /v2 the protocol's `{"error": "..."}`."""
     if request.path == V2_PREFIX or request.path.startswith(V2_PREFIX + "/"):
-        shown = [str(d) for d in details or []]
-        text = "; ".join([message, *shown[1:6]]) + (f" (and {len(shown) - 6} more)" if len(shown) > 6 else "")
-        response = jsonify({"error": text, "request_id": observe.request_id()})
+        # The message already lists the problems (mpg.problems.problem_lines), as the protocol's one string needs.
+        response = jsonify({"error": message, "request_id": observe.request_id()})
         response.status_code = 400 if status in (415, 422) else status
         return response
     body = {"message": message, "details": [d.to_dict() for d in details or []], "request_id": observe.request_id()}

@@ -7,6 +7,7 @@ import json
 import streamlit as st
 
 from app_pages.shared import get_model
+from app_pages.view.batch import batch_table, file_error
 from mpg import config
 from mpg.contract import MAX_ROWS
 from mpg.files import predict_file
@@ -24,14 +25,13 @@ if upload is not None:
     try:
         result = predict_file(model, upload.getvalue(), upload.name)
     except InputError as exc:
-        st.error(str(exc))
+        st.error(file_error(exc))
     else:
         (st.warning if result.refused else st.success)(result.summary)
-        if result.refused:
-            st.write("Refused rows")
-            st.dataframe(result.refused_rows(), width="stretch")
+        st.dataframe(batch_table(result), width="stretch", hide_index=True)
         st.download_button("Download predictions (CSV)", result.csv_bytes(), "predictions.csv", "text/csv")
-        st.dataframe(result.frame, width="stretch")
+        st.caption("The download keeps the columns programs read: mpg_prediction, mpg_lower, mpg_upper, warnings, "
+                   "problem.")  # fmt: skip
 
 st.subheader("Call the JSON API")
 example = {"cylinders": 4, "displacement": 155.0, "horsepower": 93.0, "weight": 2500.0, "acceleration": 15.0,

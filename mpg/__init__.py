@@ -11,13 +11,17 @@ surface (the API, the command line, the app) makes, with its 90% interval.
 >>> print(f"{result.mpg[0]:.1f} MPG, 90% interval {result.lower[0]:.1f}-{result.upper[0]:.1f}")
 32.7 MPG, 90% interval 27.2-38.3
 
-Bad input raises `InputError`, naming every car and field at fault:
+Bad input raises `InputError`, naming every car and field at fault (its message joins these lines with "; "):
 
->>> predict(model, {"cylinders": 4, "displacement": 108, "horsepower": 75, "weight": -1, "acceleration": 16.8,
-...                 "model_year": 81, "origin": "Mars"})
-Traceback (most recent call last):
-...
-mpg.problems.InputError: row 0, Weight: must be between 800 and 10000 (lb), got -1 (and 1 more problems)
+>>> from mpg import InputError
+>>> try:
+...     predict(model, {"cylinders": 4, "displacement": 108, "horsepower": 75, "weight": -1, "acceleration": 16.8,
+...                     "model_year": 81, "origin": "Mars"})
+... except InputError as error:
+...     for line in error.lines():
+...         print(line)
+row 0, Weight: must be between 800 and 10000 (lb), got -1
+row 0, Origin: must be 1, 2, 3, USA, Europe or Japan, got 'Mars'
 """
 
 import importlib

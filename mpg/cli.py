@@ -1,7 +1,7 @@
 """Command line: `python -m mpg train | evaluate | predict`.
 
 Exit status: 0 done; 1 a file with some refused rows (the output still written, each refused row
-with its problem); 2 a user error, one line on stderr (a file unusable as a whole, a bad option).
+with its problem); 2 a user error on stderr (a file unusable as a whole, a bad option), one line per problem.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -121,7 +122,6 @@ def _predict(args) -> int:
     from mpg.artifact.store import load_model
     from mpg.contract import check_records
     from mpg.files import CarFile, predict_car_file, read_cars
-    from mpg.problems import Problem
     from mpg.text import from_text
 
     given = {name: getattr(args, name) for name in config.FEATURES if getattr(args, name) is not None}
@@ -141,7 +141,7 @@ def _predict(args) -> int:
         raise UsageError("give --input FILE, or the car as options (see python -m mpg predict --help)")
     result = predict_car_file(load_model(args.model), cars)
     if not args.input and result.refused:
-        problems = [Problem(None, p.field, p.problem) for p in check_records(cars.records).problems]
+        problems = [replace(p, row=None) for p in check_records(cars.records).problems]  # one car: no row
         raise InputError(problems, source="options")
     if args.output:
         args.output.write_bytes(result.csv_bytes())
@@ -163,7 +163,11 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         commands = {"train": _train, "evaluate": _evaluate, "predict": _predict, "monitor": _monitor}
         status = commands[args.command](args)
-    except (UsageError, InputError, ModelLoadError, StaleDataError) as exc:
+    except InputError as exc:  # one line per problem (problems.LIMIT at most), so each can be read and grepped
+        for line in exc.lines():
+            print(f"error: {line}", file=sys.stderr)
+        return USER_ERROR
+    except (UsageError, ModelLoadError, StaleDataError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return USER_ERROR
     except KeyboardInterrupt:

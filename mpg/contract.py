@@ -31,7 +31,7 @@ from pydantic import (
 )
 
 from mpg import config
-from mpg.problems import InputError, Problem
+from mpg.problems import InputError, Problem, shown_value
 
 ORIGIN_NAMES = {name.lower(): code for name, code in config.ORIGIN_CODES.items()}
 MAX_ROWS = 10_000
@@ -230,8 +230,10 @@ def _problem(error: dict) -> Problem:
     key = next((part for part in loc[1:] if isinstance(part, str)), None)
     field = config.CANONICAL.get(key, key)
     kind, given = error["type"], error.get("input")
-    shown = "" if kind == "missing" else f", got {given!r}"[:80]
-    if field == config.ORIGIN and kind != "missing":
+    if kind == "missing":
+        return Problem(row, field, _HINTS[kind], missing=True)
+    shown = f", got {shown_value(given)}"[:80]
+    if field == config.ORIGIN:
         return Problem(row, field, f"must be 1, 2, 3, USA, Europe or Japan{shown}")
     if kind in ("greater_than_equal", "less_than_equal"):
         low, high = config.BOUNDS[field]

@@ -76,7 +76,7 @@ def _validated(raw: pd.DataFrame, with_target: bool, source: str, first_line: in
         raise DataError([Problem(None, None, "has no rows")], source=source)
     names = {column: canonical_name(column) for column in raw.columns}
     required = [config.TARGET, *config.FEATURES] if with_target else config.FEATURES
-    missing = [Problem(None, name, "is missing") for name in required if name not in names.values()]
+    missing = [Problem(None, name, "is missing", missing=True) for name in required if name not in names.values()]
     if missing:
         raise DataError(missing, source=source)
     records = from_text(raw.columns, raw.itertuples(index=False, name=None))

@@ -9,9 +9,10 @@ neutralised in the CSV we write, so a spreadsheet never runs them as formulas.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,7 @@ from mpg import config
 from mpg.artifact.store import LoadedModel
 from mpg.contract import MAX_ROWS, canonical_name, records_from_json
 from mpg.prediction import predict_table
-from mpg.problems import InputError, Problem
+from mpg.problems import InputError, Problem, ordered
 from mpg.text import from_text
 
 OUTPUT_COLUMNS = ["mpg_prediction", "mpg_lower", "mpg_upper", "warnings", "problem"]
@@ -29,11 +30,12 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP's list for CSV inject
 
 @dataclass
 class FileResult:
-    """The input rows plus OUTPUT_COLUMNS, and the counts for the summary line."""
+    """The input rows plus OUTPUT_COLUMNS, the counts for the summary line, and where each row is in the file."""
 
     frame: pd.DataFrame
     predicted: int
     refused: int
+    labels: list[str] = field(default_factory=list)
 
     @property
     def summary(self) -> str:
@@ -41,19 +43,18 @@ class FileResult:
         refused = f"; {self.refused:,} refused (see the problem column)" if self.refused else ""
         return f"predicted {self.predicted:,} of {total:,} rows{refused}"
 
-    def refused_rows(self) -> pd.DataFrame:
-        return self.frame[self.frame["problem"] != ""]
-
     def csv_bytes(self) -> bytes:
         return spreadsheet_safe(self.frame).to_csv(index=False).encode("utf-8")
 
 
 @dataclass
 class CarFile:
-    """A file as read: `frame` for the output (extra columns included), `records` for the contract."""
+    """A file as read: `frame` for the output (extra columns included), `records` for the contract, and `labels`,
+    where each row is for a person: "line 7" in a CSV (the header is line 1), "car 3" in JSON (from 1)."""
 
     frame: pd.DataFrame
     records: list[dict]
+    labels: list[str] = field(default_factory=list)
 
 
 def read_cars(data: bytes, name: str = "file", max_rows: int = MAX_ROWS) -> CarFile:
@@ -82,6 +83,7 @@ def read_cars(data: bytes, name: str = "file", max_rows: int = MAX_ROWS) -> CarF
         frame = pd.DataFrame.from_records(records)
         if not frame.empty:
             frame = frame.astype(object).where(frame.notna(), None)
+        labels = [f"car {i + 1}" for i in range(len(frame))]
     else:
         try:
             frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
@@ -89,15 +91,34 @@ def read_cars(data: bytes, name: str = "file", max_rows: int = MAX_ROWS) -> CarF
             reason = str(exc).strip().splitlines()[0]
             raise InputError([Problem(None, None, f"not a readable CSV file: {reason}")], source=name) from None
         records = from_text(frame.columns, frame.itertuples(index=False, name=None))
+        labels = _csv_line_labels(text, len(frame))
     if len(frame) > max_rows:
         raise InputError([Problem(None, None, f"has {len(frame)} rows; at most {max_rows} per file")], source=name)
     if frame.empty:
         raise InputError([Problem(None, None, "has no rows")], source=name)
     present = {canonical_name(column) for column in frame.columns}
-    missing = [Problem(None, field, "column is missing") for field in config.FEATURES if field not in present]
+    missing = [
+        Problem(None, field, "column is missing", missing=True) for field in config.FEATURES if field not in present
+    ]
     if missing:
         raise InputError(missing, source=name)
-    return CarFile(frame, records)
+    return CarFile(frame, records, labels)
+
+
+def _csv_line_labels(text: str, rows: int) -> list[str]:
+    """Each data row's first line in the file. pandas skips blank lines and a quoted cell may span lines, so the
+    line is not the row's index + 2; Python's csv reader counts lines, and skips what pandas skips."""
+    reader, starts, line = csv.reader(io.StringIO(text, newline="")), [], 0
+    try:
+        for record in reader:
+            if any(cell.strip() for cell in record) or len(record) > 1:  # pandas drops blank lines only
+                starts.append(line + 1)
+            line = reader.line_num
+    except csv.Error:
+        starts = []
+    if len(starts) != rows + 1:  # the two parsers disagree: number the rows rather than guess a line
+        return [f"data row {i + 1}" for i in range(rows)]
+    return [f"line {start}" for start in starts[1:]]
 
 
 def predict_file(model: LoadedModel, data: bytes, name: str = "file", max_rows: int = MAX_ROWS) -> FileResult:
@@ -113,7 +134,7 @@ def predict_car_file(model: LoadedModel, cars: CarFile) -> FileResult:
     for warning in result.warnings():
         notes[warning.row] = "; ".join(filter(None, [notes[warning.row], str(warning)]))
     problems = [""] * result.count
-    for problem in result.problems:
+    for problem in ordered(result.problems):
         problems[problem.row] = "; ".join(filter(None, [problems[problem.row], f"{problem.field}: {problem.problem}"]))
     out = frame.reset_index(drop=True).copy()
     for column, values in zip(
@@ -122,7 +143,8 @@ def predict_car_file(model: LoadedModel, cars: CarFile) -> FileResult:
         out[column] = np.round(result.column(values), 3)
     out["warnings"], out["problem"] = notes, problems
     refused = len(result.checked.refused_rows)
-    return FileResult(out, result.count - refused, refused)
+    labels = cars.labels or [f"car {i + 1}" for i in range(result.count)]
+    return FileResult(out, result.count - refused, refused, labels)
 
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:

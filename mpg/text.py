@@ -46,5 +46,5 @@ def check_value(name: str, text: str) -> float:
     """One input given alone as text (a URL value), checked and encoded by the contract. InputError if not."""
     value = read_cell(text)
     if value is None:
-        raise InputError([Problem(None, name, "has no value")])
+        raise InputError([Problem(None, name, "has no value", missing=True)])
     return check_field(name, value)

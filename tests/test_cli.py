@@ -27,14 +27,16 @@ def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     return result
 
 
-def assert_user_error(result: subprocess.CompletedProcess, *needles: str) -> None:
+def assert_user_error(result: subprocess.CompletedProcess, *needles: str, lines: int = 1) -> None:
+    """Exit 2, nothing on stdout, `lines` lines on stderr (one per problem), the first naming every needle."""
     assert result.returncode == 2
     assert result.stdout == ""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
+    shown = result.stderr.strip().splitlines()
+    assert len(shown) == lines, result.stderr
+    assert all(line.startswith("error: ") for line in shown), result.stderr
     assert "Traceback" not in result.stderr
     for needle in needles:
-        assert needle in lines[0]
+        assert needle in shown[0]
 
 
 def test_evaluate_json(model):
@@ -85,7 +87,8 @@ def test_predict_one_car_from_options(model, vehicle):
         (["predict", "--input", "nowhere.csv"], ["nowhere.csv", "cannot be read"]),
         (["predict", "--weight", "-5", "--cylinders", "4", "--displacement", "100", "--horsepower", "80",
           "--acceleration", "15", "--model-year", "80", "--origin", "1"], ["options, Weight", "must be between 800"]),
-        (["predict", "--weight", "2000"], ["Cylinders", "missing"]),
+        (["predict", "--weight", "2000", "--cylinders", "4", "--displacement", "100", "--horsepower", "80",
+          "--acceleration", "15", "--model-year", "80"], ["options, Origin: is missing"]),
         (["evaluate", "--model", "no/such/dir"], ["model.json", "python -m mpg train"]),
         (["train", "--data", "no/such.csv"], ["no/such.csv", "cannot be read"]),
         (["frobnicate"], ["invalid choice"]),
@@ -95,6 +98,25 @@ def test_predict_one_car_from_options(model, vehicle):
 )  # fmt: skip
 def test_user_errors_are_one_line_exit_2(args, needles):
     assert_user_error(run(*args, check=False), *needles)
+
+
+def test_every_problem_of_the_options_is_a_line_the_wrong_value_first():
+    result = run("predict", "--weight", "heavy", "--cylinders", "99", check=False)
+    missing = [config.DISPLACEMENT, config.HORSEPOWER, config.ACCELERATION, config.MODEL_YEAR, config.ORIGIN]
+    assert_user_error(result, "options, Cylinders: must be between 1 and 16 (count), got 99", lines=7)
+    assert result.stderr.splitlines()[1:] == [
+        "error: options, Weight: must be a number, got 'heavy'",
+        *(f"error: options, {name}: is missing" for name in missing),
+    ]
+
+
+def test_a_file_missing_columns_names_each_on_its_line(tmp_path):
+    source = tmp_path / "cars.csv"
+    source.write_text("Cylinders,Weight\n4,2000\n")
+    result = run("predict", "--input", str(source), check=False)
+    names = [config.DISPLACEMENT, config.HORSEPOWER, config.ACCELERATION, config.MODEL_YEAR, config.ORIGIN]
+    assert_user_error(result, lines=5)
+    assert result.stderr.splitlines() == [f"error: {source}, {name}: column is missing" for name in names]
 
 
 def test_a_file_with_bad_rows_keeps_every_row_and_exits_1(tmp_path, vehicle, model):
@@ -135,7 +157,8 @@ def test_a_file_with_bad_rows_keeps_every_row_and_exits_1(tmp_path, vehicle, mod
 def test_an_unusable_file_exits_2(tmp_path, text, name, needles):
     source = tmp_path / name
     source.write_text(text)
-    assert_user_error(run("predict", "--input", str(source), check=False), *needles)
+    lines = 5 if "column is missing" in needles[-1] else 1  # every missing column on its line
+    assert_user_error(run("predict", "--input", str(source), check=False), *needles, lines=lines)
 
 
 def test_too_many_rows_exits_2(tmp_path, vehicle):
@@ -170,7 +193,8 @@ def test_formulas_in_user_text_are_neutralised_numbers_untouched(tmp_path, vehic
 def test_train_rejects_bad_data_file(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("MPG,Cylinders\n1,2\n")
-    assert_user_error(run("train", "--data", str(bad), "--out", str(tmp_path / "m"), check=False), "bad.csv")
+    result = run("train", "--data", str(bad), "--out", str(tmp_path / "m"), check=False)
+    assert_user_error(result, "bad.csv, Displacement: is missing", lines=6)  # each missing column on its line
     assert not (tmp_path / "m").exists()
 
 

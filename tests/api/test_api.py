@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from api import PING, create_app
-from api.schemas import MAX_ROWS
+from api.schemas import MAX_BYTES, MAX_ROWS
 from mpg import config
 from mpg.monitoring.log import PredictionLog
 from mpg.prediction import predict
@@ -227,10 +227,22 @@ def test_too_many_rows_is_422(client):
     assert str(MAX_ROWS) in response.json["error"]["message"]
 
 
-def test_too_many_bytes_is_413(client):
-    response = client.post("/predict", data=b"[" + b" " * (9 * 1024 * 1024) + b"]", content_type="application/json")
+@pytest.mark.parametrize("route", ["/predict", "/invocations"])
+def test_too_many_bytes_is_413_naming_both_limits(client, route):
+    response = client.post(route, data=b"[" + b" " * (MAX_BYTES + 1) + b"]", content_type="application/json")
     assert response.status_code == 413
-    assert response.is_json
+    error = response.json["error"]
+    assert "8 MiB (8,388,608 bytes)" in error["message"] and f"{MAX_ROWS:,} cars" in error["message"]
+    assert error["details"] == [] and error["request_id"] == response.headers["X-Request-ID"]
+
+
+def test_the_422_message_lists_every_problem_up_to_ten_wrong_values_first(client):
+    body = [{k: v for k, v in ONE.items() if k != "Origin"}] + [{**ONE, "Weight": -row} for row in range(1, 12)]
+    error = client.post("/predict", json=body).json["error"]
+    assert len(error["details"]) == 12  # every problem, for programs
+    listed = error["message"].removeprefix("invalid input (12 of 12 vehicles): ").split("; ")
+    wrong = [f"row {row}, Weight: must be between 800 and 10000 (lb), got -{row}" for row in range(1, 11)]
+    assert listed == [*wrong, "and 2 more problems"]  # row 0's missing Origin comes after the wrong values
 
 
 def test_wrong_method_is_405_with_allow(client):

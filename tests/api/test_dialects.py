@@ -194,6 +194,13 @@ def test_bad_v2_payloads_are_400_with_a_message(client, body):
     assert set(response.json) == {"error", "request_id"} and words in response.json["error"]
 
 
+def test_a_v2_error_names_each_problem_once_up_to_ten(client):
+    body = {"inputs": tensors([{**ROWS[0], "Weight": -row} for row in range(1, 11)])}
+    error = client.post("/v2/models/mpg/infer", json=body).json["error"]
+    assert all(error.count(f"row {row - 1}, Weight: must be between 800") == 1 for row in range(1, 11)), error
+    assert "more" not in error  # ten problems: all shown, none summed up
+
+
 def test_request_id_taken_when_sane_else_made(client):
     sent = client.post("/predict", json=ONE, headers={"X-Request-ID": "abc-123_heroku.router=="})
     assert sent.headers["X-Request-ID"] == "abc-123_heroku.router=="

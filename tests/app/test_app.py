@@ -223,21 +223,35 @@ def test_batch_upload_good_and_bad(app, auto_mpg):
     app.file_uploader[0].set_value(("cars.csv", good, "text/csv")).run()
     assert not app.exception and not app.error
     assert app.success[0].value == "predicted 5 of 5 rows"
-    mixed = good.replace(b"3504.0", b"heavy", 1)  # one bad cell: that row is refused, the others predicted
+    # bad cells in the file's lines 2 and 5: those rows refused, the others predicted
+    mixed = (
+        good.replace(b"3504.0", b"heavy", 1).replace(b"malibu,8.0,", b"malibu,99.0,").replace(b"sst,8.0,", b"sst,99,")
+    )
     app.file_uploader[0].set_value(("mixed.csv", mixed, "text/csv")).run()
     assert not app.exception and not app.error
-    assert app.warning[0].value == "predicted 4 of 5 rows; 1 refused (see the problem column)"
-    refused = app.dataframe[0].value  # shown above the full table and the download
-    assert refused["problem"].tolist() == ["Weight: must be a number, got 'heavy'"]
-    assert len(app.dataframe[1].value) == 5
+    assert app.warning[0].value == "predicted 3 of 5 rows; 2 refused (see the problem column)"
+    table = app.dataframe[0].value  # one table, refused rows first, each with its line in the file
+    assert table["Problem"].tolist()[:2] == [
+        "line 2, Cylinders: must be between 1 and 16 (count), got 99; Weight: must be a number, got 'heavy'",
+        "line 5, Cylinders: must be between 1 and 16 (count), got 99",
+    ]
+    assert table.columns[0] == "Problem" and len(table) == 5
+    assert {"Predicted MPG", "90% interval low (MPG)", "90% interval high (MPG)", "Weight (lb)"} <= set(table)
+    assert table["Predicted MPG"].tolist()[:2] == ["", ""] and "None" not in table.to_string()
+    assert app.get("download_button")  # the download: the machine columns, tested in tests/app/test_batch.py
     unknown = good.replace(b",130.0,", b",,", 1)  # an empty cell: unknown, predicted with the training median
     app.file_uploader[0].set_value(("unknown.csv", unknown, "text/csv")).run()
     assert app.success[0].value == "predicted 5 of 5 rows"
-    notes = app.dataframe[0].value["warnings"].tolist()
+    table = app.dataframe[0].value
+    notes = table["Warnings"].tolist()
     assert notes[0].startswith("Horsepower unknown: training median") and notes[1:] == [""] * 4
+    assert table["Horsepower (hp)"][0] == ""
     unusable = b"Cylinders,Weight\n4,2000\n"
     app.file_uploader[0].set_value(("cols.csv", unusable, "text/csv")).run()
-    assert "cols.csv" in app.error[0].value and "Displacement: column is missing" in app.error[0].value
+    shown = app.error[0].value  # every missing column, each on its line
+    assert shown.startswith("cols.csv cannot be used:")
+    missing = [config.DISPLACEMENT, config.HORSEPOWER, config.ACCELERATION, config.MODEL_YEAR, config.ORIGIN]
+    assert shown.splitlines()[1:] == [f"- {name}: column is missing" for name in missing]
     app.file_uploader[0].set_value(("x.csv", b"\x89PNG\r\n\x1a\n\x00\x00", "text/csv")).run()
     assert "not a CSV or JSON file" in app.error[0].value
     app.file_uploader[0].set_value(("cars.csv", good, "text/csv")).run()
