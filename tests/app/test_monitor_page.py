@@ -16,9 +16,9 @@ TOKEN = "s3cret-token"
 
 @pytest.fixture()
 def logged(tmp_path, monkeypatch, auto_mpg) -> str:
-    """A prediction log holding 60 cars from the data set, 1,200 lb heavier, as DATABASE_URL."""
+    """A prediction log holding 120 cars from the data set, 1,200 lb heavier, as DATABASE_URL."""
     url = f"sqlite:///{tmp_path / 'predictions.sqlite3'}"
-    cars = auto_mpg.dropna(subset=config.FEATURES).sample(60, random_state=1)
+    cars = auto_mpg.dropna(subset=config.FEATURES).sample(120, random_state=1)
     X = cars[config.FEATURES].to_numpy(dtype=np.float64, copy=True)
     X[:, 3] += 1200
     log = PredictionLog(url)
@@ -74,7 +74,7 @@ def test_page_shows_the_report_with_the_right_token(monkeypatch, logged):
     monkeypatch.setenv("MONITOR_TOKEN", TOKEN)
     at = run(TOKEN)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Predictions"] == "60" and metrics["Requests"] == "60"
+    assert metrics["Predictions"] == "120" and metrics["Requests"] == "120"
     table = at.dataframe[0].value
     assert table.loc[table["drifted"], "input"].tolist() == [config.WEIGHT]
     assert len(at.get("vega_lite_chart")) == 2 + len(config.FEATURES)  # traffic, predicted MPG, one per input
