@@ -12,7 +12,7 @@ import streamlit as st
 from app_pages.shared import get_model
 from app_pages.view import monitor_charts
 from mpg.data import model_rows
-from mpg.monitoring.report import MonitorError, Report, load_report
+from mpg.monitoring.report import MonitorError, Report, drift_note, load_report
 from mpg.monitoring.table import database_url
 
 
@@ -22,8 +22,8 @@ def training():
 
 
 @st.cache_data(ttl=60, show_spinner="Reading the prediction log...")
-def report(url: str, period: str) -> Report:
-    return load_report(url, get_model().card, monitor_charts.since(period), training=training())
+def report(url: str, period: str, source: str | None) -> Report:
+    return load_report(url, get_model().card, monitor_charts.since(period), training=training(), source=source)
 
 
 st.title("Monitoring")
@@ -39,8 +39,10 @@ if not monitor_charts.token_matches(token, os.environ):
     st.stop()
 
 period = st.selectbox("Predictions from", list(monitor_charts.PERIODS), index=1)
+# The app's visitors try cars for fun; the API's callers send real ones: their drift is read apart.
+sent_by = st.radio("Sent by", list(monitor_charts.SOURCES), horizontal=True, key="source")
 try:
-    shown = report(database_url(os.environ), period)
+    shown = report(database_url(os.environ), period, monitor_charts.SOURCES[sent_by])
 except MonitorError as exc:
     st.error(str(exc))
     st.stop()
@@ -53,12 +55,16 @@ columns[0].metric("Predictions", f"{shown.predictions:,}")
 columns[1].metric("Requests", f"{shown.requests:,}")
 for column, (label, share) in zip(columns[2:], monitor_charts.shares(shown).items(), strict=True):
     column.metric(label.capitalize(), f"{share:.1%}")
+st.caption(f"Predictions by source: {monitor_charts.source_counts(shown)}.")
 
 st.subheader("Drift from the training data")
 st.caption(
     f"Drifted: PSI > {shown.thresholds['psi']:g} and chi-square p < {shown.thresholds['p_value']:g} "
-    "(bins: training deciles, Cylinders and Origin by value). Unknown values are left out."
+    "(bins: training deciles, Cylinders and Origin by value). Unknown values are left out; "
+    f"drift is judged from {shown.min_predictions} known values on."
 )
+if note := drift_note(shown):
+    st.warning(f"{note[0].upper()}{note[1:]}.")
 st.dataframe(monitor_charts.drift_table(shown), hide_index=True, width="stretch")
 st.altair_chart(monitor_charts.traffic_chart(shown), width="stretch")
 st.altair_chart(monitor_charts.distribution_chart("Predicted MPG", shown.predicted_mpg_drift), width="stretch")

@@ -14,10 +14,11 @@ from app_pages.shared import (
     similar_cars,
     spec,
     template,
+    unlogged,
     year_averages,
 )
 from app_pages.view import compare, plots
-from app_pages.view.car import CYLINDER_CHOICES, SliderCar, car_of, input_ranges, litres_per_100km
+from app_pages.view.car import CYLINDER_CHOICES, SliderCar, car_of, default_car, input_ranges, litres_per_100km
 from app_pages.view.labels import INPUTS, similar_table
 from app_pages.view.share import PIN_PARAM, car_from_params, share_url, url_params
 from mpg import config
@@ -59,6 +60,7 @@ if "pinned" not in st.session_state:
     st.session_state.pinned, pin_notices = compare.pinned_from_params(st.query_params.get_all(PIN_PARAM), model.card)
     set_car(shared.car)
     st.session_state.link_notices = shared.notices + pin_notices
+    unlogged(default_car(model.card))
 
 st.title("How far does a car go on a gallon?")
 notices = st.session_state.pop("link_notices", ())

@@ -63,6 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--database", metavar="URL", help="SQLAlchemy URL (default: DATABASE_URL, else the SQLite log)"
     )
     monitor.add_argument("--since", type=_since, metavar="ISO-TIME", help="only predictions from then on (UTC)")
+    monitor.add_argument(
+        "--source", choices=("app", "api"), help="only the app's visitors or only the API's callers (default: both)"
+    )
     monitor.add_argument("--json", action="store_true", help="print one JSON object")
     monitor.set_defaults(monitor_parser=monitor)
     return parser

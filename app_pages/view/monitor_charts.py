@@ -14,10 +14,11 @@ import altair as alt
 import pandas as pd
 
 from mpg.monitoring.drift import Drift
-from mpg.monitoring.report import Report
+from mpg.monitoring.report import Report, format_p_value
 
 PERIODS = {"last hour": timedelta(hours=1), "last day": timedelta(days=1), "last 7 days": timedelta(days=7),
            "last 30 days": timedelta(days=30), "everything kept": None}  # fmt: skip
+SOURCES = {"API and app": None, "API callers": "api", "app visitors": "app"}  # the page's choice -> --source
 SETS = alt.Scale(domain=["training", "served"], range=["#9e9e9e", "#1f77b4"])
 
 
@@ -39,13 +40,20 @@ def since(period: str, now: datetime | None = None) -> datetime | None:
 
 
 def drift_table(report: Report) -> pd.DataFrame:
-    """One row per input: PSI, p-value, unknown values, drifted."""
+    """One row per input: its verdict first, so a phone's narrow screen shows it; then PSI, p-value, unknown values."""
     return pd.DataFrame(
         [
-            {"input": name, "PSI": d.statistic, "p-value": d.p_value, "unknown": d.unknown, "drifted": d.drifted}
+            {"input": name, "verdict": d.verdict, "PSI": None if d.statistic is None else round(d.statistic, 2),
+             "p-value": format_p_value(d.p_value), "unknown": d.unknown}
             for name, d in report.drift.items()
         ]
-    )
+    )  # fmt: skip
+
+
+def source_counts(report: Report) -> str:
+    """Predictions per source, named as the page's control names them."""
+    names = {source: label for label, source in SOURCES.items() if source}
+    return ", ".join(f"{names.get(source, source)} {count:,}" for source, count in report.sources.items())
 
 
 def shares(report: Report) -> dict[str, float | None]:
@@ -76,12 +84,14 @@ def distribution_chart(name: str, drift: Drift) -> alt.Chart:
 
 
 def traffic_chart(report: Report) -> alt.Chart:
-    """Predictions and requests per hour or day."""
+    """Predictions per source and requests per bin (minutes to days, as the report chose for its window)."""
+    label = {"api": "API predictions", "app": "app predictions"}
     rows = [
-        {"start": t.start, "what": what, "count": getattr(t, what)}
+        {"start": t.start, "what": label.get(source, source), "count": count}
         for t in report.traffic
-        for what in ("predictions", "requests")
+        for source, count in t.sources.items()
     ]
+    rows += [{"start": t.start, "what": "requests", "count": t.requests} for t in report.traffic]
     data = pd.DataFrame(rows, columns=["start", "what", "count"])
     return (
         alt.Chart(data)

@@ -1,16 +1,17 @@
-"""The monitoring report over the prediction log: `python -m mpg monitor [--database URL] [--since TIME] [--json]`.
+"""The monitoring report over the prediction log: `python -m mpg monitor [--database URL] [--since TIME]
+[--source app|api] [--json]`.
 
 What callers sent, against the rows the model was trained on (its card names the file and the test rows):
-predictions and requests, traffic over time, the shares of cars extrapolated (an input outside
-the training range), with an unknown input or with a warning, predicted MPG against training
-MPG, and each input's drift (statistic and threshold in mpg.monitoring.drift).
+predictions and requests per source (API callers, app visitors), traffic over time, the shares of cars
+extrapolated (an input outside the training range), with an unknown input or with a warning, predicted MPG
+against training MPG, and each input's drift (statistic, threshold and minimum sample in mpg.monitoring.drift).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -24,20 +25,33 @@ from mpg import config
 from mpg.artifact.card import InputSchema, ModelCard
 from mpg.artifact.store import load_card
 from mpg.data import model_rows
-from mpg.monitoring.drift import P_THRESHOLD, PSI_THRESHOLD, Drift, compare, input_drift
+from mpg.monitoring.drift import MIN_PREDICTIONS, P_THRESHOLD, PSI_THRESHOLD, Drift, compare, input_drift
 from mpg.monitoring.table import connect, database_url, read_log
 
 QUANTILES = {"p05": 0.05, "p25": 0.25, "p50": 0.5, "p75": 0.75, "p95": 0.95}
+Source = Literal["api", "app"]
+Period = Literal["minute", "5 minutes", "hour", "day"]
+# The traffic bin for the longest window it serves (pandas' frequency): 12 to 60 bins up to two days, a bar a day
+# beyond. The window is from --since (the page's period) to the newest prediction, else the logged span.
+TRAFFIC_BINS: list[tuple[timedelta, Period, str]] = [
+    (timedelta(hours=1), "minute", "min"),
+    (timedelta(hours=2), "5 minutes", "5min"),
+    (timedelta(days=2), "hour", "h"),
+    (timedelta.max, "day", "D"),
+]
+TOO_FEW = "too few predictions to judge drift"
 
 
 class Traffic(BaseModel):
-    start: datetime  # of the hour or day, UTC
+    start: datetime  # of the bin, UTC
     predictions: int
     requests: int
+    sources: dict[str, int]  # predictions per source ("api", "app")
 
 
 class Report(BaseModel):
     since: datetime | None
+    source: Source | None  # the only source reported; None: both
     first: datetime | None  # the oldest and newest prediction reported
     last: datetime | None
     predictions: int
@@ -49,9 +63,11 @@ class Report(BaseModel):
     predicted_mpg: dict[str, float | None]  # mean and quantiles
     training_mpg: dict[str, float]
     predicted_mpg_drift: Drift  # predicted MPG against training MPG, same rule as the inputs
-    traffic_period: Literal["hour", "day"]
+    traffic_period: Period
     traffic: list[Traffic]
     thresholds: dict[str, float]
+    min_predictions: int  # fewer, and no drift is judged (mpg.monitoring.drift says why)
+    drift_judged: bool  # False: too few predictions to judge drift, every `drifted` is None
     drift: dict[str, Drift]  # canonical input name -> its drift
 
     def to_json(self) -> str:
@@ -65,32 +81,41 @@ def _summary(values: pd.Series) -> dict[str, float | None]:
     return {"mean": float(values.mean()), **{k: float(values.quantile(q)) for k, q in QUANTILES.items()}}
 
 
-def _traffic(log: pd.DataFrame) -> tuple[Literal["hour", "day"], list[Traffic]]:
+def _traffic(log: pd.DataFrame, since: datetime | None) -> tuple[Period, list[Traffic]]:
     if log.empty:
         return "hour", []
-    period = "hour" if log["time"].max() - log["time"].min() <= pd.Timedelta(days=2) else "day"
-    grouped = log.set_index("time").resample("h" if period == "hour" else "D")
+    window = log["time"].max() - (pd.Timestamp(since) if since else log["time"].min())
+    period, frequency = next((p, f) for longest, p, f in TRAFFIC_BINS if window <= longest)
+    grouped = log.set_index("time").resample(frequency)
     counts = pd.DataFrame({"predictions": grouped.size(), "requests": grouped["request_id"].nunique()})
+    per_source = log.pivot_table(index="time", columns="source", aggfunc="size").resample(frequency).sum()
     return period, [
-        Traffic(start=start.to_pydatetime(), predictions=int(row.predictions), requests=int(row.requests))
+        Traffic(start=start.to_pydatetime(), predictions=int(row.predictions), requests=int(row.requests),
+                sources={str(k): int(v) for k, v in per_source.loc[start].items()})
         for start, row in counts.iterrows()
-    ]
+    ]  # fmt: skip
 
 
 def build_report(
-    log: pd.DataFrame, training: pd.DataFrame, schema: InputSchema, since: datetime | None = None
+    log: pd.DataFrame,
+    training: pd.DataFrame,
+    schema: InputSchema,
+    since: datetime | None = None,
+    source: Source | None = None,
 ) -> Report:
-    """The report over logged rows (`mpg.monitoring.table.read_log`'s frame) against the model's training rows."""
+    """The report over logged rows (`mpg.monitoring.table.read_log`'s frame) against the model's training rows;
+    `since` and `source` say what the rows were chosen by."""
     n = len(log)
     inputs = log[config.FEATURES].to_numpy(dtype=np.float64)
     extrapolated = schema.outside_training_range(inputs).any(axis=1)
-    period, traffic = _traffic(log)
+    period, traffic = _traffic(log, since)
 
     def share(flags) -> float | None:
         return float(np.mean(flags)) if n else None
 
     return Report(
         since=since,
+        source=source,
         first=log["time"].min().to_pydatetime() if n else None,
         last=log["time"].max().to_pydatetime() if n else None,
         predictions=n,
@@ -105,6 +130,8 @@ def build_report(
         traffic_period=period,
         traffic=traffic,
         thresholds={"psi": PSI_THRESHOLD, "p_value": P_THRESHOLD},
+        min_predictions=MIN_PREDICTIONS,
+        drift_judged=n >= MIN_PREDICTIONS,
         drift=input_drift(training, log),
     )
 
@@ -114,10 +141,14 @@ class MonitorError(Exception):
 
 
 def load_report(
-    url: str, card: ModelCard, since: datetime | None = None, training: pd.DataFrame | None = None
+    url: str,
+    card: ModelCard,
+    since: datetime | None = None,
+    training: pd.DataFrame | None = None,
+    source: Source | None = None,
 ) -> Report:
-    """Read the log at `url` and build its report against the model's training rows (`training`, when the caller
-    has them already); MonitorError when the database cannot be read."""
+    """Read the log at `url` (from `since`, of `source` only, when given) and build its report against the model's
+    training rows (`training`, when the caller has them already); MonitorError when the database cannot be read."""
     try:
         parsed = make_url(url)
     except SQLAlchemyError:
@@ -125,18 +156,36 @@ def load_report(
     if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
         raise MonitorError(f"no prediction log at {parsed.database} (nothing recorded yet?)")
     try:
-        log = read_log(connect(url), since)
+        log = read_log(connect(url), since, source)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise MonitorError(f"{parsed.render_as_string(hide_password=True)}: cannot be read: {reason}") from None
-    return build_report(log, model_rows(card)[0] if training is None else training, card.inputs, since)
+    return build_report(log, model_rows(card)[0] if training is None else training, card.inputs, since, source)
+
+
+def format_p_value(p_value: float | None) -> str:
+    """A p-value as people read it: two significant digits, and `< 1e-6` below that (no 1e-300 that says nothing
+    more and pushes the verdict off a phone's screen)."""
+    if p_value is None:
+        return ""
+    if p_value < 1e-6:
+        return "< 1e-6"
+    return f"{p_value:.2g}".replace("e-0", "e-")  # 1.2e-5, not 1.2e-05
+
+
+def drift_note(report: Report) -> str | None:
+    """What stands in for the drift verdicts when there are too few predictions to judge them."""
+    if report.drift_judged:
+        return None
+    return f"{TOO_FEW}: {report.predictions:,}, at least {report.min_predictions:,} needed"
 
 
 def format_report(report: Report) -> str:
     """The report as text for a terminal."""
+    only = f" from the {report.source}" if report.source else ""
     if not report.predictions:
-        return "no predictions logged" + (f" since {report.since:%Y-%m-%d %H:%M} UTC" if report.since else "")
-    sources = ", ".join(f"{k} {v:,}" for k, v in report.sources.items())
+        return f"no predictions logged{only}" + (f" since {report.since:%Y-%m-%d %H:%M} UTC" if report.since else "")
+    sources = f"{report.source} only" if report.source else ", ".join(f"{k} {v:,}" for k, v in report.sources.items())
     mpg, train = report.predicted_mpg, report.training_mpg
     lines = [
         f"{report.predictions:,} predictions in {report.requests:,} requests ({sources}), "
@@ -146,18 +195,24 @@ def format_report(report: Report) -> str:
         f"predicted MPG: median {mpg['p50']:.1f}, 5-95% {mpg['p05']:.1f}-{mpg['p95']:.1f} "
         f"(training MPG: median {train['p50']:.1f}, 5-95% {train['p05']:.1f}-{train['p95']:.1f})",
         "",
-        f"input drift (drifted: PSI > {PSI_THRESHOLD:g} and chi-square p < {P_THRESHOLD:g})",
-        f"  {'input':<13} {'PSI':>7} {'p-value':>9} {'unknown':>8}",
+        f"input drift: {drift_note(report)}"
+        if not report.drift_judged
+        else f"input drift (drifted: PSI > {PSI_THRESHOLD:g} and chi-square p < {P_THRESHOLD:g})",
+        f"  {'input':<13} {'PSI':>7} {'p-value':>8} {'unknown':>8}",
     ]
     for name, drift in report.drift.items():
         psi = "" if drift.statistic is None else f"{drift.statistic:.3f}"
-        p_value = "" if drift.p_value is None else f"{drift.p_value:.2g}"
-        flag = "  DRIFTED" if drift.drifted else ""
-        lines.append(f"  {name:<13} {psi:>7} {p_value:>9} {drift.unknown:>8}{flag}")
+        # Too few in all: said once above. Too few known values of one input: said on its line.
+        flag = {"DRIFTED": "  DRIFTED", "too few": "  too few known values" if report.drift_judged else ""}
+        lines.append(f"  {name:<13} {psi:>7} {format_p_value(drift.p_value):>8} {drift.unknown:>8}"
+                     f"{flag.get(drift.verdict, '')}")  # fmt: skip
     lines += ["", f"traffic per {report.traffic_period} (last 24)"]
-    fmt = "%Y-%m-%d %H:%M" if report.traffic_period == "hour" else "%Y-%m-%d"
+    fmt = "%Y-%m-%d" if report.traffic_period == "day" else "%Y-%m-%d %H:%M"
     for point in report.traffic[-24:]:
-        lines.append(f"  {point.start:{fmt}}  {point.predictions:>8,} predictions {point.requests:>7,} requests")
+        by_source = "" if report.source else "  " + ", ".join(f"{k} {v:,}" for k, v in point.sources.items())
+        lines.append(
+            f"  {point.start:{fmt}}  {point.predictions:>8,} predictions {point.requests:>7,} requests{by_source}"
+        )
     return "\n".join(lines)
 
 
@@ -165,7 +220,7 @@ def run(args: argparse.Namespace) -> None:
     """The `monitor` command (its options are declared in mpg.cli)."""
     url = args.database or database_url(os.environ)
     try:
-        report = load_report(url, load_card(), args.since)
+        report = load_report(url, load_card(), args.since, source=args.source)
     except MonitorError as exc:
         # parser.error is argparse's way to report a user error: one line and exit 2 (mpg.cli's parser too).
         args.monitor_parser.error(str(exc))

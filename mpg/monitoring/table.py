@@ -121,14 +121,17 @@ def apply_retention(engine: Engine, *, max_days: int, max_rows: int, now: dateti
     return deleted
 
 
-def read_log(engine: Engine, since: datetime | None = None) -> pd.DataFrame:
-    """The logged rows (oldest first), inputs under their canonical names, `time` in UTC; empty if no table.
+def read_log(engine: Engine, since: datetime | None = None, source: str | None = None) -> pd.DataFrame:
+    """The logged rows (oldest first; from `since`, of `source` only, when given), inputs under their canonical
+    names, `time` in UTC; empty if no table.
 
     All of them, in memory: fine for the retention limits' million rows; a bigger log would want SQL aggregates.
     """
     query = select(predictions).order_by(predictions.c.id)
     if since is not None:
         query = query.where(predictions.c.time >= since.astimezone(UTC))
+    if source is not None:
+        query = query.where(predictions.c.source == source)
     with engine.connect() as connection:
         exists = engine.dialect.has_table(connection, predictions.name)
         rows = connection.execute(query).all() if exists else []
