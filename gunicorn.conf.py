@@ -6,7 +6,9 @@ import shutil
 import sys
 import tempfile
 
-bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+# This machine only, as the README says (http://localhost:8000). Heroku's web dyno must answer on every
+# interface: the Procfile's command gives `--bind 0.0.0.0:$PORT` (and `--reuse-port`, below).
+bind = f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # gunicorn's own gevent worker: one thread per worker serves all its connections, switching whenever one
 # waits (a slow client), and closes a connection idle for `keepalive`. Blocking database calls go to
@@ -32,7 +34,12 @@ max_requests_jitter = 10_000
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 accesslog = os.environ.get("GUNICORN_ACCESSLOG")  # gunicorn's own; the API writes its own logfmt lines (api/observe.py)
 errorlog = "-"
-reuse_port = True  # each worker its own listening socket: the kernel spreads connections over them
+# SO_REUSEPORT (each worker its own listening socket, so the kernel spreads connections over them) only where
+# the command line asks for it: the Procfile and the benchmark give `--reuse-port`. With it, the master holds
+# no socket, so gunicorn logs "Listening at: " with no address (when_ready names it), and a second server on
+# the same port shares it silently instead of failing with "Address already in use"; Heroku's own
+# python-getting-started keeps it off in development for that reason.
+reuse_port = False
 
 
 def on_starting(server) -> None:
@@ -53,6 +60,14 @@ def on_starting(server) -> None:
         # On the arbiter, which lives as long as the run: a reload reads this file again into new globals,
         # and its new Config's env_orig already holds the variable.
         server.mpg_metrics_made = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+
+
+def when_ready(server) -> None:
+    """Under --reuse-port the master listens on nothing and gunicorn's "Listening at:" line is empty: name the
+    address the workers bind."""
+    if server.cfg.reuse_port and not server.LISTENERS:
+        addresses = [f"http://{a[0]}:{a[1]}" if isinstance(a, tuple) else str(a) for a in server.cfg.address]
+        server.log.info("Listening at: %s (a socket per worker: --reuse-port)", ",".join(addresses))
 
 
 def post_worker_init(worker) -> None:

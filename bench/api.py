@@ -170,8 +170,9 @@ QUIET = {"METRICS": "off", "ACCESS_LOG": "off", "PREDICTION_LOG": "off"}
 
 
 def api_command(port: int) -> list[str]:
-    """`gunicorn api.wsgi:app` on a loopback port, with the gunicorn.conf.py of the directory it runs in."""
-    return [sys.executable, "-m", "gunicorn", "api.wsgi:app", "--bind", f"127.0.0.1:{port}"]
+    """`gunicorn api.wsgi:app` on a loopback port, with the gunicorn.conf.py of the directory it runs in, and
+    SO_REUSEPORT as the Procfile gives it on Heroku."""
+    return [sys.executable, "-m", "gunicorn", "api.wsgi:app", "--bind", f"127.0.0.1:{port}", "--reuse-port"]
 
 
 def overheads(workdir: Path, seconds: int) -> dict:

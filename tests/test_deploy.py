@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import signal
 import socket
+import struct
 import sys
 import threading
 import time
@@ -53,10 +55,41 @@ def api_dyno(tmp_path):
         yield url, process
 
 
-def test_web_process_serves_the_api_with_app_role(api_dyno):
+def test_web_process_serves_the_api_with_app_role(api_dyno, tmp_path):
     url, _ = api_dyno
     response = requests.post(f"{url}/predict", json=TUTORIAL_PAYLOAD, timeout=10)
     assert response.status_code == 200 and len(response.json()["mpg_prediction"]) == 3
+    port = int(url.rsplit(":", 1)[1])
+    # Heroku's router reaches the dyno from outside: every interface, one socket per worker (--reuse-port).
+    assert listening_sockets(port) == ["0.0.0.0", "0.0.0.0"]
+    assert f"Listening at: http://0.0.0.0:{port} " in (tmp_path / "api.log").read_text()
+
+
+def listening_sockets(port: int) -> list[str]:
+    """The local address of each TCP socket listening on `port` (Linux's /proc/net/tcp and tcp6), sorted."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                # The kernel prints each 32-bit word of the address in the host's byte order.
+                words = [struct.pack("=I", int(address[i : i + 8], 16)) for i in range(0, len(address), 8)]
+                found.append(str(ipaddress.ip_address(b"".join(words))))
+    return sorted(found)
+
+
+def test_the_readme_api_command_listens_on_this_machine_only_and_logs_where(tmp_path):
+    """`gunicorn api.wsgi:app` (the README's and `make api`'s command, PORT set as `make api` sets it) binds
+    127.0.0.1, as the README says, and gunicorn's "Listening at:" line names that address."""
+    port = free_port()
+    env = {"PORT": str(port), "DATABASE_URL": f"sqlite:///{tmp_path / 'predictions.sqlite3'}"}
+    command = [sys.executable, "-m", "gunicorn", "api.wsgi:app"]
+    with running(command, f"http://127.0.0.1:{port}/health", tmp_path / "api.log", env=env):
+        assert listening_sockets(port) == ["127.0.0.1"]
+    log = (tmp_path / "api.log").read_text()
+    assert f"Listening at: http://127.0.0.1:{port} (" in log, log[-2000:]
+    assert "Listening at:  (" not in log
 
 
 def workers_of(master: int) -> list[int]:
