@@ -22,7 +22,6 @@ from api.schemas import MAX_BYTES, MAX_EXPLAIN_ROWS, RequestError, parse_flag, p
 from api.serving import current_model, error_response, predict_cars
 from mpg.artifact.store import LoadedModel, ModelLoadError, load_model
 from mpg.contract import MAX_ROWS
-from mpg.data import load_auto_mpg
 from mpg.insight import explain as explanations
 from mpg.monitoring.log import PredictionLog
 
@@ -53,8 +52,8 @@ def create_app(
     app.extensions["model"] = model
     # Closed by gunicorn's worker_exit hook (gunicorn.conf.py), and at interpreter exit.
     app.extensions["prediction_log"] = prediction_log or PredictionLog.from_env(os.environ)
-    # Reference cars for explanations: the model's own data (its card names the file).
-    app.extensions["background"] = explanations.background(load_auto_mpg(model.card.data_file)) if model else None
+    # Reference cars for explanations, shipped in the model card (drawn from the data it was trained on).
+    app.extensions["background"] = np.asarray(model.card.background) if model else None
     app.extensions["openapi"] = openapi_document(model)
     if model is not None:
         observe.model_served(model.version)

@@ -83,7 +83,7 @@ def chart(name: str, *args) -> None:
 
 @st.cache_data(show_spinner=False)
 def background() -> np.ndarray:
-    return explain.background(get_data())
+    return np.asarray(get_model().card.background)  # the API's reference cars too
 
 
 @st.cache_data(show_spinner=False, max_entries=1000)

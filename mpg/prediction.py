@@ -6,10 +6,10 @@ the same number wherever it is asked about.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 from pydantic import BaseModel
 
 from mpg import config
@@ -126,7 +126,8 @@ def predict(model: LoadedModel, cars) -> Predictions:
 
 def records_from(cars) -> list:
     """Records from Car objects, a DataFrame (NaN and empty cells are unknown) or any of the JSON shapes."""
-    if isinstance(cars, pd.DataFrame):
+    pandas = sys.modules.get("pandas")  # a DataFrame exists only where pandas is loaded; serving never loads it
+    if pandas is not None and isinstance(cars, pandas.DataFrame):
         return [{k: (None if _blank(v) else v) for k, v in row.items()} for row in cars.to_dict("records")]
     if isinstance(cars, BaseModel):
         cars = [cars]

@@ -11,6 +11,7 @@ import pytest
 from mpg import config
 from mpg.artifact.store import LoadedModel, load_model, save_model
 from mpg.data import frame_hash, load_auto_mpg, split_train_test
+from mpg.insight import explain
 from mpg.modeling.candidates import tutorial_candidates
 from mpg.modeling.evaluate import regression_metrics
 from mpg.modeling.selection import Selection, select_model
@@ -103,6 +104,7 @@ def small_card_fields(selection: Selection, train, test) -> dict:
         "selection": selection.rule,
         "leaderboard": selection.leaderboard,
         "importances": {"permutation": [{"feature": name, "mean": 0.0, "std": 0.0} for name in config.FEATURES]},
+        "background": explain.background(pd.concat([train, test])).tolist(),
     }  # fmt: skip
 
 

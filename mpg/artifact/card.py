@@ -146,6 +146,9 @@ class ModelCard(_Card):
     selection: SelectionRule
     leaderboard: list[LeaderboardRow] = Field(description="ranked by the selection rule: the chosen model first")
     importances: Importances
+    background: list[list[float]] = Field(
+        description="reference cars for explanations: complete cars of the training data, feature order"
+    )
     versions: dict[str, str]
     model_sha256: str = Field(description="sha256 of model.joblib (the scikit-learn Pipeline)")
     onnx_sha256: str = Field(description="sha256 of model.onnx (what serving runs)")

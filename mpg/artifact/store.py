@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 from pydantic import ValidationError
 
 from mpg import config
@@ -43,16 +42,10 @@ class LoadedModel:
 
 
 def library_versions() -> dict[str, str]:
-    import joblib
-    import pandas as pd
-    import sklearn
+    from importlib.metadata import version
 
-    return {
-        "python": platform.python_version(),
-        "scikit-learn": sklearn.__version__,
-        "numpy": np.__version__,
-        "pandas": pd.__version__,
-        "joblib": joblib.__version__,
+    return {"python": platform.python_version()} | {
+        name: version(name) for name in ("scikit-learn", "numpy", "pandas", "joblib")
     }
 
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from mpg import config
 from mpg.artifact.store import LoadedModel
+
+if TYPE_CHECKING:  # the API explains with arrays; only the app's tables and the training data are frames
+    import pandas as pd
 
 BACKGROUND_SIZE = 16
 
@@ -99,6 +102,8 @@ class SimilarCars:
         distance = np.sqrt(((self.space - point) ** 2).sum(axis=1))
         nearest = np.argsort(distance, kind="stable")[:k]
         rows = self.cars.iloc[nearest]
+        import pandas as pd
+
         return pd.DataFrame(
             {
                 "car": rows[config.NAME].to_numpy(),

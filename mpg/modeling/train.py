@@ -14,6 +14,7 @@ from mpg import config
 from mpg.artifact.card import ModelCard, relative_band
 from mpg.artifact.store import save_model
 from mpg.data import frame_hash, labelled_rows, load_auto_mpg, split_train_test
+from mpg.insight import explain
 from mpg.modeling import uncertainty
 from mpg.modeling.candidates import Candidate
 from mpg.modeling.evaluate import regression_metrics
@@ -94,6 +95,8 @@ def train_model(
         "selection": selection.rule,
         "leaderboard": selection.leaderboard,
         "importances": {"permutation": permutation_importances(pipeline, test, test[config.TARGET], seed=seed)},
+        # Shipped with the model, so serving explains without reading the data (nor importing pandas).
+        "background": explain.background(data).tolist(),
     }
     return save_model(pipeline, fields, out_dir)
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -39,6 +39,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from mpg import config
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_PATH = config.PROJ_ROOT / "var" / "predictions.sqlite3"
 INPUT_COLUMNS = {name: config.SNAKE[name] for name in config.FEATURES}  # canonical -> SQL column
@@ -135,6 +138,8 @@ def read_log(engine: Engine, since: datetime | None = None, source: str | None =
     with engine.connect() as connection:
         exists = engine.dialect.has_table(connection, predictions.name)
         rows = connection.execute(query).all() if exists else []
+    import pandas as pd  # here: the report reads the log as a frame; the API only writes it
+
     frame = pd.DataFrame(rows, columns=[c.name for c in predictions.columns])
     frame = frame.rename(columns={column: name for name, column in INPUT_COLUMNS.items()})
     for name in [*config.FEATURES, "prediction", "lower", "upper"]:
