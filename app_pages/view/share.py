@@ -7,6 +7,7 @@ missing or out-of-range value gives that input its default, and a notice names i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
 from urllib.parse import urlencode
@@ -17,7 +18,9 @@ from mpg.artifact.card import ModelCard
 from mpg.problems import InputError
 from mpg.text import check_value
 
-PIN_PARAM = "pin"  # one per pinned car, repeated: ?pin=4,108,75,2350,16.8,81,Japan&pin=...
+# "_": the browser's address bar keeps it as it is (URLSearchParams writes a comma as %2C).
+SEPARATOR = "_"
+PIN_PARAM = "pin"  # one per pinned car, repeated: ?pin=4_108_75_2350_16.8_81_Japan&pin=...
 
 
 def read_value(feature: str, text: str, ranges: Mapping[str, InputRange]) -> int | float | str:
@@ -82,13 +85,13 @@ def car_to_params(car: SliderCar) -> dict[str, str]:
 
 
 def encode_car(car: SliderCar) -> str:
-    """A car in one parameter value, its inputs comma-separated in the URL order: `4,108,75,2350,16.8,81,Japan`."""
-    return ",".join(_text(value) for value in astuple(car))
+    """A car in one parameter value, its inputs in the URL order: `4_108_75_2350_16.8_81_Japan`."""
+    return SEPARATOR.join(_text(value) for value in astuple(car))
 
 
 def decode_car(text: str, card: ModelCard) -> SliderCar:
     """The inverse of encode_car. Raises ValueError naming the first bad input."""
-    parts = text.split(",")
+    parts = re.split(r"[,_]", text)  # links made before the separator was _ used commas
     if len(parts) != len(config.FEATURES):
         raise ValueError(f"{len(parts)} values instead of {len(config.FEATURES)}")
     ranges, values = input_ranges(card), {}
@@ -110,4 +113,4 @@ def url_params(car: SliderCar, pinned: Sequence[SliderCar] = ()) -> dict[str, li
 
 def share_url(base: str, car: SliderCar, pinned: Sequence[SliderCar] = ()) -> str:
     """The address that reopens this car (and the pinned ones) on the Predict page."""
-    return f"{base.rstrip('/')}/?{urlencode(url_params(car, pinned), doseq=True, safe=',')}"
+    return f"{base.rstrip('/')}/?{urlencode(url_params(car, pinned), doseq=True)}"
