@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 
 import numpy as np
 from pydantic import TypeAdapter
@@ -26,8 +27,8 @@ ONE_EXAMPLE = {k: v[0] for k, v in TUTORIAL_EXAMPLE.items()}
 ERROR = {"error": {"message": "...", "details": [{"row": 0, "field": "Weight", "problem": "..."}]}}
 STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5}"
-    "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem}"
-    "pre{background:#f5f5f5;padding:1rem;overflow:auto}"
+    "table{border-collapse:collapse;width:100%}td,th{border:1px solid #ccc;padding:.3rem .6rem;overflow-wrap:anywhere}"
+    "pre{background:#f5f5f5;padding:1rem;white-space:pre-wrap;overflow-wrap:anywhere}"  # wrapped, not cut off
 )
 
 
@@ -149,7 +150,18 @@ def example_answer(model) -> dict:
     from mpg.prediction import predict_array
 
     result = predict_array(model, check_records(records_from_json(TUTORIAL_EXAMPLE)).X)
-    return {"mpg_prediction": np.round(result.mpg, 4).tolist(), "model_version": model.version, "warnings": []}
+    return {
+        "mpg_prediction": np.round(result.mpg, 4).tolist(),
+        "mpg_lower": np.round(result.lower, 4).tolist(),
+        "mpg_upper": np.round(result.upper, 4).tolist(),
+        "model_version": model.version,
+        "warnings": [],
+    }
+
+
+def _prose(text: str) -> str:
+    """Text written for the document (Markdown `code` spans) as HTML."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text))
 
 
 def docs_page(document: dict) -> str:
@@ -167,7 +179,7 @@ def docs_page(document: dict) -> str:
     computed = ok.get("example")
     answer = f"<p>Answer: <code>{html.escape(json.dumps(computed))}</code>.</p>" if computed else ""
     paths = "".join(
-        f"<li><code>{method.upper()} {html.escape(path)}</code>: {html.escape(op['summary'])}</li>"
+        f"<li><code>{method.upper()} {html.escape(path)}</code>: {_prose(op['summary'])}</li>"
         for path, ops in document["paths"].items()
         for method, op in ops.items()
     )
@@ -176,7 +188,7 @@ def docs_page(document: dict) -> str:
 <style>{STYLE}</style>
 </head><body>
 <h1>{html.escape(document["info"]["title"])} <small>{html.escape(document["info"]["version"])}</small></h1>
-<p>{html.escape(document["info"]["description"])}</p>
+<p>{_prose(document["info"]["description"])}</p>
 <h2>Endpoints</h2><ul>{paths}</ul>
 <h2>Inputs</h2>
 <table><tr><th>field</th><th>snake_case</th><th>unit</th><th>accepted</th></tr>{"".join(rows)}</table>

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -278,6 +279,15 @@ def test_docs_example_answer_is_the_loaded_models(client):
     example = document["paths"]["/predict"]["post"]["responses"]["200"]["content"]["application/json"]["example"]
     assert example["mpg_prediction"] == client.post("/predict", json=TUTORIAL_PAYLOAD).json["mpg_prediction"]
     assert json.dumps(example["mpg_prediction"]) in client.get("/docs").get_data(as_text=True)
+    answer = client.post("/predict", json=TUTORIAL_PAYLOAD).json
+    assert example["mpg_lower"] == pytest.approx(answer["mpg_lower"], abs=1e-4)
+    assert example["mpg_upper"] == pytest.approx(answer["mpg_upper"], abs=1e-4)
+
+
+def test_docs_page_reads_as_html_not_markdown(client):
+    page = client.get("/docs").get_data(as_text=True)
+    prose = re.sub(r"<pre>.*?</pre>", "", page, flags=re.S)  # the curl examples may quote anything
+    assert "`" not in prose and "<code>" in prose
 
 
 @pytest.mark.slow  # real gunicorn

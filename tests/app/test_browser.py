@@ -219,3 +219,12 @@ def test_on_a_phone_the_prediction_stays_in_view_while_each_slider_moves(browser
             assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 844, (index, box)
             shown = metric_value(page, "Predicted MPG")
             assert summary.inner_text().startswith(f"{shown:.1f} MPG"), (index, summary.inner_text(), shown)
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_the_api_docs_page_shows_its_examples_whole(browser, live_api, width):
+    with visit(browser, f"{live_api}/docs", width=width, height=900) as page:
+        page.locator("pre").first.wait_for(timeout=30_000)
+        assert page.evaluate(CLIPPED, "pre, p, li, td") == []
+        wide = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert wide[0] <= wide[1], wide
