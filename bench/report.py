@@ -278,7 +278,8 @@ def _memory(lines: list[str], results: Results, plot: Path) -> None:
         f"process once every worker has served a prediction ({idle['requests_sent']} requests, each on a new "
         "connection), then under a steady mixed load (one car, 100 cars, `/invocations` and `/v2` infer in turn, "
         f"from wrk): capacity {load['capacity']['rps']:,.0f} requests/s unthrottled with {load['connections']} "
-        f"connections, then half of it for {end / 60:g} minutes, each connection waiting {load['delay_ms']:.1f} ms "
+        f"connections, then half of it ({load['target_rps']:,.0f}/s) for {end / 60:g} minutes, each connection "
+        f"waiting {load['delay_ms']:.1f} ms "
         f"between requests: {load['achieved']['rps']:,.0f} requests/s achieved ({load['achieved']['requests']:,} "
         f"requests, {load['achieved']['errors']} errors, p50 {load['achieved']['p50_ms']:.2f} ms, p99 "
         f"{load['achieved']['p99_ms']:.2f} ms). RSS sampled every {load['every_s']} s, each worker followed by PID.",
