@@ -1,4 +1,4 @@
-"""`python -m bench [app] [api] [serving] [uncertainty] [accuracy]`: run them (default: all), write RESULTS.md."""
+"""`python -m bench [NAME ...]`: run the named benchmarks of ALL (default: all, in its order), write RESULTS.md."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 from bench.report import write_report
 
-ALL = ("app", "rerun", "api", "cli", "serving", "uncertainty", "accuracy")  # accuracy last: the longest
+ALL = ("app", "rerun", "api", "memory", "cli", "serving", "uncertainty", "accuracy")  # accuracy last: the longest
 
 if __name__ == "__main__":
     names = sys.argv[1:] or list(ALL)

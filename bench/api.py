@@ -60,6 +60,11 @@ def _wrk(url: str, body: Path, connections: int, seconds: int, content_type: str
         text=True,
         check=True,
     ).stdout
+    return parse_wrk(out)
+
+
+def parse_wrk(out: str) -> dict:
+    """The figures of a `wrk --latency` report."""
     return {
         "p50_ms": _ms(re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1)),
         "p99_ms": _ms(re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1)),

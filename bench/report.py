@@ -10,7 +10,8 @@ from mpg import config
 from mpg.artifact.store import load_card
 
 REPORT = Path(__file__).resolve().parent / "RESULTS.md"
-BENCHMARKS = ("accuracy", "serving", "uncertainty", "api", "cli", "app", "rerun")
+BENCHMARKS = ("accuracy", "serving", "uncertainty", "api", "memory", "cli", "app", "rerun")
+PLOT = "memory.png"  # bench/memory.py draws it beside RESULTS.md
 
 Results = dict[str, dict | None]
 
@@ -259,6 +260,67 @@ def _one_car(lines: list[str], result: dict, measured_at: str, results: Results)
     lines += ["", *(_bullet(check, _against(check, ".3f")) for check in checks), ""]
 
 
+def _memory(lines: list[str], results: Results, plot: Path) -> None:
+    result = results["memory"]
+    if not result:
+        lines.append("_memory: not yet measured (`python -m bench memory`, needs Debian's wrk and chromium)_\n")
+        return
+    idle, load, app = result["idle"], result["load"], result["app"]
+    idle_total, app_rss = _check(results, "api_idle_rss"), _check(results, "app_rss")
+    growth = TARGETS["worker_growth"]
+    settle, end = load["settle_s"], load["seconds"]
+    master = dict(load["master_mb"])
+    lines += [
+        "## Memory",
+        "",
+        f"Measured {result['measured_at']}. The API as shipped (`gunicorn api.wsgi:app` with gunicorn.conf.py, "
+        f"{result['workers']} gevent workers, prediction log on into SQLite): resident memory (VmRSS) of each "
+        f"process once every worker has served a prediction ({idle['requests_sent']} requests, each on a new "
+        "connection), then under a steady mixed load (one car, 100 cars, `/invocations` and `/v2` infer in turn, "
+        f"from wrk): capacity {load['capacity']['rps']:,.0f} requests/s unthrottled with {load['connections']} "
+        f"connections, then half of it ({load['target_rps']:,.0f}/s) for {end / 60:g} minutes, each connection "
+        f"waiting {load['delay_ms']:.1f} ms "
+        f"between requests: {load['achieved']['rps']:,.0f} requests/s achieved ({load['achieved']['requests']:,} "
+        f"requests, {load['achieved']['errors']} errors, p50 {load['achieved']['p50_ms']:.2f} ms, p99 "
+        f"{load['achieved']['p99_ms']:.2f} ms). RSS sampled every {load['every_s']} s, each worker followed by PID.",
+        "",
+        f"| process | idle (MB) | after {settle} s of load (MB) | at the end, {end} s (MB) | growth |",
+        "| --- | --- | --- | --- | --- |",
+        f"| master | {idle['master_mb']:.1f} | {master[settle]:.1f} | {master[end]:.1f} | |",
+    ]
+    for pid, samples in load["workers_mb"].items():
+        at = dict(samples)
+        cells = [
+            f"{mb:.1f}" if mb is not None else "-" for mb in (idle["workers_mb"].get(pid), at.get(settle), at.get(end))
+        ]
+        survived = load["survivors"].get(pid)
+        change = (
+            f"{survived['growth_pct']:+.1f}%" if survived
+            else "started during the run" if settle not in at
+            else "replaced during the run"
+        )  # fmt: skip
+        lines.append(f"| worker {pid} | {' | '.join(cells)} | {change} |")
+    lines += [
+        f"| all, idle | {idle['total_mb']:.1f} | | | |",
+        "",
+        _bullet(idle_total, f"{idle_total.value:.1f} MB"),
+    ]
+    survivors = growth.checks(results)
+    lines += [_bullet(check, f"{check.value:.1f} MB against {check.reference:.1f} MB "
+                             f"({check.value / check.reference - 1:+.1%})") for check in survivors]  # fmt: skip
+    if not survivors:  # gunicorn's max_requests replaced every worker during the run: nothing to check
+        lines.append(
+            f"- {growth.measures.format(each='that lived through the run')} {growth.condition}: none lived through "
+            f"it ({load['workers_seen']} workers seen; gunicorn replaces one after `max_requests`), **not met**."
+        )
+    lines += [
+        _bullet(app_rss, f"{app_rss.value:.1f} MB (at start {app['started_mb']:.1f} MB)"),
+        "",
+    ]
+    if plot.exists():
+        lines += [f"![Each worker's RSS over the load]({plot.name})", ""]
+
+
 def _cli(lines: list[str], results: Results) -> None:
     result = results["cli"]
     if not result:
@@ -386,7 +448,10 @@ def write_report(path: Path = REPORT, results_dir: Path = RESULTS_DIR) -> Path:
         "",
     ]
     _selection(lines)
-    for section in (_accuracy, _serving, _uncertainty, _api, _cli, _app):
+    for section in (_accuracy, _serving, _uncertainty, _api):
+        section(lines, results)
+    _memory(lines, results, path.parent / PLOT)
+    for section in (_cli, _app):
         section(lines, results)
     path.write_text("\n".join(lines))
     return path

@@ -3,8 +3,8 @@
 A target names what is measured, where its figure is in the saved results (bench/results/<results>.json, a dotted
 path of keys), how it is compared and the limit. A relative target's limit multiplies another saved figure (its
 `reference`): "within 10% of before" is `<=` 1.10 times before's figure. A target with `each` is checked once for
-every key of that mapping in the results (a route, a worker class), its `{each}` standing for the key, but
-`leave_out`.
+every key of that mapping in the results (a route, a worker class, a worker's PID), its `{each}` standing for the
+key, but `leave_out`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class Target:
     limit: float | tuple[float, float]  # a pair for "between"
     unit: str = ""  # as the limit is written: " ms", " s", "x"
     spec: str = "g"  # format of the limit
-    reference: str | None = None  # dotted path of the figure the limit multiplies (a relative target)
+    reference: str | None = None  # dotted path of the figure the limit multiplies (a relative target); `{each}` too
     against: str = ""  # the reference, as RESULTS.md names it
     each: str | None = None  # dotted path of a mapping: one check per key in it
     leave_out: str = ""  # the key of `each` that is not checked (the one compared against)
@@ -55,7 +55,7 @@ class Target:
 
     def _check(self, saved: dict, each: str) -> Check:
         value = figure(saved, self.figure.format(each=each))
-        reference = figure(saved, self.reference) if self.reference else None
+        reference = figure(saved, self.reference.format(each=each)) if self.reference else None
         return Check(self, each, self.measures.format(each=each), value, reference, self._met(value, reference))
 
     def _met(self, value: float | None, reference: float | None) -> bool:
@@ -194,6 +194,20 @@ TARGETS = {
         each="worker_classes",
         leave_out="before",
     ),
+    # Memory (bench/memory.py): the API as shipped (2 workers) fits a 512 MB Heroku dyno with room to spare, a
+    # worker's memory stays flat under steady traffic, and so does the app's with a few visitors
+    "api_idle_rss": Target("API idle, master plus 2 workers: RSS in all", "memory", "idle.total_mb", "<=", 300, " MB"),
+    "worker_growth": Target(
+        "worker {each}: RSS at the end of the steady load",
+        "memory",
+        "load.survivors.{each}.end_mb",
+        "<=",
+        1.05,
+        reference="load.survivors.{each}.after_first_minute_mb",
+        against="its RSS after the first minute",
+        each="load.survivors",
+    ),
+    "app_rss": Target("the app with 5 visitors: RSS", "memory", "app.rss_mb", "<=", 400, " MB"),
     # Command line (bench/cli.py)
     "cli": Target(
         "Wall time, start to finish,",

@@ -38,10 +38,37 @@ def assert_verdicts(lines: list[str], checks: list[Check]) -> None:
         assert MARK.findall(line) == on_line, line
 
 
+def fake_memory(survivors: dict[str, tuple[float, float]], total: float = 260.0, app: float = 350.0) -> dict:
+    """bench/memory.py's results, made up: survivors maps a worker's PID to its RSS after the first minute and at
+    the end; one more worker started during the run."""
+    workers = {pid: [[0, first - 1], [60, first], [600, end]] for pid, (first, end) in survivors.items()}
+    workers["300"] = [[570, 110.0], [600, 111.0]]
+    return {
+        "workers": 2,
+        "idle": {"master_mb": 30.0, "workers_mb": {pid: total / 2 - 15 for pid in survivors}, "total_mb": total,
+                 "requests_sent": 3},
+        "load": {
+            "seconds": 600, "every_s": 30, "settle_s": 60, "connections": 8, "delay_ms": 9.4, "target_rps": 500.0,
+            "capacity": {"rps": 1000.0}, "achieved": {"rps": 510.0, "requests": 306_000, "errors": 0, "p50_ms": 2.0,
+                                                      "p99_ms": 40.0},
+            "master_mb": [[0, 30.0], [60, 30.0], [600, 30.5]],
+            "workers_mb": workers,
+            "workers_seen": len(workers),
+            "survivors": {pid: {"after_first_minute_mb": first, "end_mb": end, "growth_pct": (end / first - 1) * 100}
+                          for pid, (first, end) in survivors.items()},
+        },
+        "app": {"visitors": 5, "started_mb": 200.0, "rss_mb": app},
+        "measured_at": "2026-01-01T00:00:00+00:00",
+        "machine": {"cpu": "test", "cores": 2, "python": "3.11", "system": "Linux"},
+    }  # fmt: skip
+
+
 @pytest.fixture()
 def results_copy(tmp_path):
     directory = tmp_path / "results"
     shutil.copytree(RESULTS_DIR, directory)
+    if not (directory / "memory.json").exists():  # until a full `python -m bench memory` is committed
+        (directory / "memory.json").write_text(json.dumps(fake_memory({"101": (120.0, 121.0)})))
     return directory
 
 
@@ -88,3 +115,37 @@ def test_a_verdict_follows_its_saved_figure(tmp_path, results_copy, key):
     now = next(other for other in checks if other.target is target and other.subject == check.subject)
     assert now.met is not check.met
     assert_verdicts(render(tmp_path, results_copy), checks)
+
+
+def test_memory_section_renders_the_saved_figures_and_their_verdicts(tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    saved_memory = fake_memory({"101": (120.0, 125.0), "102": (121.0, 128.0)}, total=310.0, app=380.0)
+    (results / "memory.json").write_text(json.dumps(saved_memory))
+    lines = render(tmp_path, results)
+
+    section = lines[lines.index("## Memory") :]
+    checks = [check for check in all_checks(saved(results)) if check.target.results == "memory"]
+    assert [(check.label, check.met) for check in checks] == [
+        ("API idle, master plus 2 workers: RSS in all", False),  # 310 MB > 300
+        ("worker 101: RSS at the end of the steady load", True),  # +4.2%
+        ("worker 102: RSS at the end of the steady load", False),  # +5.8%
+        ("the app with 5 visitors: RSS", True),
+    ]
+    assert_verdicts(lines, checks)
+    assert any(line.startswith("| worker 101 | 140.0 | 120.0 | 125.0 | +4.2% |") for line in section)
+    assert any(line.startswith("| worker 300 | - | - | 111.0 | started during the run |") for line in section)
+    assert any("| all, idle | 310.0 |" in line for line in section)
+    assert not any("memory.png" in line for line in section)  # no plot beside this report
+
+    (tmp_path / "memory.png").write_bytes(b"")
+    assert "![Each worker's RSS over the load](memory.png)" in render(tmp_path, results)
+
+
+def test_memory_without_a_worker_that_lived_through_the_run_is_not_met(tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "memory.json").write_text(json.dumps(fake_memory({})))
+    (line,) = [line for line in render(tmp_path, results) if "worker that lived through the run" in line]
+    assert "none lived through it" in line
+    assert line.endswith("**not met**.")
