@@ -191,7 +191,10 @@ def api(seconds: int, every: int, settle: int) -> dict:
         workdir = Path(tmp)
         port = free_port()
         env = {"DATABASE_URL": f"sqlite:///{workdir / 'predictions.sqlite3'}", "WEB_CONCURRENCY": str(WORKERS)}
-        with running(api_command(port), f"http://127.0.0.1:{port}/health", workdir / "api.log", env=env) as server:
+        # Recycling off (--max-requests 0): at this rate gunicorn would replace both workers within the 10 minutes,
+        # and a replaced worker hides any growth; the shipped setting stays the safety net in production.
+        command = [*api_command(port), "--max-requests", "0"]
+        with running(command, f"http://127.0.0.1:{port}/health", workdir / "api.log", env=env) as server:
             at_idle = idle(port, server.pid, workdir)
             print("idle", at_idle, flush=True)
             return {"workers": WORKERS, "idle": at_idle, "load": steady_load(port, server.pid, workdir, seconds,
@@ -227,7 +230,7 @@ def app() -> dict:
 
 
 def plot(load: dict, path: Path = PLOT) -> Path | None:
-    """Each worker's RSS over the load, a line per PID (Altair; a PNG needs vl-convert-python)."""
+    """Each worker's RSS over the load, a line per PID (Altair, written as PNG by vl-convert-python)."""
     import altair as alt
 
     rows = [{"minute": t / 60, "MB": mb, "process": f"worker {pid}"}
