@@ -12,6 +12,7 @@ import streamlit as st
 from app_pages.shared import data_summary, get_model
 from app_pages.view.labels import selected_model
 from app_pages.view.monitor_charts import monitoring_enabled
+from mpg import config
 from mpg.artifact.store import ModelLoadError
 
 st.set_page_config(page_title="mpg: fuel efficiency", page_icon="⛽", layout="wide")
@@ -41,9 +42,10 @@ if monitoring_enabled(os.environ):  # operators only: the page exists when MONIT
 page = st.navigation(pages)
 
 cars, first_year, last_year = data_summary()
+source = "UCI Auto MPG" if model.card.data_file.resolve() == config.DATA_PATH.resolve() else model.card.data_file.name
 st.sidebar.caption(
     f"Typical error on {model.card.test_row_count} cars the model never saw: {model.card.metrics.test_rmse:.2f} MPG "
-    f"(held-out RMSE). Data: UCI Auto MPG, {cars} cars of 19{first_year}-{last_year}."
+    f"(held-out RMSE). Data: {source}, {cars} cars of 19{first_year}-{last_year}."
 )
 with st.sidebar.expander("Details"):
     st.caption(f"Model: {selected_model(model.card)}, version {model.version} (models/model.json).")

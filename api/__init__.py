@@ -20,7 +20,7 @@ from api import invocations, observe, oip
 from api.openapi import docs_page, openapi_document
 from api.schemas import MAX_BYTES, MAX_EXPLAIN_ROWS, RequestError, parse_flag, parse_request
 from api.serving import current_model, error_response, predict_cars
-from mpg.artifact.store import LoadedModel, ModelLoadError, load_model
+from mpg.artifact.store import LoadedModel, ModelLoadError, load_model, served_directory
 from mpg.contract import MAX_ROWS
 from mpg.insight import explain as explanations
 from mpg.monitoring.log import PredictionLog
@@ -39,12 +39,12 @@ def create_app(
     """
     app = Flask(__name__)
     app.config.update(
-        MAX_CONTENT_LENGTH=MAX_BYTES, MODEL_DIR=os.environ.get("MODEL_DIR"), **observe.settings(os.environ)
+        MAX_CONTENT_LENGTH=MAX_BYTES, MODEL_DIR=served_directory(os.environ), **observe.settings(os.environ)
     )
     app.config.update(config or {})
     if model is None:
         try:
-            model = load_model(app.config["MODEL_DIR"]) if app.config["MODEL_DIR"] else load_model()
+            model = load_model(app.config["MODEL_DIR"])
         except ModelLoadError as exc:
             # Serve /health as 503 with the reason rather than crash-looping without one.
             log.error("model not loaded: %s", exc)

@@ -56,9 +56,11 @@ def _get(summary: str, operation_id: str, responses: dict, parameters: list | No
 
 
 def invocations_body() -> dict:
-    """MLflow's four JSON forms, each an object with one key; columns in canonical order for dataframe_split."""
+    """MLflow's four JSON forms, each an object with one key. The schema shows dataframe_split with the canonical
+    names in feature order; the route also takes any order and snake_case names (JSON Schema cannot say "any
+    order of these")."""
     fields = _car_fields(nullable=True)
-    canonical = [config.SNAKE[name] for name in config.FEATURES]
+    snake = [config.SNAKE[name] for name in config.FEATURES]
     split = {
         "type": "object",
         "required": ["columns", "data"],
@@ -67,7 +69,7 @@ def invocations_body() -> dict:
             "columns": {"type": "array", "prefixItems": [{"const": name} for name in config.FEATURES],
                         "minItems": 7, "maxItems": 7, "items": False},
             "data": {"type": "array", "minItems": 1, "maxItems": MAX_ROWS, "items": {
-                "type": "array", "prefixItems": [fields[key] for key in canonical],
+                "type": "array", "prefixItems": [fields[key] for key in snake],
                 "minItems": 7, "maxItems": 7, "items": False}},
             "index": {"type": "array"},
         },

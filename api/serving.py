@@ -31,7 +31,6 @@ class Served:
     upper: list[float]
     warnings: list[InputWarning]
     model_version: str
-    X: np.ndarray
 
 
 def current_model() -> LoadedModel:
@@ -54,7 +53,7 @@ def predict_cars(X: np.ndarray) -> Served:
             route=request.path, source="api", request_id=observe.request_id(), warnings=result.warnings,
         )
     )  # fmt: skip
-    return Served(mpg, lower, upper, result.warnings, model.version, X)
+    return Served(mpg, lower, upper, result.warnings, model.version)
 
 
 def error_response(status: int, message: str, details: list | None = None) -> Response:

@@ -1,4 +1,4 @@
-"""Command line: `python -m mpg train | evaluate | predict`.
+"""Command line: `mpg train | evaluate | predict | monitor` (or `python -m mpg ...`).
 
 Exit status: 0 done; 1 a file with some refused rows (the output still written, each refused row
 with its problem); 2 a user error on stderr (a file unusable as a whole, a bad option), one line per problem.
@@ -41,7 +41,7 @@ def _options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m mpg", description="Predict a car's fuel efficiency (Auto MPG).")
+    parser = _Parser(prog="mpg", description="Predict a car's fuel efficiency (Auto MPG).")
     parser.add_argument("--version", action="version", version=f"mpg {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
@@ -141,7 +141,7 @@ def _predict(args) -> int:
         frame = pd.DataFrame([given])
         cars = CarFile(frame, from_text(frame.columns, frame.itertuples(index=False, name=None)))
     else:
-        raise UsageError("give --input FILE, or the car as options (see python -m mpg predict --help)")
+        raise UsageError("give --input FILE, or the car as options (see mpg predict --help)")
     result = predict_car_file(load_model(args.model), cars)
     if not args.input and result.refused:
         problems = [replace(p, row=None) for p in check_records(cars.records).problems]  # one car: no row

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -11,7 +12,7 @@ from mpg import config
 from mpg.artifact.card import ModelCard
 from mpg.contract import canonical_name, check_records
 from mpg.problems import InputError, Problem
-from mpg.text import from_text
+from mpg.text import csv_line_labels, from_text
 
 _UCI_COLUMNS = [config.TARGET, *config.FEATURES, config.NAME]
 
@@ -24,18 +25,19 @@ class DataError(InputError):
     """A data file that cannot be used; the message names the file, column and first bad line."""
 
 
-def _read_raw(path: Path) -> tuple[pd.DataFrame, int]:
-    """Read a file as text cells; returns the frame and the file line of its first data row."""
-    with path.open("r", encoding="utf-8", errors="strict") as handle:
-        first = handle.readline()
+def _read_raw(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """Read a file as text cells; returns the frame and each row's line in the file (blank lines skipped)."""
+    text = path.read_text(encoding="utf-8", errors="strict")
+    first = text.split("\n", 1)[0]
     if not first.strip():
         raise DataError([Problem(None, None, "is empty")], source=str(path))
     if "," in first:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-        return frame, 2
+        # index_col=False: a row ending in a comma must not make its first cell the index (shifting the rest)
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False)
+        return frame, csv_line_labels(text, len(frame))
     # UCI format: whitespace-separated numbers, then a tab and the quoted car name.
     frame = pd.read_csv(
-        path,
+        io.StringIO(text),
         sep=r"\s+",
         names=_UCI_COLUMNS,
         dtype=str,
@@ -43,7 +45,8 @@ def _read_raw(path: Path) -> tuple[pd.DataFrame, int]:
         keep_default_na=False,
     )
     frame = frame.replace("?", "")
-    return frame, 1
+    lines = [f"line {n}" for n, line in enumerate(text.splitlines(), start=1) if line.strip()]  # pandas skips blanks
+    return frame, lines if len(lines) == len(frame) else [f"data row {i + 1}" for i in range(len(frame))]
 
 
 def load_auto_mpg(path: str | Path = config.DATA_PATH, *, with_target: bool = True) -> pd.DataFrame:
@@ -55,7 +58,7 @@ def load_auto_mpg(path: str | Path = config.DATA_PATH, *, with_target: bool = Tr
     """
     path = Path(path)
     try:
-        raw, first_line = _read_raw(path)
+        raw, labels = _read_raw(path)
     except DataError:
         raise
     except (
@@ -66,12 +69,11 @@ def load_auto_mpg(path: str | Path = config.DATA_PATH, *, with_target: bool = Tr
     ) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
         raise DataError([Problem(None, None, f"cannot be read: {reason}")], source=str(path)) from None
-    return _validated(raw, with_target, source=str(path), first_line=first_line)
+    return _validated(raw, with_target, source=str(path), labels=labels)
 
 
-def _validated(raw: pd.DataFrame, with_target: bool, source: str, first_line: int) -> pd.DataFrame:
+def _validated(raw: pd.DataFrame, with_target: bool, source: str, labels: list[str]) -> pd.DataFrame:
     """Text cells through the input contract (MPG added for training); all or nothing, problems by file line."""
-    label = lambda row: f"line {row + first_line}"  # noqa: E731
     if raw.empty:
         raise DataError([Problem(None, None, "has no rows")], source=source)
     names = {column: canonical_name(column) for column in raw.columns}
@@ -82,7 +84,7 @@ def _validated(raw: pd.DataFrame, with_target: bool, source: str, first_line: in
     records = from_text(raw.columns, raw.itertuples(index=False, name=None))
     checked = check_records(records, labelled=with_target, extra="ignore")
     if checked.problems:
-        raise DataError(checked.problems, source=source, row_label=label)
+        raise DataError(checked.problems, source=source, row_label=labels.__getitem__)
     columns = [*config.FEATURES, *([config.TARGET] if with_target else [])]
     frame = pd.DataFrame(checked.X, columns=columns)
     name_column = next((column for column, name in names.items() if name == config.NAME), None)
@@ -120,9 +122,7 @@ def model_rows(card: ModelCard) -> tuple[pd.DataFrame, pd.DataFrame]:
     file changed since. What the app shows, explanations compare with and monitoring measures against."""
     labelled, _ = labelled_rows(load_auto_mpg(card.data_file))
     if frame_hash(labelled) != card.data.sha256:
-        raise StaleDataError(
-            f"{card.data_file}: the data changed since the model was trained; retrain: python -m mpg train"
-        )
+        raise StaleDataError(f"{card.data_file}: the data changed since the model was trained; retrain: mpg train")
     test = labelled.iloc[card.data.test_rows]
     return labelled.drop(index=test.index), test
 

@@ -9,7 +9,6 @@ neutralised in the CSV we write, so a spreadsheet never runs them as formulas.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from mpg.artifact.store import LoadedModel
 from mpg.contract import MAX_ROWS, canonical_name, records_from_json
 from mpg.prediction import predict_table
 from mpg.problems import InputError, Problem, ordered
-from mpg.text import from_text
+from mpg.text import csv_line_labels, from_text
 
 OUTPUT_COLUMNS = ["mpg_prediction", "mpg_lower", "mpg_upper", "warnings", "problem"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # OWASP's list for CSV injection
@@ -86,12 +85,13 @@ def read_cars(data: bytes, name: str = "file", max_rows: int = MAX_ROWS) -> CarF
         labels = [f"car {i + 1}" for i in range(len(frame))]
     else:
         try:
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+            # index_col=False: a row ending in a comma must not make its first cell the index (shifting the rest)
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, index_col=False)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             reason = str(exc).strip().splitlines()[0]
             raise InputError([Problem(None, None, f"not a readable CSV file: {reason}")], source=name) from None
         records = from_text(frame.columns, frame.itertuples(index=False, name=None))
-        labels = _csv_line_labels(text, len(frame))
+        labels = csv_line_labels(text, len(frame))
     if len(frame) > max_rows:
         raise InputError([Problem(None, None, f"has {len(frame)} rows; at most {max_rows} per file")], source=name)
     if frame.empty:
@@ -103,22 +103,6 @@ def read_cars(data: bytes, name: str = "file", max_rows: int = MAX_ROWS) -> CarF
     if missing:
         raise InputError(missing, source=name)
     return CarFile(frame, records, labels)
-
-
-def _csv_line_labels(text: str, rows: int) -> list[str]:
-    """Each data row's first line in the file. pandas skips blank lines and a quoted cell may span lines, so the
-    line is not the row's index + 2; Python's csv reader counts lines, and skips what pandas skips."""
-    reader, starts, line = csv.reader(io.StringIO(text, newline="")), [], 0
-    try:
-        for record in reader:
-            if any(cell.strip() for cell in record) or len(record) > 1:  # pandas drops blank lines only
-                starts.append(line + 1)
-            line = reader.line_num
-    except csv.Error:
-        starts = []
-    if len(starts) != rows + 1:  # the two parsers disagree: number the rows rather than guess a line
-        return [f"data row {i + 1}" for i in range(rows)]
-    return [f"line {start}" for start in starts[1:]]
 
 
 def predict_file(model: LoadedModel, data: bytes, name: str = "file", max_rows: int = MAX_ROWS) -> FileResult:

@@ -6,6 +6,8 @@ text. Then the contract checks it as it checks JSON (mpg/contract.py).
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Iterable, Sequence
 
 from mpg.contract import check_field, field_key
@@ -48,3 +50,19 @@ def check_value(name: str, text: str) -> float:
     if value is None:
         raise InputError([Problem(None, name, "has no value", missing=True)])
     return check_field(name, value)
+
+
+def csv_line_labels(text: str, rows: int) -> list[str]:
+    """Each data row's first line in the file. pandas skips blank lines and a quoted cell may span lines, so the
+    line is not the row's index + 2; Python's csv reader counts lines, and skips what pandas skips."""
+    reader, starts, line = csv.reader(io.StringIO(text, newline="")), [], 0
+    try:
+        for record in reader:
+            if any(cell.strip() for cell in record) or len(record) > 1:  # pandas drops blank lines only
+                starts.append(line + 1)
+            line = reader.line_num
+    except csv.Error:
+        starts = []
+    if len(starts) != rows + 1:  # the two parsers disagree: number the rows rather than guess a line
+        return [f"data row {i + 1}" for i in range(rows)]
+    return [f"line {start}" for start in starts[1:]]

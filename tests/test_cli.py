@@ -89,7 +89,7 @@ def test_predict_one_car_from_options(model, vehicle):
           "--acceleration", "15", "--model-year", "80", "--origin", "1"], ["options, Weight", "must be between 800"]),
         (["predict", "--weight", "2000", "--cylinders", "4", "--displacement", "100", "--horsepower", "80",
           "--acceleration", "15", "--model-year", "80"], ["options, Origin: is missing"]),
-        (["evaluate", "--model", "no/such/dir"], ["model.json", "python -m mpg train"]),
+        (["evaluate", "--model", "no/such/dir"], ["model.json", "mpg train"]),
         (["train", "--data", "no/such.csv"], ["no/such.csv", "cannot be read"]),
         (["frobnicate"], ["invalid choice"]),
         (["predict", "--input", "x.csv", "--weight", "3"], ["not both"]),

@@ -139,3 +139,28 @@ def test_split_is_the_tutorials(auto_mpg):
     assert (in_test.reindex(whole.index, fill_value=0) - whole).abs().max() < 0.02
     again, _ = split_train_test(auto_mpg)
     assert again.index.tolist() == train.index.tolist()
+
+
+HEADER = "MPG,Cylinders,Displacement,Horsepower,Weight,Acceleration,Model Year,Origin,Car Name\n"
+ROW = "18,8,307,130,3504,12,70,1,chevrolet chevelle malibu\n"
+
+
+def test_a_bad_value_is_named_by_its_line_in_the_file_blank_lines_counted(tmp_path):
+    path = _write(tmp_path, HEADER + ROW + "\n\n" + ROW.replace("3504", "heavy"))
+    with pytest.raises(DataError, match=r"line 5, Weight: must be a number, got 'heavy'"):
+        load_auto_mpg(path)
+
+
+def test_rows_ending_in_a_comma_keep_their_columns(tmp_path):
+    """A spreadsheet export's trailing commas must not shift every value one column left."""
+    path = _write(tmp_path, HEADER.replace("\n", ",\n") + ROW.replace("\n", ",\n") * 2)
+    frame = load_auto_mpg(path)
+    assert frame[config.WEIGHT].tolist() == [3504.0, 3504.0] and frame[config.TARGET].tolist() == [18.0, 18.0]
+
+
+def test_a_file_of_cars_with_trailing_commas_predicts_every_row(model):
+    from mpg.files import predict_file
+
+    text = "cylinders,displacement,horsepower,weight,acceleration,model_year,origin,\n4,108,75,2350,16.8,81,3,\n"
+    result = predict_file(model, text.encode(), "cars.csv")
+    assert result.refused == 0 and len(result.frame) == 1

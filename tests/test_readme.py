@@ -95,7 +95,8 @@ def test_readme_commands_run_as_printed_in_a_fresh_clone(tmp_path):
     # curl's own config file: an HTTP error answer (>= 400) is a failing exit, 22, as the README's commands stand.
     (tmp_path / ".curlrc").write_text("fail-with-body\n")
     port = free_port()
-    env = {"PORT": str(port), "CURL_HOME": str(tmp_path)}
+    # PYTHONPATH: the editable install points .venv/bin/mpg at this checkout; the clone's own code must run
+    env = {"PORT": str(port), "CURL_HOME": str(tmp_path), "PYTHONPATH": str(clone)}
 
     def run(command: str) -> subprocess.CompletedProcess:
         command = command.replace("localhost:8000", f"localhost:{port}")

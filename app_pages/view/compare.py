@@ -18,10 +18,8 @@ from app_pages.view.share import decode_car
 from mpg import config
 from mpg.artifact.card import ModelCard
 from mpg.artifact.store import LoadedModel
-from mpg.contract import check_records
 from mpg.insight import explain
-from mpg.prediction import InputWarning, predict_array
-from mpg.problems import InputError
+from mpg.prediction import InputWarning, predict
 
 MAX_PINNED = 3
 
@@ -68,14 +66,11 @@ class Explained:
 
 def explain_car(model: LoadedModel, name: str, car: SliderCar, reference: np.ndarray) -> Explained:
     """The car checked by the contract and predicted by predict_array, as the API and the CLI do, once."""
-    checked = check_records([car.inputs()])
-    if checked.problems:
-        raise InputError(checked.problems)
-    predicted = predict_array(model, checked.X)
-    mpg = float(predicted.mpg[0])
-    phi, baseline = explain.contributions(model, checked.X[0], reference, prediction=mpg)
+    predicted = predict(model, [car.inputs()])
+    row, mpg = predicted.X[0], float(predicted.mpg[0])
+    phi, baseline = explain.contributions(model, row, reference, prediction=mpg)
     lower, upper = float(predicted.lower[0]), float(predicted.upper[0])
-    return Explained(name, car, checked.X[0], mpg, lower, upper, tuple(predicted.warnings), phi, baseline)
+    return Explained(name, car, row, mpg, lower, upper, tuple(predicted.warnings), phi, baseline)
 
 
 def _value(feature: str, value: object) -> str:

@@ -117,7 +117,7 @@ def stages(card: ModelCard, data: pd.DataFrame) -> list[Stage]:
                 for row in tutorial_models
                 if row.name != "tutorial_forest_grid"
             ],
-            ["mpg/modeling/train.py"],
+            ["mpg/modeling/candidates.py", "mpg/modeling/pipeline.py"],
         ),
         Stage(
             "6. Cross-validation",
@@ -127,7 +127,7 @@ def stages(card: ModelCard, data: pd.DataFrame) -> list[Stage]:
             "The whole Pipeline is refitted inside each fold (shuffled, seeded folds), so a fold's scoring rows "
             "are unseen by every step.",
             [Figure("Selected model: CV RMSE", f"{m.cv_rmse:.2f} ± {m.cv_rmse_std:.2f} MPG")],
-            ["mpg/modeling/train.py"],
+            ["mpg/modeling/selection.py"],
         ),
         Stage(
             "7. Grid search",
@@ -144,7 +144,7 @@ def stages(card: ModelCard, data: pd.DataFrame) -> list[Stage]:
                 ),
                 Figure("Selected", selected_model(card)),
             ],
-            ["mpg/modeling/train.py"],
+            ["mpg/modeling/selection.py", "mpg/modeling/train.py"],
         ),
         Stage(
             "8. Final evaluation",

@@ -147,7 +147,7 @@ class ModelCard(_Card):
     leaderboard: list[LeaderboardRow] = Field(description="ranked by the selection rule: the chosen model first")
     importances: Importances
     background: list[list[float]] = Field(
-        description="reference cars for explanations: complete cars of the training data, feature order"
+        description="reference cars for explanations: complete cars of the model's data file, feature order"
     )
     versions: dict[str, str]
     model_sha256: str = Field(description="sha256 of model.joblib (the scikit-learn Pipeline)")

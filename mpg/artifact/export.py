@@ -153,6 +153,9 @@ def export_onnx(pipeline) -> bytes:
     # The ColumnTransformer picks columns by name, which skl2onnx reads as one graph input per column; serving
     # passes one [n, 7] array `X`, so the graph opens by splitting it into those inputs.
     columns = [variable.name for variable in graph.graph.input]
+    # Split hands X's columns out in order: any other order would mislabel them (skl2onnx writes " " as "_")
+    if columns != [name.replace(" ", "_") for name in config.FEATURES]:
+        raise ValueError(f"skl2onnx's graph inputs {columns} are not in feature order {config.FEATURES}")
     del graph.graph.input[:]
     graph.graph.input.append(helper.make_tensor_value_info("X", TensorProto.DOUBLE, [None, len(columns)]))
     graph.graph.node.insert(0, helper.make_node("Split", ["X"], columns, axis=1, name="columns"))

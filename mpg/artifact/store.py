@@ -6,6 +6,7 @@ import hashlib
 import os
 import platform
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
 # scikit-learn and joblib are imported where the Pipeline is used: serving never loads them.
-RETRAIN_HINT = "retrain it with `python -m mpg train`"
+RETRAIN_HINT = "retrain it with `mpg train` (.venv/bin/mpg after make)"
 
 
 class ModelLoadError(RuntimeError):
@@ -104,6 +105,12 @@ def _checked(path: Path, digest: str) -> bytes:
             f"refusing to load a file we did not write; {RETRAIN_HINT}"
         )
     return data
+
+
+def served_directory(environ: Mapping[str, str]) -> Path:
+    """Where the served model is, for the API, the app and the monitor alike: MODEL_DIR (a folder that
+    `mpg train --out` wrote), else the committed models/."""
+    return Path(environ.get("MODEL_DIR") or config.MODELS_DIR)
 
 
 def load_card(directory: str | Path = config.MODELS_DIR) -> ModelCard:

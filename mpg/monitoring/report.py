@@ -1,4 +1,4 @@
-"""The monitoring report over the prediction log: `python -m mpg monitor [--database URL] [--since TIME]
+"""The monitoring report over the prediction log: `mpg monitor [--database URL] [--since TIME]
 [--source app|api] [--json]`.
 
 What callers sent, against the rows the model was trained on (its card names the file and the test rows):
@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from mpg import config
 from mpg.artifact.card import InputSchema, ModelCard
-from mpg.artifact.store import load_card
+from mpg.artifact.store import load_card, served_directory
 from mpg.data import model_rows
 from mpg.monitoring.drift import MIN_PREDICTIONS, P_THRESHOLD, PSI_THRESHOLD, Drift, compare, input_drift
 from mpg.monitoring.table import connect, database_url, read_log
@@ -220,7 +220,7 @@ def run(args: argparse.Namespace) -> None:
     """The `monitor` command (its options are declared in mpg.cli)."""
     url = args.database or database_url(os.environ)
     try:
-        report = load_report(url, load_card(), args.since, source=args.source)
+        report = load_report(url, load_card(served_directory(os.environ)), args.since, source=args.source)
     except MonitorError as exc:
         # parser.error is argparse's way to report a user error: one line and exit 2 (mpg.cli's parser too).
         args.monitor_parser.error(str(exc))

@@ -169,6 +169,9 @@ BAD = [
     ("not an object", 42, 422, None, None, "a car (an object), a list of cars, or columns"),
     ("string body", "cars", 422, None, None, "a car (an object)"),
     ("nested list", [[4, 155, 93, 2500, 15, 81, 3]], 422, 0, None, "must be an object"),
+    ("lists in columns", {key: [[1, 2]] for key in ONE}, 422, 0, "Cylinders", "must be a number"),
+    ("nothing known", dict.fromkeys(ONE), 422, 0, None, "knows none of the seven inputs"),
+    ("nothing known in columns", {key: [None] for key in ONE}, 422, 0, None, "knows none of the seven inputs"),
 ]
 
 

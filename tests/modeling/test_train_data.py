@@ -71,6 +71,25 @@ def test_monitoring_measures_against_the_files_training_rows(small, tmp_path):
     assert report.extrapolated_share == 1.0
 
 
+def test_the_monitor_command_follows_model_dir(small, tmp_path, monkeypatch, capsys):
+    import json
+
+    from mpg.cli import main
+
+    _, model, _ = small
+    url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    log = PredictionLog(url)
+    log.record(Batch(X=np.array([[4, 108, 75, 2350, 16.8, 81, 3]], dtype=np.float64), predictions=np.array([32.0]),
+                     lower=np.array([27.0]), upper=np.array([38.0]), model_version=model.version, route="/predict",
+                     source="api", request_id="r", warnings=[]))  # fmt: skip
+    log.close()
+    monkeypatch.setenv("MODEL_DIR", str(model.directory))
+    main(["monitor", "--database", url, "--json"])
+    shown = json.loads(capsys.readouterr().out)
+    train, _ = model_rows(model.card)
+    assert shown["training_mpg"]["p50"] == pytest.approx(float(train[config.TARGET].median()))
+
+
 @pytest.fixture()
 def app_on(small, monkeypatch):
     monkeypatch.setenv("MODEL_DIR", str(small[1].directory))

@@ -195,6 +195,26 @@ def test_retention_by_age_and_rows(database):
     assert read_log(engine)["id"].tolist() == ids[-1:]  # the newest is kept
 
 
+def test_retention_deletes_in_chunks_of_bounded_size(database):
+    """A big trim runs as DELETEs of at most `chunk` rows, each committed: memory and lock time stay bounded."""
+    from sqlalchemy import event
+
+    log = PredictionLog(database, max_rows=0, max_days=0)
+    log.record(batch(25, request_id="many"))
+    log.close()
+    engine = connect(database)
+    ids = read_log(engine)["id"].tolist()
+    counts: list[int] = []
+
+    def count_deletes(conn, cursor, statement, *rest):
+        if statement.startswith("DELETE"):
+            counts.append(cursor.rowcount)
+
+    event.listen(engine, "after_cursor_execute", count_deletes)
+    assert apply_retention(engine, max_days=0, max_rows=3, chunk=4) == 22
+    assert counts == [4, 4, 4, 4, 4, 2] and read_log(engine)["id"].tolist() == ids[-3:]
+
+
 def test_report_since_filters(database):
     log = PredictionLog(database)
     log.record(batch(2, request_id="before", when=time.time() - 7200))
