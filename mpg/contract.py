@@ -136,10 +136,9 @@ def check_records(
         not_objects = {p.row for p in problems if p.field is None}  # already reported as a whole
         problems += [p for p in map(_problem, exc.errors(include_url=False)) if p.row not in not_objects]
     names = [*config.INPUT_NAMES, *(["mpg"] if labelled else [])]
-    problems += _nothing_known(len(records), problems, lambda i, name: renamed[i][name])
     rows = _good_rows(len(records), problems)
     X = np.array([[renamed[i][name] for name in names] for i in rows], dtype=object).reshape(len(rows), len(names))
-    return Checked(_encode(X), rows, sorted(dict.fromkeys(problems), key=_order), len(records))
+    return _checked(X, rows, problems, len(records))
 
 
 def check_columns(columns: dict[str, list]) -> Checked:
@@ -156,23 +155,23 @@ def check_columns(columns: dict[str, list]) -> Checked:
         _COLUMNS.model_validate(named)
     except ValidationError as exc:  # each error at (column, index): as a record's, at (index, column)
         problems = [_problem({**e, "loc": (e["loc"][1], e["loc"][0])}) for e in exc.errors(include_url=False)]
-    problems += _nothing_known(count, problems, lambda i, name: named[name][i])
     rows = _good_rows(count, problems)
-    # The good rows only, value by value: a refused cell may be anything (a list, say) that no array takes.
-    X = np.array([[named[name][i] for name in config.INPUT_NAMES] for i in rows], dtype=object)
-    X = X.reshape(len(rows), len(config.INPUT_NAMES))
-    return Checked(_encode(X), rows, sorted(dict.fromkeys(problems), key=_order), count)
+    if problems:  # the good rows only, value by value: a refused cell may be anything (a list, say)
+        X = np.array([[named[name][i] for name in config.INPUT_NAMES] for i in rows], dtype=object)
+    else:  # every value a number, None or a name: the columns are the array, as they came
+        X = np.array([named[name] for name in config.INPUT_NAMES], dtype=object).T
+    return _checked(X.reshape(len(rows), len(config.INPUT_NAMES)), rows, problems, count)
 
 
-def _nothing_known(count: int, problems: list[Problem], value) -> list[Problem]:
-    """Cars that passed but know none of the seven inputs (an empty row at a spreadsheet's end, say): refused, not
-    predicted as the training medians' car."""
-    bad = {p.row for p in problems}
-    return [
-        Problem(i, None, "knows none of the seven inputs")
-        for i in range(count)
-        if i not in bad and all(value(i, name) is None for name in config.INPUT_NAMES)
-    ]
+def _checked(X: np.ndarray, rows: np.ndarray, problems: list[Problem], count: int) -> Checked:
+    """The valid rows encoded; a car that knows none of the seven inputs (an empty row at a spreadsheet's end,
+    say) is refused, not predicted as the training medians' car."""
+    encoded = _encode(X)
+    empty = np.isnan(encoded[:, : len(config.FEATURES)]).all(axis=1)
+    if empty.any():
+        problems = problems + [Problem(int(i), None, "knows none of the seven inputs") for i in rows[empty]]
+        encoded, rows = encoded[~empty], rows[~empty]
+    return Checked(encoded, rows, sorted(dict.fromkeys(problems), key=_order), count)
 
 
 def _good_rows(count: int, problems: list[Problem]) -> np.ndarray:
