@@ -119,7 +119,9 @@ def predict_car_file(model: LoadedModel, cars: CarFile) -> FileResult:
         notes[warning.row] = "; ".join(filter(None, [notes[warning.row], str(warning)]))
     problems = [""] * result.count
     for problem in ordered(result.problems):
-        problems[problem.row] = "; ".join(filter(None, [problems[problem.row], f"{problem.field}: {problem.problem}"]))
+        # The row is the file's row already: the problem as "Field: problem", or alone when it is the whole car's
+        text = Problem(None, problem.field, problem.problem).describe()
+        problems[problem.row] = "; ".join(filter(None, [problems[problem.row], text]))
     out = frame.reset_index(drop=True).copy()
     for column, values in zip(
         OUTPUT_COLUMNS, [result.predictions.mpg, result.predictions.lower, result.predictions.upper], strict=False

@@ -65,6 +65,7 @@ CHANGES = [
     {"Weight": True},
     {"Acceleration": math.nan},
     {"Horsepower": "fast", "Origin": "Atlantis"},  # two problems, both named
+    dict.fromkeys(BASE),  # nothing known: refused as a whole car (no field), not predicted as the median car
 ]
 CARS = [{**BASE, **change} for change in CHANGES]
 
@@ -93,7 +94,8 @@ def _file_verdicts(frame: pd.DataFrame) -> list:
     verdicts = []
     for predicted, problem in zip(frame["mpg_prediction"], frame["problem"], strict=True):
         if problem:  # refused rows have no prediction (NaN in a frame, an empty cell in a CSV)
-            verdicts.append(frozenset(part.split(":")[0] for part in problem.split("; ")))
+            # "Field: problem", or a problem of the whole car (no field), as the API's details say with field null
+            verdicts.append(frozenset(part.split(":")[0] if ":" in part else None for part in problem.split("; ")))
         else:
             verdicts.append(float(predicted))
     return verdicts

@@ -108,8 +108,8 @@ def create_schema(engine: Engine) -> None:
         metadata.create_all(engine, checkfirst=True)
 
 
-# Rows per DELETE. SQLite gathers the rowids a DELETE removes in memory: one statement over the 12 million rows
-# a busy site logged in 10 minutes grew a worker by 126 MB that it kept (bench/RESULTS.md, Memory). In chunks,
+# Rows per DELETE. SQLite gathers the rowids a DELETE removes in memory: one statement over what the memory
+# bench logged in 10 minutes grew a worker by 126 MB that it kept (bench/results/memory.json at d7caa70). In chunks,
 # each its own transaction, memory stays bounded and the writers wait one chunk at most.
 RETENTION_CHUNK = 50_000
 
