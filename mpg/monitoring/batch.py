@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
 
-from mpg.monitoring.table import INPUT_COLUMNS
 from mpg.prediction import InputWarning
 from mpg.problems import Problem
 
@@ -48,24 +47,20 @@ class Batch:
         whole = notes.pop(None, [])  # a problem of the whole request concerns every car
         return [json.dumps(notes.get(i, []) + whole) if i in notes or whole else None for i in range(len(self))]
 
-    def rows(self) -> list[dict]:
-        """One row of the `predictions` table per car, for `connection.execute(predictions.insert(), rows)`.
+    def values(self, stored_time: Callable[[datetime], object]) -> list[tuple]:
+        """One row of the `predictions` table per car, its values in `table.COLUMNS` order, for `insert_rows`;
+        `stored_time` converts the request's time for the driver (`table.stored_time`).
 
         Raises ValueError if the arrays' lengths disagree: a car must not be written with another's prediction.
         """
-        request = {
-            "time": datetime.fromtimestamp(self.time, UTC),
-            "request_id": self.request_id,
-            "route": self.route,
-            "source": self.source,
-            "model_version": self.model_version,
-        }
+        request = (
+            stored_time(datetime.fromtimestamp(self.time, UTC)), self.request_id, self.route, self.source,
+            self.model_version,
+        )  # fmt: skip
         inputs = np.asarray(self.X, dtype=np.float64)
         inputs = np.where(np.isnan(inputs), None, inputs.astype(object)).tolist()  # unknown: NULL, not NaN
         outputs = self.predictions.tolist(), self.lower.tolist(), self.upper.tolist()
         return [
-            request
-            | dict(zip(INPUT_COLUMNS.values(), car, strict=True))
-            | {"prediction": prediction, "lower": lower, "upper": upper, "warnings": note}
+            (*request, *car, prediction, lower, upper, note)
             for car, prediction, lower, upper, note in zip(inputs, *outputs, self.notes(), strict=True)
         ]

@@ -46,8 +46,9 @@ from typing import TypeVar
 from prometheus_client import Counter
 from sqlalchemy import Engine
 
+from mpg.monitoring import table
 from mpg.monitoring.batch import Batch
-from mpg.monitoring.table import apply_retention, connect, create_schema, database_url, predictions
+from mpg.monitoring.table import apply_retention, connect, create_schema, database_url
 
 log = logging.getLogger(__name__)
 DROPPED = Counter("mpg_prediction_log_dropped", "Predictions not logged: queue full or write failed", ["reason"])
@@ -63,9 +64,10 @@ def _ready_engine(url: str, timeout: float) -> Engine:
 
 
 def _write(engine: Engine, batches: Sequence[Batch]) -> int:
-    rows = [row for batch in batches for row in batch.rows()]
-    with engine.begin() as connection:
-        connection.execute(predictions.insert(), rows)  # executemany: the driver's, in one transaction
+    stored_time = table.stored_time(engine.dialect)
+    rows = [row for batch in batches for row in batch.values(stored_time)]
+    with engine.begin() as connection:  # one transaction
+        table.insert_rows(connection, rows)
     return len(rows)
 
 

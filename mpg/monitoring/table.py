@@ -13,7 +13,8 @@ and older code still reads the table; for one table that needs no migration tool
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     DateTime,
     Engine,
     Float,
@@ -35,7 +37,7 @@ from sqlalchemy import (
     event,
     select,
 )
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from mpg import config
@@ -63,6 +65,10 @@ predictions = Table(
     Column("warnings", Text),
     Index("ix_predictions_time", "time"),
 )
+
+
+# A row's values in this order (every column but the generated id), as the writer hands them to the driver.
+COLUMNS = tuple(column.name for column in predictions.columns if column.name != "id")
 
 
 def database_url(environ: Mapping[str, str], default: Path = DEFAULT_PATH) -> str:
@@ -106,6 +112,47 @@ def create_schema(engine: Engine) -> None:
         metadata.create_all(engine, checkfirst=True)
     except SQLAlchemyError:
         metadata.create_all(engine, checkfirst=True)
+
+
+def stored_time(dialect: Dialect) -> Callable[[datetime], object]:
+    """A `time` as `insert_rows` hands it to the driver: COPY takes the datetime; elsewhere the column's own
+    conversion (SQLite stores SQLAlchemy's text form, which `read_log` parses back). Done once per request."""
+    convert = None if _copies(dialect) else predictions.c.time.type.bind_processor(dialect)
+    return convert or (lambda value: value)
+
+
+def insert_rows(connection: Connection, rows: Sequence[tuple]) -> None:
+    """Write rows (values in `COLUMNS` order, `time` from `stored_time`) in bulk: PostgreSQL's COPY, elsewhere
+    the driver's executemany.
+
+    Straight to the driver: `connection.execute(predictions.insert(), rows)` turns every row into a dict and
+    processes it value by value, 4x the database's own time for 10,000 rows on SQLite (bench/results/peers.json
+    measures the log's cost), and that work holds the GIL a request is waiting for.
+    """
+    if _copies(connection.dialect):
+        with connection.connection.dbapi_connection.cursor() as cursor, cursor.copy(_COPY) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    statement = _statement(connection.dialect)
+    connection.exec_driver_sql(
+        statement, rows if connection.dialect.positional else [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+    )
+
+
+_COPY = f"COPY {predictions.name} ({', '.join(COLUMNS)}) FROM STDIN"
+
+
+def _copies(dialect: Dialect) -> bool:
+    return dialect.name == "postgresql" and dialect.driver == "psycopg"
+
+
+@functools.cache
+def _statement(dialect: Dialect) -> str:
+    compiled = predictions.insert().compile(dialect=dialect, column_keys=list(COLUMNS))
+    if dialect.positional and tuple(compiled.positiontup) != COLUMNS:
+        raise RuntimeError(f"the INSERT's parameters come in another order: {compiled.positiontup}")
+    return str(compiled)
 
 
 # Rows per DELETE. SQLite gathers the rowids a DELETE removes in memory: one statement over what the memory
