@@ -14,7 +14,7 @@ go through `check_records` (or `check_json`, `check_columns`; mpg/text.py reads 
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any, Literal
@@ -100,9 +100,8 @@ def check_field(name: str, value: object) -> float:
         Car.__pydantic_validator__.validate_assignment(Car.model_construct(), config.SNAKE[name], value)
     except ValidationError as exc:
         raise InputError([_problem({**exc.errors(include_url=False)[0], "loc": (None, config.SNAKE[name])})]) from None
-    row, column = np.full((1, len(config.FEATURES)), None, dtype=object), config.FEATURES.index(name)
-    row[0, column] = value
-    return float(_encode(row)[0, column])
+    column = config.FEATURES.index(name)
+    return float(_encode([[value] if k == column else [None] for k in range(len(config.FEATURES))])[0, column])
 
 
 @dataclass
@@ -137,8 +136,7 @@ def check_records(
         problems += [p for p in map(_problem, exc.errors(include_url=False)) if p.row not in not_objects]
     names = [*config.INPUT_NAMES, *(["mpg"] if labelled else [])]
     rows = _good_rows(len(records), problems)
-    X = np.array([[renamed[i][name] for name in names] for i in rows], dtype=object).reshape(len(rows), len(names))
-    return _checked(X, rows, problems, len(records))
+    return _checked([[renamed[i][name] for i in rows] for name in names], rows, problems, len(records))
 
 
 def check_columns(columns: dict[str, list]) -> Checked:
@@ -156,17 +154,15 @@ def check_columns(columns: dict[str, list]) -> Checked:
     except ValidationError as exc:  # each error at (column, index): as a record's, at (index, column)
         problems = [_problem({**e, "loc": (e["loc"][1], e["loc"][0])}) for e in exc.errors(include_url=False)]
     rows = _good_rows(count, problems)
-    if problems:  # the good rows only, value by value: a refused cell may be anything (a list, say)
-        X = np.array([[named[name][i] for name in config.INPUT_NAMES] for i in rows], dtype=object)
-    else:  # every value a number, None or a name: the columns are the array, as they came
-        X = np.array([named[name] for name in config.INPUT_NAMES], dtype=object).T
-    return _checked(X.reshape(len(rows), len(config.INPUT_NAMES)), rows, problems, count)
+    if problems:  # the good rows only: a refused cell may be anything (a list, say)
+        return _checked([[named[name][i] for i in rows] for name in config.INPUT_NAMES], rows, problems, count)
+    return _checked([named[name] for name in config.INPUT_NAMES], rows, problems, count)  # the columns as they came
 
 
-def _checked(X: np.ndarray, rows: np.ndarray, problems: list[Problem], count: int) -> Checked:
+def _checked(columns: list[Sequence], rows: np.ndarray, problems: list[Problem], count: int) -> Checked:
     """The valid rows encoded; a car that knows none of the seven inputs (an empty row at a spreadsheet's end,
     say) is refused, not predicted as the training medians' car."""
-    encoded = _encode(X)
+    encoded = _encode(columns, len(rows))
     empty = np.isnan(encoded[:, : len(config.FEATURES)]).all(axis=1)
     if empty.any():
         problems = problems + [Problem(int(i), None, "knows none of the seven inputs") for i in rows[empty]]
@@ -216,14 +212,17 @@ def _key_plan(keys: tuple, extra: str, labelled: bool) -> tuple[tuple | None, tu
     return (None if identity else tuple(renames)), tuple(twice)
 
 
-def _encode(X: np.ndarray) -> np.ndarray:
-    """Checked values (an object array: numbers, None, origin names) as float64: None is NaN, an origin its code,
-    a year two digits."""
-    origin = config.FEATURES.index(config.ORIGIN)
-    if any(isinstance(v, str) for v in X[:, origin]):
-        X = X.copy()
-        X[:, origin] = [ORIGIN_NAMES[v.strip().lower()] if isinstance(v, str) else v for v in X[:, origin]]
-    out = np.where(X == None, math.nan, X).astype(np.float64)  # noqa: E711 (elementwise, in numpy)
+def _encode(columns: list[Sequence], count: int | None = None) -> np.ndarray:
+    """Checked values, one column per input in `config.FEATURES` order (numbers, None, origin names), as float64
+    [n, k]: None is NaN, an origin its code, a year two digits. Column by column: numpy reads a column of
+    numbers and None (as NaN) at once; only a column of origin names is read value by value."""
+    count = len(columns[0]) if count is None else count
+    out = np.empty((count, len(columns)), dtype=np.float64)
+    for k, values in enumerate(columns):
+        try:
+            out[:, k] = np.array(values, dtype=np.float64)
+        except ValueError:  # a name: the contract lets text through for Origin only
+            out[:, k] = [ORIGIN_NAMES[v.strip().lower()] if isinstance(v, str) else v for v in values]
     year = config.FEATURES.index(config.MODEL_YEAR)
     out[:, year] = np.where(out[:, year] >= 1900, out[:, year] - 1900, out[:, year])
     return out
@@ -268,7 +267,12 @@ def check_json(value: object, max_rows: int = MAX_ROWS) -> Checked:
     lists = isinstance(value, dict) and value and all(isinstance(v, list) for v in value.values())
     if lists and len({len(v) for v in value.values()}) == 1 and 0 < len(next(iter(value.values()))) <= max_rows:
         return check_columns(value)
-    return check_records(records_from_json(value, max_rows), extra="forbid")
+    records = records_from_json(value, max_rows)
+    keys = records[0].keys() if isinstance(records[0], dict) else None
+    if keys and all(type(record) is dict and record.keys() == keys for record in records):
+        # Cars that all name the same inputs are columns too: pydantic builds no object per car.
+        return check_columns({key: [record[key] for record in records] for key in keys})
+    return check_records(records, extra="forbid")
 
 
 def records_from_json(value: object, max_rows: int = MAX_ROWS) -> list:

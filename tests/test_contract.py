@@ -42,11 +42,21 @@ def as_columns(cars: list[dict]) -> dict[str, list]:
     return {name: [car[name] for car in cars] for name in config.INPUT_NAMES}
 
 
-def test_a_bad_batch_of_records_is_validated_once(counted):
+def test_records_that_name_the_same_inputs_are_validated_once_as_columns(counted):
     records, columns = counted
-    checked = check_json(BAD)
-    assert records.calls == 1 and columns.calls == 0
+    checked = check_json(BAD)  # no object per car: 10,000 records cost what 10,000-long columns cost
+    assert columns.calls == 1 and records.calls == 0
     assert checked.rows.tolist() == [0, 3] and checked.refused_rows == [1, 2]
+
+
+def test_records_whose_keys_differ_are_validated_once_as_records(counted):
+    records, columns = counted
+    missing = {key: value for key, value in GOOD.items() if key != "weight"}
+    checked = check_json([*BAD, missing, {**GOOD, "Model Year": 80, "model_year": 80}])
+    assert records.calls == 1 and columns.calls == 0
+    assert checked.rows.tolist() == [0, 3] and checked.refused_rows == [1, 2, 4, 5]
+    assert [(p.row, p.field, p.problem) for p in checked.problems if p.row in (4, 5)] == [
+        (4, config.WEIGHT, "is missing"), (5, config.MODEL_YEAR, "is given twice")]  # fmt: skip
 
 
 def test_a_bad_batch_of_columns_stays_columns_and_is_validated_once(counted):
