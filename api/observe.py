@@ -1,5 +1,6 @@
 """What an operator sees of each request: its ID, Prometheus metrics, an access-log line, and CORS.
 
+- `Server-Timing: app;dur=<ms>` on every answer but the probes' (the time in the app).
 - `X-Request-ID`: the caller's (Heroku's router sets one) when it is 1-200 characters of
   letters, digits and `+/=._:-`, else a new one; echoed in the response and in error bodies.
 - `/metrics`: prometheus_client's text format. Under gunicorn `PROMETHEUS_MULTIPROC_DIR` is
@@ -113,6 +114,8 @@ def _end(response: Response) -> Response:
     if route in PROBES:
         return response
     seconds = time.perf_counter() - g.get("started", time.perf_counter())
+    # Time in the app (parse, validate, predict, encode), for callers and benchmarks: the standard header.
+    response.headers["Server-Timing"] = f"app;dur={seconds * 1000:.3f}"
     if current_app.config["METRICS"]:
         REQUESTS.labels(request.method, route, str(response.status_code)).inc()
         DURATION.labels(route).observe(seconds)

@@ -222,7 +222,7 @@ def _values(tensor: RequestInput, binary: bytes, offset: int) -> tuple[list, int
         raise RequestError(400, f"input {tensor.name!r}: shape {tensor.shape} is not a tensor we take")
     size = (tensor.parameters or {}).get("binary_data_size")
     if tensor.data is not None:
-        values = _flat(tensor.data)
+        values = _flat(tensor.data, tensor.shape)
     elif isinstance(size, int) and not isinstance(size, bool) and 0 <= size <= len(binary) - offset:
         raw, offset = binary[offset : offset + size], offset + size
         values = _strings(raw, tensor.name) if tensor.datatype == "BYTES" else _numbers(raw, tensor)
@@ -233,11 +233,20 @@ def _values(tensor: RequestInput, binary: bytes, offset: int) -> tuple[list, int
     return values, offset
 
 
-def _flat(data: list) -> list:
+def _flat(data: list, shape: list[int]) -> list:
+    """A tensor's JSON data, flat (the protocol allows it flat or nested by its shape); null refused."""
+    if len(shape) == 2 and all(type(row) is list and len(row) == shape[1] for row in data):
+        data = [value for row in data for value in row]  # [n, 7] nested as rows: the usual case, in one pass
+    if any(value is None or type(value) is list for value in data):
+        return _flat_nested(data)
+    return data
+
+
+def _flat_nested(data: list) -> list:
     out = []
     for value in data:
         if isinstance(value, list):
-            out += _flat(value)
+            out += _flat_nested(value)
         elif value is None:
             raise RequestError(400, "a tensor has no null values (null is not a number)")
         else:

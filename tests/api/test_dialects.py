@@ -107,6 +107,62 @@ def test_the_same_cars_give_the_same_numbers_on_every_route(client, auto_mpg):
             assert next(o for o in answer["outputs"] if o["name"] == key)["data"] == predicted[key]
 
 
+def binary_tensors(columns: dict[str, np.ndarray]) -> tuple[bytes, dict[str, str]]:
+    """The binary tensor extension, as tritonclient's binary_data=True sends it: a JSON header, then the bytes."""
+    inputs = [
+        {
+            "name": name,
+            "shape": [len(values)],
+            "datatype": "FP64",
+            "parameters": {"binary_data_size": values.astype("<f8").nbytes},
+        }
+        for name, values in columns.items()
+    ]
+    header = json.dumps({"inputs": inputs}).encode()
+    data = b"".join(values.astype("<f8").tobytes() for values in columns.values())
+    return header + data, {"Inference-Header-Content-Length": str(len(header))}
+
+
+@pytest.mark.parametrize("size", [1, 100, 10_000])
+def test_every_route_and_form_gives_identical_numbers_at_every_batch_size(client, auto_mpg, size):
+    cars = auto_mpg.dropna()[config.FEATURES].sample(size, replace=True, random_state=size)
+    cars = cars.astype({config.CYLINDERS: int, config.MODEL_YEAR: int, config.ORIGIN: int})
+    rows = cars.to_dict("records")
+    columns = {config.SNAKE[name]: cars[name].tolist() for name in config.FEATURES}
+    matrix = cars.to_numpy(dtype=float)
+    expected = client.post("/predict", json=columns).json
+    keys = ("mpg_prediction", "mpg_lower", "mpg_upper")
+    assert len(expected["mpg_prediction"]) == size
+
+    def v2(response) -> dict:
+        assert response.status_code == 200, response.json
+        return {output["name"]: output["data"] for output in response.json["outputs"]}
+
+    def mlflow(response) -> dict:
+        assert response.status_code == 200, response.json
+        return {key: [car[key] for car in response.json["predictions"]] for key in keys}
+
+    binary, headers = binary_tensors({name: cars[config.CANONICAL[name]].to_numpy() for name in columns})
+    answers = {
+        "/predict records": client.post("/predict", json=rows).json,
+        "dataframe_split": mlflow(client.post("/invocations?details=true", json={
+            "dataframe_split": {"columns": config.FEATURES, "data": matrix.tolist()}})),
+        "text/csv": mlflow(client.post("/invocations?details=true", data=cars.to_csv(index=False),
+                                       content_type="text/csv")),
+        "v2 named tensors": v2(client.post("/v2/models/mpg/infer", json={"inputs": [
+            {"name": name, "shape": [size], "datatype": "FP64", "data": values} for name, values in columns.items()]})),
+        "v2 [n, 7] as rows": v2(client.post("/v2/models/mpg/infer", json={"inputs": [
+            {"name": "input", "shape": [size, 7], "datatype": "FP64", "data": matrix.tolist()}]})),
+        "v2 [n, 7] flat": v2(client.post("/v2/models/mpg/infer", json={"inputs": [
+            {"name": "input", "shape": [size, 7], "datatype": "FP64", "data": matrix.ravel().tolist()}]})),
+        "v2 binary tensors": v2(client.post("/v2/models/mpg/infer", data=binary, headers=headers,
+                                            content_type="application/octet-stream")),
+    }  # fmt: skip
+    for form, answer in answers.items():
+        for key in keys:
+            assert answer[key] == expected[key], (form, key)
+
+
 def test_v2_infer_honours_outputs_and_echoes_id(client, model):
     body = {"id": "car-42", "inputs": tensors(ROWS), "outputs": [{"name": "mpg_upper"}]}
     answer = client.post(f"/v2/models/mpg/versions/{model.version}/infer", json=body).json
