@@ -12,6 +12,7 @@ Errors are the protocol's `{"error": "..."}`, 400 for bad input (api.serving.err
 
 from __future__ import annotations
 
+import itertools
 import math
 import struct
 from typing import Any, Literal
@@ -235,9 +236,10 @@ def _values(tensor: RequestInput, binary: bytes, offset: int) -> tuple[list, int
 
 def _flat(data: list, shape: list[int]) -> list:
     """A tensor's JSON data, flat (the protocol allows it flat or nested by its shape); null refused."""
-    if len(shape) == 2 and all(type(row) is list and len(row) == shape[1] for row in data):
-        data = [value for row in data for value in row]  # [n, 7] nested as rows: the usual case, in one pass
-    if any(value is None or type(value) is list for value in data):
+    # Whole-list checks (map and set run in C): a 10,000-car tensor is 70,000 values.
+    if len(shape) == 2 and set(map(type, data)) == {list} and set(map(len, data)) == {shape[1]}:
+        data = list(itertools.chain.from_iterable(data))  # [n, 7] nested as rows: the usual case
+    if set(map(type, data)) - {int, float, str}:  # a null, or values nested otherwise
         return _flat_nested(data)
     return data
 
