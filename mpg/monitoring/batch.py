@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -10,6 +11,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from mpg import config
 from mpg.prediction import InputWarning
 from mpg.problems import Problem
 
@@ -47,20 +49,36 @@ class Batch:
         whole = notes.pop(None, [])  # a problem of the whole request concerns every car
         return [json.dumps(notes.get(i, []) + whole) if i in notes or whole else None for i in range(len(self))]
 
-    def values(self, stored_time: Callable[[datetime], object]) -> list[tuple]:
-        """One row of the `predictions` table per car, its values in `table.COLUMNS` order, for `insert_rows`;
-        `stored_time` converts the request's time for the driver (`table.stored_time`).
+    def check(self) -> None:
+        """Raises ValueError if the arrays' lengths disagree: a car must not be written with another's prediction."""
+        lengths = {len(self.X), len(self.predictions), len(self.lower), len(self.upper)}
+        if len(lengths) > 1 or np.shape(self.X)[1:] != (len(config.FEATURES),):
+            raise ValueError(f"a batch's arrays disagree: lengths {sorted(lengths)}, inputs {np.shape(self.X)}")
 
-        Raises ValueError if the arrays' lengths disagree: a car must not be written with another's prediction.
-        """
-        request = (
-            stored_time(datetime.fromtimestamp(self.time, UTC)), self.request_id, self.route, self.source,
-            self.model_version,
-        )  # fmt: skip
-        inputs = np.asarray(self.X, dtype=np.float64)
-        inputs = np.where(np.isnan(inputs), None, inputs.astype(object)).tolist()  # unknown: NULL, not NaN
-        outputs = self.predictions.tolist(), self.lower.tolist(), self.upper.tolist()
-        return [
-            (*request, *car, prediction, lower, upper, note)
-            for car, prediction, lower, upper, note in zip(inputs, *outputs, self.notes(), strict=True)
-        ]
+
+def table_rows(batches: Sequence[Batch], stored_time: Callable[[datetime], object]) -> list[tuple]:
+    """Every car of these batches as a row of the `predictions` table, its values in `table.COLUMNS` order, for
+    `table.insert_rows`; `stored_time` converts each request's time for the driver (`table.stored_time`).
+
+    The arrays of all the batches are converted at once: a second of one-car requests is hundreds of batches, and
+    while the writer converts them it holds the GIL that a request is waiting for (one conversion per batch made a
+    one-car request's p99 several times its p50). Raises ValueError if a batch's arrays disagree in length.
+    """
+    for batch in batches:
+        batch.check()
+    inputs = np.concatenate([np.asarray(batch.X, dtype=np.float64) for batch in batches])
+    inputs = np.where(np.isnan(inputs), None, inputs.astype(object)).tolist()  # unknown: NULL, not NaN
+    outputs = [
+        np.concatenate([getattr(b, name) for b in batches]).tolist() for name in ("predictions", "lower", "upper")
+    ]
+    requests = itertools.chain.from_iterable(
+        itertools.repeat(
+            (stored_time(datetime.fromtimestamp(b.time, UTC)), b.request_id, b.route, b.source, b.model_version), len(b)
+        )
+        for b in batches
+    )
+    notes = itertools.chain.from_iterable(b.notes() for b in batches)
+    return [
+        (*request, *car, prediction, lower, upper, note)
+        for request, car, prediction, lower, upper, note in zip(requests, inputs, *outputs, notes, strict=True)
+    ]

@@ -47,7 +47,7 @@ from prometheus_client import Counter
 from sqlalchemy import Engine
 
 from mpg.monitoring import table
-from mpg.monitoring.batch import Batch
+from mpg.monitoring.batch import Batch, table_rows
 from mpg.monitoring.table import apply_retention, connect, create_schema, database_url
 
 log = logging.getLogger(__name__)
@@ -64,8 +64,7 @@ def _ready_engine(url: str, timeout: float) -> Engine:
 
 
 def _write(engine: Engine, batches: Sequence[Batch]) -> int:
-    stored_time = table.stored_time(engine.dialect)
-    rows = [row for batch in batches for row in batch.values(stored_time)]
+    rows = table_rows(batches, table.stored_time(engine.dialect))
     with engine.begin() as connection:  # one transaction
         table.insert_rows(connection, rows)
     return len(rows)
