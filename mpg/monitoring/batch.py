@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from mpg import config
+from mpg.monitoring.table import COLUMNS, INPUT_COLUMNS
 from mpg.prediction import InputWarning
 from mpg.problems import Problem
 
@@ -56,29 +57,32 @@ class Batch:
             raise ValueError(f"a batch's arrays disagree: lengths {sorted(lengths)}, inputs {np.shape(self.X)}")
 
 
-def table_rows(batches: Sequence[Batch], stored_time: Callable[[datetime], object]) -> list[tuple]:
-    """Every car of these batches as a row of the `predictions` table, its values in `table.COLUMNS` order, for
-    `table.insert_rows`; `stored_time` converts each request's time for the driver (`table.stored_time`).
+def table_rows(batches: Sequence[Batch], stored_time: Callable[[datetime], object]) -> np.ndarray:
+    """Every car of these batches as a row of the `predictions` table: an object array [cars, columns], values in
+    `table.COLUMNS` order, for `table.insert_rows`; `stored_time` converts each request's time for the driver
+    (`table.stored_time`). Raises ValueError if a batch's arrays disagree.
 
-    The arrays of all the batches are converted at once: a second of one-car requests is hundreds of batches, and
-    while the writer converts them it holds the GIL that a request is waiting for (one conversion per batch made a
-    one-car request's p99 several times its p50). Raises ValueError if a batch's arrays disagree in length.
+    Column by column over all the batches at once, in numpy: a second of one-car requests is hundreds of
+    batches, and while the writer works in Python it holds the GIL that a request is waiting for.
     """
     for batch in batches:
         batch.check()
     inputs = np.concatenate([np.asarray(batch.X, dtype=np.float64) for batch in batches])
-    inputs = np.where(np.isnan(inputs), None, inputs.astype(object)).tolist()  # unknown: NULL, not NaN
-    outputs = [
-        np.concatenate([getattr(b, name) for b in batches]).tolist() for name in ("predictions", "lower", "upper")
-    ]
-    requests = itertools.chain.from_iterable(
-        itertools.repeat(
-            (stored_time(datetime.fromtimestamp(b.time, UTC)), b.request_id, b.route, b.source, b.model_version), len(b)
-        )
-        for b in batches
-    )
-    notes = itertools.chain.from_iterable(b.notes() for b in batches)
-    return [
-        (*request, *car, prediction, lower, upper, note)
-        for request, car, prediction, lower, upper, note in zip(requests, inputs, *outputs, notes, strict=True)
-    ]
+    requests = [(stored_time(datetime.fromtimestamp(b.time, UTC)), b.request_id, b.route, b.source, b.model_version)
+                for b in batches]  # fmt: skip
+    per_car = np.repeat(np.array(requests, dtype=object).reshape(len(batches), 5), [len(b) for b in batches], axis=0)
+    values = {
+        **dict(zip(("time", "request_id", "route", "source", "model_version"), per_car.T, strict=True)),
+        **{column: inputs[:, k] for k, column in enumerate(INPUT_COLUMNS.values())},
+        **{name: np.concatenate([getattr(b, key) for b in batches])
+           for name, key in (("prediction", "predictions"), ("lower", "lower"), ("upper", "upper"))},
+        "warnings": list(itertools.chain.from_iterable(b.notes() for b in batches)),
+    }  # fmt: skip
+    rows = np.empty((len(inputs), len(COLUMNS)), dtype=object)
+    for k, column in enumerate(COLUMNS):
+        rows[:, k] = values[column]
+    inputs_at = [COLUMNS.index(column) for column in INPUT_COLUMNS.values()]
+    block = rows[:, inputs_at]
+    block[np.isnan(inputs)] = None  # an unknown input is NULL, not NaN
+    rows[:, inputs_at] = block
+    return rows

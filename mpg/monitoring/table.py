@@ -14,11 +14,13 @@ and older code still reads the table; for one table that needs no migration tool
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+import sqlite3
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -117,26 +119,39 @@ def create_schema(engine: Engine) -> None:
 def stored_time(dialect: Dialect) -> Callable[[datetime], object]:
     """A `time` as `insert_rows` hands it to the driver: COPY takes the datetime; elsewhere the column's own
     conversion (SQLite stores SQLAlchemy's text form, which `read_log` parses back). Done once per request."""
-    convert = None if _copies(dialect) else predictions.c.time.type.bind_processor(dialect)
+    convert = None if _copies(dialect) else predictions.c.time.type.dialect_impl(dialect).bind_processor(dialect)
     return convert or (lambda value: value)
 
 
-def insert_rows(connection: Connection, rows: Sequence[tuple]) -> None:
-    """Write rows (values in `COLUMNS` order, `time` from `stored_time`) in bulk: PostgreSQL's COPY, elsewhere
-    the driver's executemany.
+def insert_rows(connection: Connection, rows: np.ndarray) -> None:
+    """Write rows (an object array [cars, columns], values in `COLUMNS` order, `time` from `stored_time`) in bulk:
+    PostgreSQL's COPY; SQLite's multi-row INSERT, as many rows per statement as its variable limit allows;
+    elsewhere the driver's executemany.
 
     Straight to the driver: `connection.execute(predictions.insert(), rows)` turns every row into a dict and
-    processes it value by value, 4x the database's own time for 10,000 rows on SQLite (bench/results/peers.json
-    measures the log's cost), and that work holds the GIL a request is waiting for.
+    processes it value by value, 4x the database's own time for 10,000 rows on SQLite. A multi-row INSERT is
+    one step of SQLite's, which runs without the GIL; executemany takes and drops the GIL for every row, and
+    the serving thread waits each time (10,000 rows: 17 ms against 38, bench/results/peers.json has the
+    log's cost on a request).
     """
-    if _copies(connection.dialect):
+    dialect = connection.dialect
+    if _copies(dialect):
         with connection.connection.dbapi_connection.cursor() as cursor, cursor.copy(_COPY) as copy:
-            for row in rows:
+            for row in rows.tolist():
                 copy.write_row(row)
         return
-    statement = _statement(connection.dialect)
+    head, values = _statement(dialect)
+    if dialect.name == "sqlite":
+        per_statement = connection.connection.dbapi_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        size = max(1, per_statement // len(COLUMNS))
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
+            connection.exec_driver_sql(f"{head} VALUES {', '.join([values] * len(chunk))}", tuple(chunk.ravel()))
+        return
+    listed = rows.tolist()
     connection.exec_driver_sql(
-        statement, rows if connection.dialect.positional else [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+        f"{head} VALUES {values}",
+        listed if dialect.positional else [dict(zip(COLUMNS, r, strict=True)) for r in listed],
     )
 
 
@@ -148,11 +163,14 @@ def _copies(dialect: Dialect) -> bool:
 
 
 @functools.cache
-def _statement(dialect: Dialect) -> str:
+def _statement(dialect: Dialect) -> tuple[str, str]:
+    """SQLAlchemy's one-row INSERT for this dialect, as its head and its VALUES group (a multi-row INSERT repeats
+    the group)."""
     compiled = predictions.insert().compile(dialect=dialect, column_keys=list(COLUMNS))
     if dialect.positional and tuple(compiled.positiontup) != COLUMNS:
         raise RuntimeError(f"the INSERT's parameters come in another order: {compiled.positiontup}")
-    return str(compiled)
+    head, values = str(compiled).split(" VALUES ")
+    return head, values
 
 
 # Rows per DELETE. SQLite gathers the rowids a DELETE removes in memory: one statement over what the memory

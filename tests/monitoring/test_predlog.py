@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from mpg import config
 from mpg.monitoring.log import Batch, PredictionLog
-from mpg.monitoring.table import apply_retention, connect, database_url, read_log
+from mpg.monitoring.table import apply_retention, connect, database_url, predictions, read_log
 from mpg.prediction import InputWarning
 from mpg.problems import Problem
 
@@ -127,6 +127,23 @@ def test_rows_written_and_read_back(database):
     ]
     assert all(abs(t.timestamp() - sent_at) < 60 for t in rows["time"])
     assert str(rows["time"].dt.tz) == "UTC"
+
+
+def test_the_log_stores_time_as_sqlalchemy_does(database):
+    # The writer hands rows to the driver itself: the stored time must be what SQLAlchemy's insert() stores
+    # (on SQLite its own text form, not sqlite3's default adapter's), or readers parse two formats.
+    when = 1_765_000_000.25
+    log = PredictionLog(database)
+    log.record(batch(1, when=when))
+    log.close()
+    engine = connect(database)
+    with engine.begin() as connection:
+        connection.execute(
+            predictions.insert(),
+            [{"time": datetime.fromtimestamp(when, UTC), "route": "/predict", "source": "api", "prediction": 1.0}],
+        )
+        stored = [row[0] for row in connection.exec_driver_sql("SELECT time FROM predictions ORDER BY id")]
+    assert stored[0] == stored[1], stored
 
 
 def test_close_writes_what_is_queued(database):
