@@ -281,7 +281,7 @@ def test_locked_sqlite_queue_stays_bounded_and_every_row_is_accounted(tmp_path, 
     while time.monotonic() - started < 3:
         log.record(batch(5))
         sent += 5
-        assert log._queue.qsize() <= 500 + 5  # at most one request over the bound
+        assert log._pending.rows <= 500 + 5  # at most one request over the bound
     lock.rollback()
     lock.close()
     log.close()
