@@ -2,7 +2,8 @@
 
 A target names what is measured, where its figure is in the saved results (bench/results/<results>.json, a dotted
 path of keys), how it is compared and the limit. A relative target's limit multiplies another saved figure (its
-`reference`): "within 10% of before" is `<=` 1.10 times before's figure. A target with `each` is checked once for
+`reference`): "within 10% of before" is `<=` 1.10 times before's figure, "at most 1/5 of the fastest peer's" `<=`
+0.2 times it, "at least 5x the fastest peer's" `>=` 5 times it. A target with `each` is checked once for
 every key of that mapping in the results (a route, a worker class, a worker's PID), its `{each}` standing for the
 key, but `leave_out`.
 """
@@ -43,7 +44,12 @@ class Target:
             return f"{self.compare} {self.limit:{self.spec}}{self.unit}"
         if self.limit == 1:
             return f"{'no more' if self.compare == '<=' else 'no less'} than {self.against}"
-        return f"within {abs(self.limit - 1):.0%} of {self.against}"
+        if self.compare == "<=" and 1 < self.limit < 2:
+            return f"within {self.limit - 1:.0%} of {self.against}"
+        bound = "at most" if self.compare == "<=" else "at least"
+        if self.limit < 1:  # a share of the reference: "at most 1/5 of the fastest peer's"
+            return f"{bound} 1/{1 / self.limit:g} of {self.against}"
+        return f"{bound} {self.limit:g}x {self.against}"
 
     def checks(self, results: dict[str, dict | None]) -> list[Check]:
         """This target checked against the saved results (by name: `{"api": {...}, ...}`)."""
