@@ -200,6 +200,85 @@ TARGETS = {
         each="worker_classes",
         leave_out="before",
     ),
+    # Against MLflow, MLServer and BentoML serving the same model (bench/peers.py, issue #20): ours shipped, 1
+    # connection unless said; "the fastest peer's" is the best of the three on that figure, in the same run
+    "peers_one_car_p50": Target(
+        "One car: our p50",
+        "peers",
+        "servers.mpg.one_car.p50_ms",
+        "<=",
+        1 / 5,
+        reference="fastest_peer.one_car_p50_ms.value",
+        against="the fastest peer's",
+    ),
+    "peers_one_car_rps": Target(
+        "One car, 8 connections: our requests/s",
+        "peers",
+        "servers.mpg.one_car_8.rps",
+        ">=",
+        5,
+        reference="fastest_peer.one_car_8_rps.value",
+        against="the fastest peer's",
+    ),
+    "peers_100_p50": Target(
+        "100 cars: our p50",
+        "peers",
+        "servers.mpg.cars_100.p50_ms",
+        "<=",
+        1 / 3,
+        reference="fastest_peer.cars_100_p50_ms.value",
+        against="the fastest peer's",
+    ),
+    "peers_big_wall": Target(
+        "10,000 cars, {each}: our wall time",
+        "peers",
+        "servers.mpg.big.{each}.p50_ms",
+        "<=",
+        1 / 2,
+        reference="fastest_peer.big_p50_ms.value",
+        against="the fastest peer's",
+        each="servers.mpg.big",
+        leave_out="POST /predict (records)",  # a list of car objects: its own target, next
+    ),
+    "peers_records_wall": Target(
+        "10,000 cars, POST /predict (records): our wall time",
+        "peers",
+        "servers.mpg.big.POST /predict (records).p50_ms",
+        "<=",
+        1,
+        reference="fastest_peer.big_p50_ms.value",
+        against="the fastest peer's",
+    ),
+    "peers_server_time": Target(
+        "10,000 cars, POST /predict (columns): our server time",
+        "peers",
+        "servers.mpg.big.POST /predict (columns).server_ms",
+        "<=",
+        2,
+        reference="onnx.ms",
+        against="ONNX Runtime in process",
+    ),
+    **{
+        f"peers_tail_{rows}": Target(
+            f"{cars}: our p99 / p50 (median over rounds)", "peers", f"servers.mpg.{key}.p99_over_p50", "<=", 3, "x"
+        )
+        for rows, cars, key in (("1", "One car", "one_car"), ("100", "100 cars", "cars_100"))
+    },
+    **{
+        f"peers_worst_tail_{rows}": Target(
+            f"{cars}: our p99 / p50 in the worst round", "peers", f"servers.mpg.{key}.worst_p99_over_p50", "<=", 5, "x"
+        )
+        for rows, cars, key in (("1", "One car", "one_car"), ("100", "100 cars", "cars_100"))
+    },
+    "peers_log_cost": Target(
+        "10,000 cars, POST /predict (columns), prediction log on: our wall time",
+        "peers",
+        "servers.mpg.big.POST /predict (columns).p50_ms",
+        "<=",
+        NO_SLOWER,
+        reference="servers.mpg, prediction log off.big.POST /predict (columns).p50_ms",
+        against="off",
+    ),
     # Memory (bench/memory.py): the API as shipped (2 workers) fits a 512 MB Heroku dyno with room to spare, a
     # worker's memory stays flat under steady traffic, and so does the app's with a few visitors
     "api_idle_rss": Target("API idle, master plus 2 workers: RSS in all", "memory", "idle.total_mb", "<=", 300, " MB"),
