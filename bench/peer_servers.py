@@ -129,7 +129,8 @@ OURS = {
 def ours(name: str, workdir: Path, env: dict[str, str] | None = None) -> Server:
     """Our API as shipped (`bench.api.api_command`: gunicorn.conf.py, 2 gevent workers, metrics, access log and
     prediction log on), its log in `workdir`."""
-    environment = {"DATABASE_URL": f"sqlite:///{workdir / 'predictions.sqlite3'}", **(env or {})}
+    environment = {"DATABASE_URL": f"sqlite:///{workdir / 'predictions.sqlite3'}", "WEB_CONCURRENCY": str(WORKERS),
+                   **(env or {})}  # fmt: skip
     return Server(name, f"gunicorn, {WORKERS} gevent workers (gunicorn.conf.py)", OURS, "/health",
                   lambda port: (api_command(port), environment), config.PROJ_ROOT,
                   ("POST /predict (columns)", "POST /predict (records)"))  # fmt: skip

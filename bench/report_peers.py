@@ -19,17 +19,19 @@ def peers_section(lines: list[str], results: Results) -> None:
         return
     servers, fastest = result["servers"], result["fastest_peer"]
     peers, libraries = list(result["versions"]), ", ".join(result["model_libraries"])
+    agreement = result["agreement"]
     lines += [
         "## Serving against MLflow, MLServer and BentoML",
         "",
         f"Measured {result['measured_at']} (the run took {result['minutes']:.0f} min). Each server serves the "
         "committed Pipeline on this machine: ours as shipped (metrics, access log and prediction log on), each peer "
-        "from its own virtual environment (`bench/peer_servers.py`) the way its documentation shows, with 2 workers "
-        f"where it has a setting for them, and with {libraries} as requirements.txt pins them. Before a server is "
-        "measured, every route of it must give 20 real cars the MPG that ONNX Runtime gives them in this process, "
-        f"within 0.01 MPG. Rounds ({result['rounds']}) take every server in turn, each a fresh process; each figure is "
-        f"the median over the rounds. Load from `wrk` on the same machine: {result['seconds']} s per figure, "
-        f"{result['big_seconds']} s per route for {result['cars']:,} cars (one request at a time).",
+        "from its own virtual environment (`bench/peer_servers.py`) the way its documentation shows, with the worker "
+        f"settings below, and with {libraries} as requirements.txt pins them. Before a server is "
+        f"measured, every route of it must give {agreement['cars']} real cars the MPG that ONNX Runtime gives them in "
+        f"this process, within {agreement['within_mpg']} MPG. Rounds ({result['rounds']}) take every server in turn, "
+        "each a fresh process; each figure is the median over the rounds. Load from `wrk` on the same machine: "
+        f"{result['seconds']} s per figure, {result['big_seconds']} s per route for {result['cars']:,} cars (one "
+        "request at a time).",
         "",
         "| server | pinned | workers | route for 1 and 100 cars | largest difference from ONNX Runtime (MPG) |",
         "| --- | --- | --- | --- | --- |",

@@ -100,6 +100,12 @@ def figure(saved: dict, path: str):
     return value
 
 
+def _fastest_peer(measures: str, ours: str, compare: Literal["<=", ">="], limit: float, fastest: str, **each) -> Target:
+    """Our figure (bench/results/peers.json, under servers.mpg) against the fastest peer's in the same run."""
+    return Target(measures, "peers", f"servers.mpg.{ours}", compare, limit, reference=f"fastest_peer.{fastest}.value",
+                  against="the fastest peer's", **each)  # fmt: skip
+
+
 TARGETS = {
     # Accuracy and training time (bench/accuracy.py)
     "nested_cv": Target("nested CV RMSE of the whole procedure", "accuracy", "nested_cv.ours_rmse_mean", "<=", 2.55),
@@ -202,52 +208,26 @@ TARGETS = {
     ),
     # Against MLflow, MLServer and BentoML serving the same model (bench/peers.py, issue #20): ours shipped, 1
     # connection unless said; "the fastest peer's" is the best of the three on that figure, in the same run
-    "peers_one_car_p50": Target(
-        "One car: our p50",
-        "peers",
-        "servers.mpg.one_car.p50_ms",
-        "<=",
-        1 / 5,
-        reference="fastest_peer.one_car_p50_ms.value",
-        against="the fastest peer's",
+    "peers_one_car_p50": _fastest_peer("One car: our p50", "one_car.p50_ms", "<=", 1 / 5, "one_car_p50_ms"),
+    "peers_one_car_rps": _fastest_peer(
+        "One car, 8 connections: our requests/s", "one_car_8.rps", ">=", 5, "one_car_8_rps"
     ),
-    "peers_one_car_rps": Target(
-        "One car, 8 connections: our requests/s",
-        "peers",
-        "servers.mpg.one_car_8.rps",
-        ">=",
-        5,
-        reference="fastest_peer.one_car_8_rps.value",
-        against="the fastest peer's",
-    ),
-    "peers_100_p50": Target(
-        "100 cars: our p50",
-        "peers",
-        "servers.mpg.cars_100.p50_ms",
-        "<=",
-        1 / 3,
-        reference="fastest_peer.cars_100_p50_ms.value",
-        against="the fastest peer's",
-    ),
-    "peers_big_wall": Target(
+    "peers_100_p50": _fastest_peer("100 cars: our p50", "cars_100.p50_ms", "<=", 1 / 3, "cars_100_p50_ms"),
+    "peers_big_wall": _fastest_peer(
         "10,000 cars, {each}: our wall time",
-        "peers",
-        "servers.mpg.big.{each}.p50_ms",
+        "big.{each}.p50_ms",
         "<=",
         1 / 2,
-        reference="fastest_peer.big_p50_ms.value",
-        against="the fastest peer's",
+        "big_p50_ms",
         each="servers.mpg.big",
         leave_out="POST /predict (records)",  # a list of car objects: its own target, next
     ),
-    "peers_records_wall": Target(
+    "peers_records_wall": _fastest_peer(
         "10,000 cars, POST /predict (records): our wall time",
-        "peers",
-        "servers.mpg.big.POST /predict (records).p50_ms",
+        "big.POST /predict (records).p50_ms",
         "<=",
         1,
-        reference="fastest_peer.big_p50_ms.value",
-        against="the fastest peer's",
+        "big_p50_ms",
     ),
     "peers_server_time": Target(
         "10,000 cars, POST /predict (columns): our server time",
@@ -259,16 +239,11 @@ TARGETS = {
         against="ONNX Runtime in process",
     ),
     **{
-        f"peers_tail_{rows}": Target(
-            f"{cars}: our p99 / p50 (median over rounds)", "peers", f"servers.mpg.{key}.p99_over_p50", "<=", 3, "x"
+        f"peers_{worst}tail_{rows}": Target(
+            f"{cars}: our p99 / p50 {when}", "peers", f"servers.mpg.{key}.{worst}p99_over_p50", "<=", limit, "x"
         )
         for rows, cars, key in (("1", "One car", "one_car"), ("100", "100 cars", "cars_100"))
-    },
-    **{
-        f"peers_worst_tail_{rows}": Target(
-            f"{cars}: our p99 / p50 in the worst round", "peers", f"servers.mpg.{key}.worst_p99_over_p50", "<=", 5, "x"
-        )
-        for rows, cars, key in (("1", "One car", "one_car"), ("100", "100 cars", "cars_100"))
+        for worst, when, limit in (("", "(median over rounds)", 3), ("worst_", "in the worst round", 5))
     },
     "peers_log_cost": Target(
         "10,000 cars, POST /predict (columns), prediction log on: our wall time",

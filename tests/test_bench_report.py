@@ -90,6 +90,7 @@ def fake_peers(rounds: int = 2) -> dict:
     peers = ["MLflow", "MLServer", "BentoML"]
     return {
         "rounds": rounds, "seconds": 4, "big_seconds": 8, "cars": 10_000, "minutes": 15.0,
+        "agreement": {"cars": 20, "within_mpg": 0.01},
         "versions": {peer: [f"{peer.lower()}==1.0"] for peer in peers}, "model_libraries": ["scikit-learn==1.9.1"],
         "workers": {name: "2" for name in servers}, "routes": {name: list(e["big"]) for name, e in servers.items()},
         "servers": {name: figures for name, figures in summary.items() if name != "onnx"},
