@@ -1,7 +1,7 @@
 """The servers bench/peers.py compares: our API as shipped, and MLflow, MLServer and BentoML serving the same
 committed Pipeline (models/model.joblib) the way each one's documentation shows.
 
-Each peer runs from its own virtual environment under bench/out/peers/ (git-ignored), made by pip from the pins
+Each peer runs from its own virtual environment, bench/out/peers/<peer>/.venv (git-ignored), made by pip from the pins
 below plus the libraries the pickled Pipeline needs, at the versions requirements.txt gives (the model loads only
 under the scikit-learn it was saved with). A venv whose pins file matches is reused, so a second run installs
 nothing. The peers import our transformer (mpg.modeling.features) from this checkout: MLflow through its
