@@ -41,7 +41,7 @@ train: $(STAMP) ## select, fit and save models/model.joblib
 evaluate: $(STAMP) ## held-out metrics of the committed model
 	$(BIN)/python -m mpg evaluate
 
-bench: $(STAMP) ## every benchmark (the nested CV alone took 36 min); writes bench/RESULTS.md
+bench: $(STAMP) ## every benchmark (the nested CV alone took 36 min; peers makes 3 venvs with pip on its first run); writes bench/RESULTS.md
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench
 

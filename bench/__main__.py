@@ -7,7 +7,7 @@ import sys
 
 from bench.report import write_report
 
-ALL = ("app", "rerun", "api", "memory", "cli", "serving", "uncertainty", "accuracy")  # accuracy last: the longest
+ALL = ("app", "rerun", "api", "peers", "memory", "cli", "serving", "uncertainty", "accuracy")  # longest last
 
 if __name__ == "__main__":
     names = sys.argv[1:] or list(ALL)

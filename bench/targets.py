@@ -2,7 +2,8 @@
 
 A target names what is measured, where its figure is in the saved results (bench/results/<results>.json, a dotted
 path of keys), how it is compared and the limit. A relative target's limit multiplies another saved figure (its
-`reference`): "within 10% of before" is `<=` 1.10 times before's figure. A target with `each` is checked once for
+`reference`): "within 10% of before" is `<=` 1.10 times before's figure, "at most 1/5 of the fastest peer's" `<=`
+0.2 times it, "at least 5x the fastest peer's" `>=` 5 times it. A target with `each` is checked once for
 every key of that mapping in the results (a route, a worker class, a worker's PID), its `{each}` standing for the
 key, but `leave_out`.
 """
@@ -43,7 +44,12 @@ class Target:
             return f"{self.compare} {self.limit:{self.spec}}{self.unit}"
         if self.limit == 1:
             return f"{'no more' if self.compare == '<=' else 'no less'} than {self.against}"
-        return f"within {abs(self.limit - 1):.0%} of {self.against}"
+        if self.compare == "<=" and 1 < self.limit < 2:
+            return f"within {self.limit - 1:.0%} of {self.against}"
+        bound = "at most" if self.compare == "<=" else "at least"
+        if self.limit < 1:  # a share of the reference: "at most 1/5 of the fastest peer's"
+            return f"{bound} 1/{1 / self.limit:g} of {self.against}"
+        return f"{bound} {self.limit:g}x {self.against}"
 
     def checks(self, results: dict[str, dict | None]) -> list[Check]:
         """This target checked against the saved results (by name: `{"api": {...}, ...}`)."""
@@ -92,6 +98,12 @@ def figure(saved: dict, path: str):
             return None
         value = value[key]
     return value
+
+
+def _fastest_peer(measures: str, ours: str, compare: Literal["<=", ">="], limit: float, fastest: str, **each) -> Target:
+    """Our figure (bench/results/peers.json, under servers.mpg) against the fastest peer's in the same run."""
+    return Target(measures, "peers", f"servers.mpg.{ours}", compare, limit, reference=f"fastest_peer.{fastest}.value",
+                  against="the fastest peer's", **each)  # fmt: skip
 
 
 TARGETS = {
@@ -193,6 +205,54 @@ TARGETS = {
         spec=",g",
         each="worker_classes",
         leave_out="before",
+    ),
+    # Against MLflow, MLServer and BentoML serving the same model (bench/peers.py, issue #20): ours shipped, 1
+    # connection unless said; "the fastest peer's" is the best of the three on that figure, in the same run
+    "peers_one_car_p50": _fastest_peer("One car: our p50", "one_car.p50_ms", "<=", 1 / 5, "one_car_p50_ms"),
+    "peers_one_car_rps": _fastest_peer(
+        "One car, 8 connections: our requests/s", "one_car_8.rps", ">=", 5, "one_car_8_rps"
+    ),
+    "peers_100_p50": _fastest_peer("100 cars: our p50", "cars_100.p50_ms", "<=", 1 / 3, "cars_100_p50_ms"),
+    "peers_big_wall": _fastest_peer(
+        "10,000 cars, {each}: our wall time",
+        "big.{each}.p50_ms",
+        "<=",
+        1 / 2,
+        "big_p50_ms",
+        each="servers.mpg.big",
+        leave_out="POST /predict (records)",  # a list of car objects: its own target, next
+    ),
+    "peers_records_wall": _fastest_peer(
+        "10,000 cars, POST /predict (records): our wall time",
+        "big.POST /predict (records).p50_ms",
+        "<=",
+        1,
+        "big_p50_ms",
+    ),
+    "peers_server_time": Target(
+        "10,000 cars, POST /predict (columns): our server time",
+        "peers",
+        "servers.mpg.big.POST /predict (columns).server_ms",
+        "<=",
+        2,
+        reference="onnx.ms",
+        against="ONNX Runtime in process",
+    ),
+    **{
+        f"peers_{worst}tail_{rows}": Target(
+            f"{cars}: our p99 / p50 {when}", "peers", f"servers.mpg.{key}.{worst}p99_over_p50", "<=", limit, "x"
+        )
+        for rows, cars, key in (("1", "One car", "one_car"), ("100", "100 cars", "cars_100"))
+        for worst, when, limit in (("", "(median over rounds)", 3), ("worst_", "in the worst round", 5))
+    },
+    "peers_log_cost": Target(
+        "10,000 cars, POST /predict (columns), prediction log on: our wall time",
+        "peers",
+        "servers.mpg.big.POST /predict (columns).p50_ms",
+        "<=",
+        NO_SLOWER,
+        reference="servers.mpg, prediction log off.big.POST /predict (columns).p50_ms",
+        against="off",
     ),
     # Memory (bench/memory.py): the API as shipped (2 workers) fits a 512 MB Heroku dyno with room to spare, a
     # worker's memory stays flat under steady traffic, and so does the app's with a few visitors

@@ -10,6 +10,8 @@ import shutil
 import pytest
 
 from bench.common import RESULTS_DIR
+from bench.peer_servers import OURS
+from bench.peers import LOG_OFF, fastest, medians
 from bench.report import BENCHMARKS, write_report
 from bench.targets import TARGETS, Check, all_checks
 
@@ -63,12 +65,49 @@ def fake_memory(survivors: dict[str, tuple[float, float]], total: float = 260.0,
     }  # fmt: skip
 
 
+def fake_peers(rounds: int = 2) -> dict:
+    """bench/peers.py's results, made up, summed up by its own helpers: peers `scale` times slower than ours."""
+
+    def latency(p50: float, p99: float) -> dict:
+        return {"p50_ms": p50, "p99_ms": p99, "p99_over_p50": p99 / p50, "requests": 100}
+
+    def one_round(scale: float, routes: list[str], timed: tuple[str, ...] = ()) -> dict:
+        big = {route: latency(25 * scale, 30 * scale) | ({"server_ms": 20.0} if route in timed else {})
+               for route in routes}  # fmt: skip
+        return {"agreement_mpg": 1e-5, "one_car": latency(0.4 * scale, 1.0 * scale), "big": big,
+                "one_car_8": {"rps": 4000 / scale, "p50_ms": 2 * scale, "p99_ms": 9 * scale},
+                "cars_100": latency(scale, 2 * scale)}  # fmt: skip
+
+    timed = ("POST /predict (columns)", "POST /predict (records)")
+    servers = {"mpg": one_round(1, list(OURS), timed), "MLflow": one_round(10, ["POST /invocations"]),
+               "MLServer": one_round(12, ["POST /v2/models/mpg/infer"]),
+               "BentoML": one_round(8, ["POST /predict"])}  # fmt: skip
+    per_round = {name: [entry] * rounds for name, entry in servers.items()}
+    log_off = {"POST /predict (columns)": latency(24.0, 29.0) | {"server_ms": 19.0}}
+    per_round[LOG_OFF] = [{"agreement_mpg": 1e-5, "big": log_off}] * rounds
+    per_round["onnx"] = [{"ms": 12.0}] * rounds
+    summary = {name: medians(entries) for name, entries in per_round.items()}
+    peers = ["MLflow", "MLServer", "BentoML"]
+    return {
+        "rounds": rounds, "seconds": 4, "big_seconds": 8, "cars": 10_000, "minutes": 15.0,
+        "agreement": {"cars": 20, "within_mpg": 0.01},
+        "versions": {peer: [f"{peer.lower()}==1.0"] for peer in peers}, "model_libraries": ["scikit-learn==1.9.1"],
+        "workers": {name: "2" for name in servers}, "routes": {name: list(e["big"]) for name, e in servers.items()},
+        "servers": {name: figures for name, figures in summary.items() if name != "onnx"},
+        "onnx": summary["onnx"], "fastest_peer": fastest(summary, peers), "per_round": per_round,
+        "measured_at": "2026-01-01T00:00:00+00:00",
+        "machine": {"cpu": "test", "cores": 2, "python": "3.11", "system": "Linux"},
+    }  # fmt: skip
+
+
 @pytest.fixture()
 def results_copy(tmp_path):
     directory = tmp_path / "results"
     shutil.copytree(RESULTS_DIR, directory)
     if not (directory / "memory.json").exists():  # until a full `python -m bench memory` is committed
         (directory / "memory.json").write_text(json.dumps(fake_memory({"101": (120.0, 121.0)})))
+    if not (directory / "peers.json").exists():  # until a full `python -m bench peers` is committed
+        (directory / "peers.json").write_text(json.dumps(fake_peers()))
     return directory
 
 

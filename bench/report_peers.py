@@ -1,0 +1,120 @@
+"""RESULTS.md's section on our API against MLflow, MLServer and BentoML serving the same model (bench/peers.py)."""
+
+from __future__ import annotations
+
+from bench.targets import TARGETS
+from bench.verdicts import Results, against, bullet, one_check
+
+OURS, LOG_OFF = "mpg", "mpg, prediction log off"
+
+
+def _pair(entry: dict, spec: str = ".2f") -> str:
+    return f"{entry['p50_ms']:{spec}} / {entry['p99_ms']:{spec}}"
+
+
+def peers_section(lines: list[str], results: Results) -> None:
+    result = results.get("peers")
+    if not result:
+        lines.append("_Serving against MLflow, MLServer and BentoML: not yet measured (`python -m bench peers`)_\n")
+        return
+    servers, fastest = result["servers"], result["fastest_peer"]
+    peers, libraries = list(result["versions"]), ", ".join(result["model_libraries"])
+    agreement = result["agreement"]
+    lines += [
+        "## Serving against MLflow, MLServer and BentoML",
+        "",
+        f"Measured {result['measured_at']} (the run took {result['minutes']:.0f} min). Each server serves the "
+        "committed Pipeline on this machine: ours as shipped (metrics, access log and prediction log on), each peer "
+        "from its own virtual environment (`bench/peer_servers.py`) the way its documentation shows, with the worker "
+        f"settings below, and with {libraries} as requirements.txt pins them. Before a server is "
+        f"measured, every route of it must give {agreement['cars']} real cars the MPG that ONNX Runtime gives them in "
+        f"this process, within {agreement['within_mpg']} MPG. Rounds ({result['rounds']}) take every server in turn, "
+        "each a fresh process; each figure is the median over the rounds. Load from `wrk` on the same machine: "
+        f"{result['seconds']} s per figure, {result['big_seconds']} s per route for {result['cars']:,} cars (one "
+        "request at a time).",
+        "",
+        "| server | pinned | workers | route for 1 and 100 cars | largest difference from ONNX Runtime (MPG) |",
+        "| --- | --- | --- | --- | --- |",
+        *(
+            f"| {name} | {', '.join(result['versions'].get(name, ['requirements.txt']))} | {result['workers'][name]} "
+            f"| `{result['routes'][name][0]}` | {servers[name]['agreement_mpg']:.2g} |"
+            for name in [OURS, *peers]
+        ),
+        "",
+        "| server | 1 car: p50 / p99 (ms) | 1 car, 8 connections: requests/s, p99 (ms) | 100 cars: p50 / p99 (ms) "
+        f"| {result['cars']:,} cars, its own route: p50 (ms) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name in [OURS, *peers]:
+        entry = servers[name]
+        eight, big = entry["one_car_8"], next(iter(entry["big"].values()))
+        lines.append(
+            f"| {name} | {_pair(entry['one_car'], '.3f')} | {eight['rps']:,.0f}, {eight['p99_ms']:.2f} "
+            f"| {_pair(entry['cars_100'])} | {big['p50_ms']:.1f} |"
+        )
+    _big(lines, result)
+    _tail(lines, result["per_round"][OURS])
+    _verdicts(lines, results, fastest)
+
+
+def _big(lines: list[str], result: dict) -> None:
+    servers, fastest = result["servers"], result["fastest_peer"]["big_p50_ms"]
+    lines += [
+        "",
+        f"{result['cars']:,} cars in one request, 1 connection, on every route of ours and each peer's own:",
+        "",
+        "| server | route | p50 / p99 wall time (ms) | server time (ms) | p50 against the fastest peer's |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name in servers:
+        for route, entry in servers[name]["big"].items():
+            server_ms = f"{entry['server_ms']:.1f}" if "server_ms" in entry else ""
+            lines.append(f"| {name} | `{route}` | {_pair(entry, '.1f')} | {server_ms} "
+                         f"| {entry['p50_ms'] / fastest['value']:.2f}x |")  # fmt: skip
+    lines += [
+        f"| ONNX Runtime in this process | `CompiledModel.predict` | {result['onnx']['ms']:.1f} | | "
+        f"{result['onnx']['ms'] / fastest['value']:.2f}x |",
+        "",
+        f"Server time is our `Server-Timing` header (`/predict` only: parse, validate, predict, encode). The fastest "
+        f"peer here: {fastest['server']}.",
+    ]
+
+
+def _tail(lines: list[str], rounds: list[dict]) -> None:
+    lines += [
+        "",
+        "Our tail at 1 connection, round by round (p99 / p50):",
+        "",
+        "| round | 1 car | 100 cars |",
+        "| --- | --- | --- |",
+        *(
+            f"| {number} | {r['one_car']['p99_over_p50']:.2f} | {r['cars_100']['p99_over_p50']:.2f} |"
+            for number, r in enumerate(rounds, start=1)
+        ),
+        "",
+    ]
+
+
+def _verdicts(lines: list[str], results: Results, fastest: dict) -> None:
+    def peer(check, figure: str, spec: str = ".2f", unit: str = " ms") -> str:
+        value, reference = check.value, check.reference
+        return (f"{value:{spec}}{unit} against {reference:{spec}}{unit} ({fastest[figure]['server']}; "
+                f"{value / reference:.2f}x)")  # fmt: skip
+
+    one, rps, hundred = (one_check(results, key) for key in ("peers_one_car_p50", "peers_one_car_rps", "peers_100_p50"))
+    lines += [
+        bullet(one, peer(one, "one_car_p50_ms", ".3f")),
+        bullet(rps, peer(rps, "one_car_8_rps", ",.0f", "")),
+        bullet(hundred, peer(hundred, "cars_100_p50_ms")),
+        *(bullet(check, peer(check, "big_p50_ms", ".1f")) for check in TARGETS["peers_big_wall"].checks(results)),
+    ]
+    records, server, log = (one_check(results, key) for key in ("peers_records_wall", "peers_server_time",
+                                                                 "peers_log_cost"))  # fmt: skip
+    tails = ("peers_tail_1", "peers_worst_tail_1", "peers_tail_100", "peers_worst_tail_100")
+    lines += [
+        bullet(records, peer(records, "big_p50_ms", ".1f")),
+        bullet(server, against(server, ".1f")),
+        *(bullet(check, f"{check.value:.2f}x") for key in tails for check in TARGETS[key].checks(results)),
+        bullet(log, against(log, ".1f")),
+        "",
+    ]
