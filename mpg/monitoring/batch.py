@@ -56,6 +56,20 @@ class Batch:
         if len(lengths) > 1 or np.shape(self.X)[1:] != (len(config.FEATURES),):
             raise ValueError(f"a batch's arrays disagree: lengths {sorted(lengths)}, inputs {np.shape(self.X)}")
 
+    def small_rows(self, stored_time: Callable[[datetime], object]) -> list[tuple]:
+        """The rows `table_rows` makes, for a batch of a few cars, in plain Python: 3 microseconds for one car
+        against 20 in numpy, which `PredictionLog.record` can afford on the request's path."""
+        self.check()
+        request = (stored_time(datetime.fromtimestamp(self.time, UTC)), self.request_id, self.route, self.source,
+                   self.model_version)  # fmt: skip
+        outputs = self.predictions.tolist(), self.lower.tolist(), self.upper.tolist()
+        return [
+            (*request, *[None if value != value else value for value in car], prediction, lower, upper, note)
+            for car, prediction, lower, upper, note in zip(
+                np.asarray(self.X).tolist(), *outputs, self.notes(), strict=True
+            )
+        ]  # value != value: NaN, an unknown input, is NULL
+
 
 def table_rows(batches: Sequence[Batch], stored_time: Callable[[datetime], object]) -> np.ndarray:
     """Every car of these batches as a row of the `predictions` table: an object array [cars, columns], values in

@@ -383,3 +383,19 @@ def test_a_problem_of_the_whole_request_is_noted_on_every_car(tmp_path):
         [{"field": None, "problem": "served by a fallback"}],
         [{"field": "Weight", "problem": "heavy"}, {"field": None, "problem": "served by a fallback"}],
     ]
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql+psycopg"])
+def test_small_batches_made_rows_on_the_request_path_match_the_writers_rows(dialect):
+    # Two paths to the same rows: Batch.small_rows (record, a few cars) and table_rows (the writer, big batches).
+    from mpg.monitoring.batch import table_rows
+    from mpg.monitoring.table import stored_time
+
+    convert = stored_time(make_url(f"{dialect}://").get_dialect()())
+    cars = batch(3, warnings=[Problem(1, "Weight", "outside the training range"), Problem(None, None, "all")])
+    cars.X[2, 4] = np.nan
+    small = np.array(cars.small_rows(convert), dtype=object)
+    big = table_rows([cars], convert)
+    assert small.shape == big.shape == (3, 16)
+    assert small.tolist() == big.tolist()
+    assert small[2, 9] is None and big[2, 9] is None  # the unknown input is NULL in both
