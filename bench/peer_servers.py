@@ -57,7 +57,7 @@ class Server:
     ready: str  # polled until it answers 200
     launch: Callable[[int], tuple[list[str], dict[str, str]]]  # port -> command, environment
     cwd: Path
-    server_timing: tuple[str, ...] = ()  # routes that send a Server-Timing header
+    server_timing: tuple[str, ...] = ()  # routes that send a Server-Timing header (all of ours)
 
 
 def _json(value) -> Body:
@@ -133,7 +133,7 @@ def ours(name: str, workdir: Path, env: dict[str, str] | None = None) -> Server:
                    **(env or {})}  # fmt: skip
     return Server(name, f"gunicorn, {WORKERS} gevent workers (gunicorn.conf.py)", OURS, "/health",
                   lambda port: (api_command(port), environment), config.PROJ_ROOT,
-                  ("POST /predict (columns)", "POST /predict (records)"))  # fmt: skip
+                  tuple(OURS))  # fmt: skip
 
 
 def model_pins() -> list[str]:

@@ -8,7 +8,7 @@ real cars must get the same MPG from every one of its routes as from ONNX Runtim
 - one car at 1 connection (p50, p99) and at 8 (requests/s, p99), 100 cars at 1 connection, on each server's
   first route (ours: columnar `POST /predict`);
 - 10,000 cars, one request at a time, on every route of ours and each peer's own route, with our server time
-  (the `Server-Timing` header of `/predict`); and ONNX Runtime in this process on the same cars, the limit.
+  (our `Server-Timing` header); and ONNX Runtime in this process on the same cars, the limit.
 
 `python -m bench.peers --quick` checks that every part works (1 short round): its figures go to bench/out/peers/
 quick/ with a report rendered from them there, never to bench/results/.

@@ -78,7 +78,7 @@ def fake_peers(rounds: int = 2) -> dict:
                 "one_car_8": {"rps": 4000 / scale, "p50_ms": 2 * scale, "p99_ms": 9 * scale},
                 "cars_100": latency(scale, 2 * scale)}  # fmt: skip
 
-    timed = ("POST /predict (columns)", "POST /predict (records)")
+    timed = tuple(OURS)  # every route of ours sends Server-Timing
     servers = {"mpg": one_round(1, list(OURS), timed), "MLflow": one_round(10, ["POST /invocations"]),
                "MLServer": one_round(12, ["POST /v2/models/mpg/infer"]),
                "BentoML": one_round(8, ["POST /predict"])}  # fmt: skip

@@ -398,3 +398,16 @@ def test_columnar_forms_reach_the_contract_as_columns_checked_once(client, monke
     response = client.post(route, data=body(), content_type=mimetype)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert (columns.calls, records.calls) == (1, 0)
+
+
+def test_every_answer_but_the_probes_says_its_time_in_the_app(client):
+    answers = [
+        client.post("/predict", json=TUTORIAL_PAYLOAD),
+        client.post("/invocations", data=CSV, content_type="text/csv"),
+        client.post("/v2/models/mpg/infer", json={"inputs": tensors(ROWS)}),
+        client.post("/predict", json={"weight": "heavy"}),  # an error too
+    ]
+    for response in answers:
+        timing = response.headers.get("Server-Timing", "")
+        assert timing.startswith("app;dur=") and float(timing.removeprefix("app;dur=")) > 0, timing
+    assert "Server-Timing" not in client.get("/health").headers
