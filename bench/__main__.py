@@ -7,7 +7,8 @@ import sys
 
 from bench.report import write_report
 
-ALL = ("app", "rerun", "api", "peers", "memory", "cli", "serving", "uncertainty", "accuracy")  # longest last
+# accuracy last: the longest
+ALL = ("app", "rerun", "api", "peers", "log_write", "memory", "cli", "serving", "uncertainty", "accuracy")
 
 if __name__ == "__main__":
     names = sys.argv[1:] or list(ALL)

@@ -117,3 +117,30 @@ def _verdicts(lines: list[str], results: Results, fastest: dict) -> None:
         bullet(log, against(log, ".1f")),
         "",
     ]
+
+
+def log_write_section(lines: list[str], results: Results) -> None:
+    result = results.get("log_write")
+    if not result:
+        lines.append("_The prediction log's writes: not yet measured (`python -m bench log_write`)_\n")
+        return
+    one = result["one_car"]
+    lines += [
+        "## The prediction log's writes",
+        "",
+        f"Measured {result['measured_at']} (`bench/log_write.py`): {result['rows']:,} cars made table rows and written "
+        "in one transaction by `insert_rows` (SQLite: multi-row INSERTs; PostgreSQL: COPY) and by the driver's "
+        f"`executemany` of SQLAlchemy's one-row INSERT, alternating, median of {result['runs']} runs.",
+        "",
+        "| database | making the rows (ms) | insert_rows (ms) | executemany (ms) | executemany / insert_rows |",
+        "| --- | --- | --- | --- | --- |",
+        *(
+            f"| {name} | {entry['rows_ms']:.1f} | {entry['insert_rows_ms']:.1f} | {entry['executemany_ms']:.1f} "
+            f"| {entry['ratio']:.2f}x |"
+            for name, entry in ((name, result[name]) for name in ("sqlite", "postgresql") if name in result)
+        ),
+        "",
+        f"One car made a row by `record` on the request's path: {one['small_rows_us']:.1f} µs in plain Python "
+        f"(`Batch.small_rows`) against {one['table_rows_us']:.1f} µs in numpy (`table_rows`).",
+        "",
+    ]
