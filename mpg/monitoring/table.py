@@ -142,19 +142,22 @@ def insert_rows(connection: Connection, rows: np.ndarray) -> None:
         return
     head, values = _statement(dialect)
     if dialect.name == "sqlite":
-        per_statement = connection.connection.dbapi_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        size = max(1, per_statement // len(COLUMNS))
-        for start in range(0, len(rows), size):
-            chunk = rows[start : start + size]
-            connection.exec_driver_sql(f"{head} VALUES {', '.join([values] * len(chunk))}", tuple(chunk.ravel()))
+        limit = connection.connection.dbapi_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        start = 0
+        for size in _STATEMENT_ROWS:
+            # Statements of a few sizes only: sqlite3 keeps the last 128 statements it prepared, and a prepared
+            # multi-row INSERT grows with its rows (one of every length grew a worker by 150 MB, bench memory).
+            while size * len(COLUMNS) <= limit and len(rows) - start >= size:
+                chunk = rows[start : start + size]
+                connection.exec_driver_sql(f"{head} VALUES {', '.join([values] * size)}", tuple(chunk.ravel()))
+                start += size
         return
-    listed = rows.tolist()
-    connection.exec_driver_sql(
-        f"{head} VALUES {values}",
-        listed if dialect.positional else [dict(zip(COLUMNS, r, strict=True)) for r in listed],
-    )
+    listed = [tuple(row) for row in rows.tolist()]
+    params = listed if dialect.positional else [dict(zip(COLUMNS, row, strict=True)) for row in listed]
+    connection.exec_driver_sql(f"{head} VALUES {values}", params)
 
 
+_STATEMENT_ROWS = (1024, 256, 64, 16, 4, 1)  # rows per multi-row INSERT, largest first
 _COPY = f"COPY {predictions.name} ({', '.join(COLUMNS)}) FROM STDIN"
 
 
