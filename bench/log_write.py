@@ -38,7 +38,7 @@ def _batch(rows: int) -> Batch:
 def _executemany(engine: Engine, rows: np.ndarray) -> None:
     """The driver's executemany of SQLAlchemy's one-row INSERT: the baseline."""
     statement = predictions.insert().compile(dialect=engine.dialect, column_keys=list(COLUMNS))
-    listed = rows.tolist()
+    listed = [tuple(row) for row in rows.tolist()]
     params = listed if engine.dialect.positional else [dict(zip(COLUMNS, row, strict=True)) for row in listed]
     with engine.begin() as connection:
         connection.exec_driver_sql(str(statement), params)

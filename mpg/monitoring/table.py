@@ -146,7 +146,7 @@ def insert_rows(connection: Connection, rows: np.ndarray) -> None:
         start = 0
         for size in _STATEMENT_ROWS:
             # Statements of a few sizes only: sqlite3 keeps the last 128 statements it prepared, and a prepared
-            # multi-row INSERT grows with its rows (one of every length grew a worker by 150 MB, bench memory).
+            # multi-row INSERT grows with its rows (with one of every length, a worker grew 148 MB in bench memory).
             while size * len(COLUMNS) <= limit and len(rows) - start >= size:
                 chunk = rows[start : start + size]
                 connection.exec_driver_sql(f"{head} VALUES {', '.join([values] * size)}", tuple(chunk.ravel()))

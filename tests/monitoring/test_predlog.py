@@ -399,3 +399,24 @@ def test_small_batches_made_rows_on_the_request_path_match_the_writers_rows(dial
     assert small.shape == big.shape == (3, 16)
     assert small.tolist() == big.tolist()
     assert small[2, 9] is None and big[2, 9] is None  # the unknown input is NULL in both
+
+
+def test_sqlite_writes_prepare_statements_of_a_few_sizes_only(tmp_path):
+    # sqlite3 keeps its last 128 prepared statements, and a multi-row INSERT grows with its rows: one statement
+    # per batch length grew a worker by 148 MB in the memory benchmark.
+    from sqlalchemy import event
+
+    from mpg.monitoring.batch import table_rows
+    from mpg.monitoring.table import create_schema, insert_rows, stored_time
+
+    url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    engine = connect(url)
+    create_schema(engine)
+    prepared: set[str] = set()
+    event.listen(engine, "before_cursor_execute", lambda _c, _cursor, statement, *_: prepared.add(statement))
+    sizes = (1, 2, 3, 5, 7, 300, 999, 1500, 2100)
+    for n in sizes:
+        with engine.begin() as connection:
+            insert_rows(connection, table_rows([batch(n)], stored_time(engine.dialect)))
+    assert count(url) == sum(sizes)
+    assert len(prepared) <= 6, len(prepared)
