@@ -64,9 +64,8 @@ def _ready_engine(url: str, timeout: float) -> Engine:
     return engine
 
 
-# Cars: `record` turns a batch this small into rows itself (Batch.small_rows). Not bigger: a row of Python
-# objects weighs 580 bytes, a car in a 100-car batch's arrays 86 (tracemalloc); with 100 here and 100,000 cars
-# allowed to wait, the memory benchmark's workers grew by 43% and 52% in 10 minutes.
+# Cars: `record` turns a batch this small into rows itself (Batch.small_rows); not bigger, as a row of Python
+# objects weighs 580 bytes and a car in a 100-car batch's arrays 86 (tracemalloc).
 SMALL_BATCH = 10
 
 
