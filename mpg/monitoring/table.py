@@ -125,14 +125,12 @@ def stored_time(dialect: Dialect) -> Callable[[datetime], object]:
 
 def insert_rows(connection: Connection, rows: np.ndarray) -> None:
     """Write rows (an object array [cars, columns], values in `COLUMNS` order, `time` from `stored_time`) in bulk:
-    PostgreSQL's COPY; SQLite's multi-row INSERT, as many rows per statement as its variable limit allows;
-    elsewhere the driver's executemany.
+    PostgreSQL's COPY; SQLite's multi-row INSERTs; elsewhere the driver's executemany.
 
     Straight to the driver: `connection.execute(predictions.insert(), rows)` turns every row into a dict and
-    processes it value by value, 4x the database's own time for 10,000 rows on SQLite. A multi-row INSERT is
-    one step of SQLite's, which runs without the GIL; executemany takes and drops the GIL for every row, and
-    the serving thread waits each time (10,000 rows: 17 ms against 38, bench/results/peers.json has the
-    log's cost on a request).
+    processes it value by value. A multi-row INSERT is one step of SQLite's, which runs without the GIL;
+    executemany takes and drops the GIL for every row, and the serving thread waits each time
+    (bench/results/log_write.json measures both ways against executemany).
     """
     dialect = connection.dialect
     if _copies(dialect):
@@ -140,7 +138,6 @@ def insert_rows(connection: Connection, rows: np.ndarray) -> None:
             for row in rows.tolist():
                 copy.write_row(row)
         return
-    head, values = _statement(dialect)
     if dialect.name == "sqlite":
         limit = connection.connection.dbapi_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         start = 0
@@ -148,13 +145,12 @@ def insert_rows(connection: Connection, rows: np.ndarray) -> None:
             # Statements of a few sizes only: sqlite3 keeps the last 128 statements it prepared, and a prepared
             # multi-row INSERT grows with its rows (with one of every length, a worker grew 148 MB in bench memory).
             while size * len(COLUMNS) <= limit and len(rows) - start >= size:
-                chunk = rows[start : start + size]
-                connection.exec_driver_sql(f"{head} VALUES {', '.join([values] * size)}", tuple(chunk.ravel()))
+                connection.exec_driver_sql(_statement(dialect, size), tuple(rows[start : start + size].ravel()))
                 start += size
         return
     listed = [tuple(row) for row in rows.tolist()]
     params = listed if dialect.positional else [dict(zip(COLUMNS, row, strict=True)) for row in listed]
-    connection.exec_driver_sql(f"{head} VALUES {values}", params)
+    connection.exec_driver_sql(_statement(dialect, 1), params)
 
 
 _STATEMENT_ROWS = (1024, 256, 64, 16, 4, 1)  # rows per multi-row INSERT, largest first
@@ -166,14 +162,13 @@ def _copies(dialect: Dialect) -> bool:
 
 
 @functools.cache
-def _statement(dialect: Dialect) -> tuple[str, str]:
-    """SQLAlchemy's one-row INSERT for this dialect, as its head and its VALUES group (a multi-row INSERT repeats
-    the group)."""
+def _statement(dialect: Dialect, rows: int) -> str:
+    """SQLAlchemy's one-row INSERT for this dialect, its VALUES group repeated for `rows` rows."""
     compiled = predictions.insert().compile(dialect=dialect, column_keys=list(COLUMNS))
     if dialect.positional and tuple(compiled.positiontup) != COLUMNS:
         raise RuntimeError(f"the INSERT's parameters come in another order: {compiled.positiontup}")
     head, values = str(compiled).split(" VALUES ")
-    return head, values
+    return f"{head} VALUES {', '.join([values] * rows)}"
 
 
 # Rows per DELETE. SQLite gathers the rowids a DELETE removes in memory: one statement over what the memory
