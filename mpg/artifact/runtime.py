@@ -6,6 +6,7 @@ Nothing here fits or converts anything; the graph comes from mpg/artifact/export
 from __future__ import annotations
 
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -27,6 +28,19 @@ def one_thread_session(onnx_bytes: bytes):
     return onnxruntime.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
 
 
+def gevent_threads():
+    """gevent's pool of real threads where gevent has made threads greenlets (gunicorn's gevent worker), else None.
+
+    It is gevent's own answer to calls that hold no GIL or wait in C: ONNX Runtime's kernels, sqlite3's locks.
+    """
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is None or not monkey.is_module_patched("threading"):
+        return None
+    import gevent
+
+    return gevent.get_hub().threadpool
+
+
 class CompileError(RuntimeError):
     """The ONNX graph cannot be run here."""
 
@@ -38,8 +52,8 @@ class CompiledModel:
     add latency to small requests. A batch of PARALLEL_ROWS or more is split in
     chunks run side by side on THREADS Python threads (ONNX Runtime releases the
     GIL), each chunk by the same one-thread kernels, so a row gets the same bits
-    alone as in any batch. (Under gunicorn's gevent worker threads are greenlets:
-    there the chunks run one after another, with the same bits.)
+    alone as in any batch. (Under gunicorn's gevent worker, threads are greenlets that would run the
+    chunks one after another: there the other chunks run on gevent's pool of real threads, `gevent_threads`.)
 
     The session and the threads are made in the process that predicts (`warm_up`,
     or the first prediction): neither threads nor ONNX Runtime's state survive a
@@ -87,4 +101,10 @@ class CompiledModel:
         count = THREADS * -(-len(X) // (THREADS * CHUNK_ROWS))
         size = -(-len(X) // count)
         chunks = [X[i : i + size] for i in range(0, len(X), size)]
-        return np.concatenate(list(self._own()[1].map(self._run, chunks)))
+        executor, threads = self._own()[1], gevent_threads()  # the session made here, before a chunk's thread asks
+        if threads is None:
+            return np.concatenate(list(executor.map(self._run, chunks)))
+        # The event loop's thread runs the first chunk while gevent's real threads run the others: 1.5 ms less
+        # than handing every chunk over, for 10,000 cars (ad hoc, 30 alternating runs).
+        later = [threads.spawn(self._run, chunk) for chunk in chunks[1:]]
+        return np.concatenate([self._run(chunks[0]), *(result.get() for result in later)])

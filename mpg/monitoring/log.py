@@ -36,7 +36,6 @@ import atexit
 import itertools
 import logging
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -47,6 +46,7 @@ from prometheus_client import Counter
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from mpg.artifact.runtime import gevent_threads
 from mpg.monitoring import table
 from mpg.monitoring.batch import Batch, table_rows
 from mpg.monitoring.table import apply_retention, connect, create_schema, database_url
@@ -102,10 +102,9 @@ def off_the_event_loop(function: Callable[..., T], *args, **kwargs) -> T:
     sqlite3 waits in C (a locked database, for up to its timeout), which would stop them all. gevent's pool of
     real threads is its own answer to blocking calls. Anywhere else the writer is a thread already.
     """
-    monkey = sys.modules.get("gevent.monkey")
-    if monkey is None or not monkey.is_module_patched("threading"):
+    pool = gevent_threads()
+    if pool is None:
         return function(*args, **kwargs)
-    import gevent
 
     def outcome() -> tuple[Exception | None, T | None]:
         # Returned, not raised: gevent's pool prints the traceback of a task that raises (to stderr, parameters
@@ -115,7 +114,7 @@ def off_the_event_loop(function: Callable[..., T], *args, **kwargs) -> T:
         except Exception as exc:
             return exc, None
 
-    error, value = gevent.get_hub().threadpool.apply(outcome)
+    error, value = pool.apply(outcome)
     if error is not None:
         raise error
     return value
