@@ -58,13 +58,12 @@ def input_warnings(model: LoadedModel, X: np.ndarray) -> list[InputWarning]:
     outside = model.card.inputs.outside_training_range(X)
     if not (unknown.any() or outside.any()):  # the common case costs two vectorised checks
         return []
-    found = []
+    found, (low, high) = [], model.card.inputs.training_range()
     for row, column in zip(*np.nonzero(unknown | np.pad(outside, ((0, 0), (0, 1)))), strict=True):
         name = config.FEATURES[column]
         if unknown[row, column]:
             found.append(InputWarning(int(row), name, "unknown", unknown_note(model, name)))
         else:
-            low, high = model.card.inputs.training_range()
             text = f"{X[row, column]:g} is outside the training range {low[column]:g}-{high[column]:g}"
             found.append(InputWarning(int(row), name, "extrapolation", text))
     return found

@@ -224,6 +224,38 @@ def test_bad_mlflow_payloads(client, body, content_type, status, words):
     assert error["request_id"] == response.headers["X-Request-ID"]
 
 
+HEADER = ",".join(config.FEATURES)
+ODD_CSV = [  # (the data rows, whether numpy reads them)
+    ("\n".join(CSV.splitlines()[1:]), True),  # the usual body: numbers only
+    ('"4","97.5",88,2130,14.5,71,3\r\n8,350,165,3693,11.5,70,1\r\n', True),  # quoted cells, Windows line ends
+    (" 4 , 97 ,88,2130,14.5,71,3\n\n8,350,165,3693,11.5,70,1\n\n", True),  # spaces around numbers, blank lines
+    ("4,97,88,2130,nan,71,3", True),  # not finite: the contract refuses it
+    ("4,1_000,88,2130,14.5,71,3", False),  # float() reads the underscore, numpy does not
+    ("4,,88,2130,14.5,71,Japan", False),  # an unknown value and a name
+    ("4,97,88,2130,14.5,71,3\n   \n8,350,165,3693,11.5,70,1", False),  # a line of spaces: a row of one cell
+    ("4,97,88,2130,14.5,71\n8,350,165,3693,11.5,70,1", False),  # a short row
+]
+
+
+@pytest.mark.parametrize(("cells", "by_numpy"), ODD_CSV, ids=range(len(ODD_CSV)))
+def test_a_csv_of_numbers_read_by_numpy_reads_as_the_csv_module_reads_it(monkeypatch, cells, by_numpy):
+    """numpy reads a body of numbers at once; every body reads to the same columns (or the same error) as the
+    csv module and float() read it."""
+    from api import invocations
+    from api.schemas import RequestError
+
+    def read(body: str):
+        try:
+            return json.dumps(invocations.csv_columns(body.encode()))  # NaN as NaN: the same bits or not
+        except RequestError as exc:
+            return exc.status, exc.message
+
+    assert (invocations._numbers(cells, len(config.FEATURES)) is not None) == by_numpy
+    fast = read(f"{HEADER}\n{cells}")
+    monkeypatch.setattr(invocations, "_numbers", lambda cells, width: None)
+    assert fast == read(f"{HEADER}\n{cells}")
+
+
 BAD_V2 = [
     ("not a request", {"inputs": "cars"}, "not an inference request"),
     ("missing tensor", {"inputs": tensors(ROWS)[:6]}, "Origin: is missing"),
