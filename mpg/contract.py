@@ -45,7 +45,7 @@ def _number(name: str) -> Any:
         doc = f"model year, 2 or 4 digits ({low:g}-{high:g} or 19{low:g}-19{high:g}); null when unknown"
         two = Annotated[float, Strict(), Field(ge=low, le=high, **whole)]
         four = Annotated[float, Strict(), Field(ge=1900 + low, le=1900 + high, **whole)]
-        return Annotated[two | four | None, Field(description=doc)]
+        return Annotated[two | four | None, Field(description=doc, union_mode="left_to_right")]
     return Annotated[Annotated[float, Strict(), Field(ge=low, le=high, **whole)] | None, Field(description=doc)]
 
 
@@ -54,8 +54,9 @@ ORIGIN = Annotated[
     Annotated[float, Strict(), Field(ge=1, le=3, multiple_of=1)]
     | Annotated[str, StringConstraints(pattern=_ORIGIN_NAME)]
     | None,
-    Field(description="1 = USA, 2 = Europe, 3 = Japan, or the name in any letter case; null when unknown"),
-]
+    Field(description="1 = USA, 2 = Europe, 3 = Japan, or the name in any letter case; null when unknown",
+          union_mode="left_to_right"),
+]  # fmt: skip
 
 # The declaration: one pydantic model, from which validation and the OpenAPI schema both come.
 Car = create_model(
@@ -77,7 +78,8 @@ _ROWS = {False: TypeAdapter(list[Car]), True: TypeAdapter(list[LabelledCar])}
 _COLUMNS = create_model(
     "CarColumns",
     __config__=ConfigDict(extra="forbid", allow_inf_nan=False),
-    **{name: (list[field.annotation], ...) for name, field in Car.model_fields.items()},  # type: ignore[name-defined]
+    # Each field whole (Annotated with its FieldInfo): its bare annotation would lose the union mode.
+    **{name: (list[Annotated[field.annotation, field]], ...) for name, field in Car.model_fields.items()},  # type: ignore[name-defined]
 )
 
 
@@ -171,8 +173,9 @@ def _checked(columns: list[Sequence], rows: np.ndarray, problems: list[Problem],
 
 
 def _good_rows(count: int, problems: list[Problem]) -> np.ndarray:
-    bad = {p.row for p in problems}
-    return np.array([i for i in range(count) if i not in bad], dtype=np.int64)
+    good = np.ones(count, dtype=bool)
+    good[[p.row for p in problems if p.row is not None]] = False
+    return np.flatnonzero(good)
 
 
 def _order(problem: Problem) -> tuple[int, int]:
