@@ -7,7 +7,7 @@ import json
 import streamlit as st
 
 from app_pages.shared import get_model
-from app_pages.view.batch import batch_table, file_error
+from app_pages.view.batch import PROBLEM, WARNINGS, batch_table, file_error
 from mpg import config
 from mpg.contract import MAX_ROWS
 from mpg.files import predict_file
@@ -28,7 +28,15 @@ if upload is not None:
         st.error(file_error(exc))
     else:
         (st.warning if result.refused else st.success)(result.summary)
-        st.dataframe(batch_table(result), width="stretch", hide_index=True)
+        table = batch_table(result)
+        # A problem or a warning in up to three lines (the grid wraps text only in rows over 4rem high), in columns
+        # that fit a phone's 358 px and leave the predictions beside them in view at 1400 px; a column with nothing
+        # to say is left out. Longer text shows whole in the cell's overlay, on a click.
+        widths = {PROBLEM: 300, WARNINGS: 220}
+        said = {name: table[name].ne("").any() for name in widths}
+        st.dataframe(table, width="stretch", hide_index=True, row_height=70 if any(said.values()) else None,
+                     column_config={name: st.column_config.TextColumn(width=widths[name]) if said[name] else None
+                                    for name in widths})  # fmt: skip
         st.download_button("Download predictions (CSV)", result.csv_bytes(), "predictions.csv", "text/csv")
         st.caption("The download keeps the columns programs read: mpg_prediction, mpg_lower, mpg_upper, warnings, "
                    "problem.")  # fmt: skip

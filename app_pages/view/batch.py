@@ -1,45 +1,49 @@
-"""The Batch page's table as a person reads it: refused rows first, where they are in the file and why, then the
-inputs and the predictions under headers with units. The downloaded CSV stays mpg.files' machine columns."""
+"""The Batch page's table as a person reads it: refused rows first, where they are in the file and why, then the car's
+name and the predictions under headers with units, then the inputs. The downloaded CSV stays mpg.files' machine
+columns."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 from app_pages.view.labels import INPUTS
+from mpg import config
 from mpg.contract import canonical_name
 from mpg.files import OUTPUT_COLUMNS, FileResult
 from mpg.problems import InputError, shown_value
 from mpg.text import read_cell
 
 PROBLEM = "Problem"
-PREDICTIONS = {
-    "mpg_prediction": "Predicted MPG",
-    "mpg_lower": "90% interval low (MPG)",
-    "mpg_upper": "90% interval high (MPG)",
-    "warnings": "Warnings",
-}
+PREDICTED, INTERVAL, WARNINGS = "Predicted MPG", "90% interval (MPG)", "Warnings"
+OURS = {PROBLEM, PREDICTED, INTERVAL, WARNINGS}  # headers a file's own column must not take
 
 
 def batch_table(result: FileResult) -> pd.DataFrame:
     """Every row of the file as text cells: refused rows first (in file order), each with its line and problem in
-    the first column; inputs under readable names; predictions to one decimal; an empty cell where there is
-    nothing (never None or NaN)."""
+    the first column; then the car's name and the predictions to one decimal, read at a glance before the inputs
+    (under readable names) that a phone shows only by scrolling; an empty cell where there is nothing (never None)."""
     frame = result.frame
-    inputs = [column for column in frame.columns if column not in OUTPUT_COLUMNS]
     table = pd.DataFrame(index=frame.index)
     table[PROBLEM] = [
         f"{label}, {problem}" if problem else "" for label, problem in zip(result.labels, frame["problem"], strict=True)
     ]
-    for position, column in enumerate(inputs):
+    inputs = {}
+    for position, column in enumerate(c for c in frame.columns if c not in OUTPUT_COLUMNS):
         name = canonical_name(column)
         read = read_cell if name in INPUTS else (lambda value: value)  # an input as the contract reads it: '99.0' is 99
         header = INPUTS.get(name, str(column))
-        if header in table.columns:  # `Weight` and `weight` both given (that row's problem says so): keep both
+        if header in inputs or header in OURS:  # `Weight` and `weight` both given (that row's problem says so)
             header = f"{column} (column {position + 1})"
-        table[header] = [_cell(read(value)) for value in frame[column]]  # not Series.map: it makes None NaN
-    for column in ("mpg_prediction", "mpg_lower", "mpg_upper"):
-        table[PREDICTIONS[column]] = frame[column].map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
-    table[PREDICTIONS["warnings"]] = frame["warnings"]
+        inputs[header] = [_cell(read(value)) for value in frame[column]]  # not Series.map: it makes None NaN
+    if config.NAME in inputs:
+        table[config.NAME] = inputs.pop(config.NAME)
+    known = frame["mpg_prediction"].notna()
+    table[PREDICTED] = frame["mpg_prediction"].map(lambda v: "" if pd.isna(v) else f"{v:.1f}")
+    table[INTERVAL] = [f"{low:.1f}-{high:.1f}" if ok else "" for low, high, ok in
+                       zip(frame["mpg_lower"], frame["mpg_upper"], known, strict=True)]  # fmt: skip
+    table[WARNINGS] = frame["warnings"]
+    for header, cells in inputs.items():
+        table[header] = cells
     refused_first = table[PROBLEM].eq("").argsort(kind="stable")
     return table.iloc[refused_first].reset_index(drop=True)
 

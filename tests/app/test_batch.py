@@ -49,18 +49,19 @@ def test_readable_headers_one_decimal_empty_cells_whole_numbers_whole(model):
     text = HEADER + "a,4.0,108.0,,2350.0,16.8,81.0,3\nb,4,108,75,2350,16.8,81,Atlantis\n"
     result = predict_file(model, text.encode(), "cars.csv")
     table = batch_table(result)
+    # what a visitor reads first, then the inputs (on a phone, by scrolling sideways)
     assert list(table.columns) == [
-        "Problem", "Car Name", "Cylinders", "Displacement (cu in)", "Horsepower (hp)", "Weight (lb)",
-        "Acceleration (s, 0-60 mph)", "Model year", "Origin", "Predicted MPG", "90% interval low (MPG)",
-        "90% interval high (MPG)", "Warnings",
+        "Problem", "Car Name", "Predicted MPG", "90% interval (MPG)", "Warnings", "Cylinders", "Displacement (cu in)",
+        "Horsepower (hp)", "Weight (lb)", "Acceleration (s, 0-60 mph)", "Model year", "Origin",
     ]  # fmt: skip
     refused, predicted = table.iloc[0], table.iloc[1]
-    assert refused[["Predicted MPG", "90% interval low (MPG)", "90% interval high (MPG)", "Warnings"]].tolist() == [
-        "", "", "", ""]  # fmt: skip
+    assert refused[["Predicted MPG", "90% interval (MPG)", "Warnings"]].tolist() == ["", "", ""]
     assert predicted[["Cylinders", "Weight (lb)", "Acceleration (s, 0-60 mph)", "Model year"]].tolist() == [
         "4", "2350", "16.8", "81"]  # fmt: skip
     assert predicted["Horsepower (hp)"] == ""  # unknown: empty, and the warning says so
-    assert predicted["Predicted MPG"] == f"{result.frame['mpg_prediction'][0]:.1f}"
+    row = result.frame.iloc[0]
+    assert predicted["Predicted MPG"] == f"{row['mpg_prediction']:.1f}"
+    assert predicted["90% interval (MPG)"] == f"{row['mpg_lower']:.1f}-{row['mpg_upper']:.1f}"
     assert predicted["Warnings"].startswith("Horsepower unknown")
     assert not table.isna().any().any() and "None" not in table.to_string() and "nan" not in table.to_string()
 
@@ -69,6 +70,13 @@ def test_a_field_given_twice_keeps_both_columns(model):
     table = batch_table(predict_file(model, json.dumps([{**CAR, "Weight": 3000}]).encode(), "cars.json"))
     assert table["Problem"][0] == "car 1, Weight: is given twice"
     assert table["Weight (lb)"][0] == "2350" and table["Weight (column 8)"][0] == "3000"
+
+
+def test_a_column_named_like_ours_keeps_its_own_cells(model):
+    cars = [{**CAR, "Problem": "my note", "Predicted MPG": "30"}]
+    table = batch_table(predict_file(model, json.dumps(cars).encode(), "cars.json"))
+    assert table["Problem"][0] == "" and table["Problem (column 8)"][0] == "my note"
+    assert table["Predicted MPG (column 9)"][0] == "30" and table["Predicted MPG"][0] != "30"
 
 
 def test_the_download_keeps_the_machine_columns(model):
