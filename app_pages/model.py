@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.shared import accuracy_headline, chart, get_model, held_out_predictions
-from app_pages.view.labels import equals_note, equals_table, leaderboard_table, selected_model
+from app_pages.view.labels import LEADERBOARD_MORE, equals_note, equals_table, leaderboard_table, selected_model
 from mpg import config
 
 model = get_model()
@@ -38,6 +38,8 @@ st.subheader(f"Leaderboard ({config.CV_FOLDS}-fold CV on the training rows)")
 rows = [row.model_dump(mode="json") | {"name": row.label} for row in card.leaderboard]
 chart("leaderboard_chart", rows)
 st.table(leaderboard_table(card), hide_index=True)  # static: every row and column shows, wrapped on a phone
+with st.expander("CV MAE, R² and fit time"):
+    st.table(leaderboard_table(card, LEADERBOARD_MORE), hide_index=True)
 
 st.subheader("How it was chosen")
 st.write(card.selection.rule)

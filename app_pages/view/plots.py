@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import altair as alt
 import numpy as np
 import pandas as pd
@@ -127,8 +129,12 @@ def leaderboard_chart(rows: list[dict]) -> alt.Chart:
     """CV RMSE ± std per candidate, with the tutorial's published figure where it has one."""
     data = pd.DataFrame(rows)[["name", "cv_rmse_mean", "cv_rmse_std", "tutorial_cv_rmse"]]
     data = data.assign(low=data.cv_rmse_mean - data.cv_rmse_std, high=data.cv_rmse_mean + data.cv_rmse_std)
-    # labelLimit 0: the whole name, wrapped by the chart's width rather than cut with an ellipsis
-    y = alt.Y("name:N", sort=data["name"].tolist(), title=None, axis=alt.Axis(labelLimit=0))
+    # Each name whole (labelLimit 0: no ellipsis) in lines of at most 30 characters, split by the axis: on one line
+    # the longest took 270 px of a phone's 358 and pushed the x axis's title past the chart's edge. Two lines fit a
+    # row of 36 px; three overlapped, and Vega hid every other name.
+    data["lines"] = ["\n".join(textwrap.wrap(name, 30)) for name in data["name"]]
+    lines = alt.Axis(labelLimit=0, labelExpr="split(datum.label, '\\n')")
+    y = alt.Y("lines:N", sort=data["lines"].tolist(), title=None, axis=lines)
     points = (
         alt.Chart(data)
         .mark_point(filled=True, size=80)
@@ -145,7 +151,7 @@ def leaderboard_chart(rows: list[dict]) -> alt.Chart:
         .encode(x="tutorial_cv_rmse:Q", y=y, tooltip=["name", "tutorial_cv_rmse:Q"])
     )
     return (spread + points + tutorial).properties(
-        title="Leaderboard (red diamonds: tutorial's figures)", height=alt.Step(30)
+        title="Leaderboard (red diamonds: tutorial's figures)", height=alt.Step(36)
     )
 
 

@@ -16,7 +16,7 @@ from app_pages.view.compare import (
     side_by_side,
     summary,
 )
-from app_pages.view.labels import leaderboard_table, readable_data, selected_model
+from app_pages.view.labels import LEADERBOARD_MORE, leaderboard_table, readable_data, selected_model
 from app_pages.view.share import encode_car
 from app_pages.view.stages import module_link, stages
 from mpg import config
@@ -86,10 +86,12 @@ def test_every_model_of_the_card_has_a_readable_name(model):
 
 
 def test_leaderboard_table_has_units_and_no_none(model):
-    table = leaderboard_table(model.card)
-    assert "CV RMSE (MPG)" in table.columns and "Model" in table.columns
-    assert not table.isna().any().any() and not table.eq("None").any().any()
-    assert not set(table["Model"]) & {row.name for row in model.card.leaderboard}
+    for table in leaderboard_table(model.card), leaderboard_table(model.card, LEADERBOARD_MORE):
+        assert not table.isna().any().any() and not table.eq("None").any().any()
+        assert not set(table["Model"]) & {row.name for row in model.card.leaderboard}
+    assert "CV RMSE ± std (MPG)" in leaderboard_table(model.card).columns
+    assert list(leaderboard_table(model.card, LEADERBOARD_MORE).columns) == [
+        "Model", "CV MAE (MPG)", "CV R²", "Fit time (s)"]  # fmt: skip
 
 
 def test_readable_data_has_no_missing_cells(auto_mpg):
