@@ -17,7 +17,9 @@ shown = data[data[config.NAME].str.contains(search, case=False, regex=False)] if
 st.dataframe(
     readable_data(shown), width="stretch", height=260, hide_index=True,
     column_order=["Car", *(column for column in readable_data(data.head(1)).columns if column != "Car")],
-    column_config={"Car": st.column_config.TextColumn(width="large")},  # the name first, whole: what people search
+    # the name first, whole: what people search; Origin wide enough for "Europe" (the grid sized it 52 px, from
+    # rows that say USA; "Europe" needs 58)
+    column_config={"Car": st.column_config.TextColumn(width="large"), "Origin": st.column_config.TextColumn(width=70)},
 )  # fmt: skip
 st.caption(f"{len(shown)} of {len(data)} cars. Source: UCI Auto MPG (CC BY 4.0).")
 left, right = st.columns(2)
