@@ -139,16 +139,26 @@ def live_api(tmp_path_factory):
         yield f"http://127.0.0.1:{port}"
 
 
+# The live app's Monitoring page opens with this token.
+MONITOR_TOKEN = "browser-test-token"
+
+
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory):
-    """`streamlit run streamlit_app.py` on a free loopback port, as `make run` starts it."""
+def live_app_log(tmp_path_factory) -> str:
+    """The live app's prediction log (DATABASE_URL): a test may log traffic into it for the Monitoring page."""
+    return f"sqlite:///{tmp_path_factory.mktemp('streamlit_log') / 'predictions.sqlite3'}"  # never the project's var/
+
+
+@pytest.fixture(scope="session")
+def live_app(tmp_path_factory, live_app_log):
+    """`streamlit run streamlit_app.py` on a free loopback port, as `make run` starts it, with its Monitoring page."""
     import sys
 
     from tests.servers import free_port, running
 
     port = free_port()
     directory = tmp_path_factory.mktemp("streamlit")
-    env = {"DATABASE_URL": f"sqlite:///{directory / 'predictions.sqlite3'}"}  # never the project's var/
+    env = {"DATABASE_URL": live_app_log, "MONITOR_TOKEN": MONITOR_TOKEN}
     command = [
         sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",

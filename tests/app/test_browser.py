@@ -174,35 +174,155 @@ def test_upload_in_the_browser(browser, live_app, tmp_path, auto_mpg):
         shoot(page, "batch-error")
 
 
-# What a visitor must read whole: headers, metric labels and values, static tables' cells, captions, buttons.
+# What a visitor must read whole: headers, metric labels and values, static tables (each cell, and the frame around
+# the table: a table wider than its frame scrolls or is cut), captions, buttons.
 READ_WHOLE = ", ".join([
     '[data-testid="stMain"] h1', '[data-testid="stMain"] h2', '[data-testid="stMain"] h3',
-    '[data-testid="stMetricLabel"]', '[data-testid="stMetricValue"]', '[data-testid="stTable"] th',
-    '[data-testid="stTable"] td', '[data-testid="stCaptionContainer"]', '[data-testid="stMain"] button p',
+    '[data-testid="stMetricLabel"]', '[data-testid="stMetricValue"]', '[data-testid="stTable"]',
+    '[data-testid="stTable"] th', '[data-testid="stTable"] td', '[data-testid="stCaptionContainer"]',
+    '[data-testid="stMain"] button p',
 ])  # fmt: skip
 # The element or a box inside it (a metric's value is in an inner div) is wider than what shows of it.
 CLIPPED = """(selector) => [...document.querySelectorAll(selector)]
     .filter(e => e.offsetParent !== null
         && [e, ...e.querySelectorAll('*')].some(x => x.scrollWidth > x.clientWidth + 1))
     .map(e => e.innerText.slice(0, 60))"""
-# Vega cuts a label or legend entry that does not fit with an ellipsis.
+# Vega cuts a label or legend entry that does not fit with an ellipsis, and hides (opacity 0) a label that would
+# overlap another: dropping a number from a numeric axis is fine, a name is not.
 CUT_CHART_TEXT = """() => [...document.querySelectorAll('.vega-embed svg text')]
-    .map(t => t.textContent).filter(text => text.endsWith('…'))"""
+    .filter(t => t.textContent.endsWith('…') || (t.getAttribute('opacity') === '0' && /[a-z]/i.test(t.textContent)))
+    .map(t => t.textContent)"""
+# Text that runs past the chart's edge is cut there, with no ellipsis. A rotated axis title's box is its font's
+# em box, which reaches 2 px past the edge where its ink does not: 3 px are allowed.
+CHART_TEXT_PAST_EDGE = """() => [...document.querySelectorAll('.vega-embed')].flatMap(embed => {
+    const boxes = [embed, embed.querySelector('svg'), embed.parentElement].map(e => e.getBoundingClientRect());
+    const left = Math.max(...boxes.map(b => b.left)), right = Math.min(...boxes.map(b => b.right));
+    return [...embed.querySelectorAll('svg text')].filter(t => {
+        const box = t.getBoundingClientRect();
+        return box.width > 0 && (box.left < left - 3 || box.right > right + 3);
+    }).map(t => t.textContent);
+})"""
+# st.dataframe draws on a canvas: its columns, widths, rows and cells are read from the grid's React props, and
+# each header and cell is measured in the grid's font. Its text must fit its column, and the grid's width (what
+# lies beyond is never seen at once): on one line, or in as many lines as the row's height holds where the grid
+# wraps (rows over 4rem high, as Streamlit does it).
+GRIDS = """[...document.querySelectorAll('[data-testid="stDataFrame"]')].map(frame => {
+    const canvas = frame.querySelector('canvas[data-testid="data-grid-canvas"]');
+    let fiber = canvas[Object.keys(canvas).find(k => k.startsWith('__reactFiber'))];
+    while (fiber && !(fiber.memoizedProps?.getCellContent && fiber.memoizedProps.width)) fiber = fiber.return;
+    return fiber.memoizedProps;
+})"""
+CUT_GRID_TEXT = (
+    "() => "
+    + GRIDS
+    + """.flatMap(grid => {
+    const theme = grid.theme;
+    const context = document.createElement('canvas').getContext('2d');
+    context.font = theme.baseFontFull;
+    const size = parseFloat(theme.baseFontStyle.match(/([\\d.]+)px/)[1]), padding = 2 * theme.cellHorizontalPadding;
+    const lines = (text, width) => {
+        let count = 0, line = '';
+        for (const part of String(text).split('\\n')) {
+            count += 1; line = '';
+            for (const word of part.split(' ')) {
+                const longer = line ? line + ' ' + word : word;
+                if (context.measureText(longer).width <= width || !line) line = longer;
+                else { count += 1; line = word; }
+                if (context.measureText(line).width > width) return Infinity;  // one word wider than the column
+            }
+        }
+        return count;
+    };
+    const wraps = grid.rowHeight > 64;
+    const fits = Math.floor((grid.rowHeight - theme.cellVerticalPadding - size) / (theme.lineHeight * size)) + 1;
+    const cut = [];
+    grid.columns.forEach((column, c) => {
+        const width = Math.min(column.width, grid.width) - padding;
+        if (context.measureText(column.title).width > width) cut.push(`${column.title}: header`);
+        for (let r = 0; r < Math.min(grid.rows, 200); r++) {
+            const text = grid.getCellContent([c, r]).displayData ?? '';
+            if (text && lines(text, width) > (wraps ? fits : 1)) cut.push(`${column.title}: ${text.slice(0, 60)}`);
+        }
+    });
+    return cut;
+})"""
+)
+# A file like a newcomer's: five good rows (two with an unknown input, so with warnings) and two refused ones.
+CARS = """Car Name,Cylinders,Displacement,Horsepower,Weight,Acceleration,Model Year,Origin
+chevrolet chevelle malibu,8,307,130,3504,12,70,1
+buick skylark 320,99,350,165,heavy,11.5,70,1
+plymouth satellite,8,318,150,3436,11,70,1
+amc rebel sst,8,304,150,3433,12,2024,Mars
+ford galaxie 500,8,,198,4341,10,70,1
+chevrolet impala,8,454,220,,9,70,1
+plymouth fury iii,8,440,215,4312,8.5,70,1
+"""
+
+
+@pytest.fixture(scope="module")
+def monitored(live_app_log, auto_mpg):
+    """120 API cars in the live app's log: the Monitoring page draws its tables and charts."""
+    import numpy as np
+
+    from mpg import config
+    from mpg.monitoring.log import Batch, PredictionLog
+
+    X = auto_mpg.dropna(subset=config.FEATURES).head(120)[config.FEATURES].to_numpy(dtype=np.float64, copy=True)
+    mpg = np.full(len(X), 25.0)
+    log = PredictionLog(live_app_log)
+    log.record(Batch(X=X, predictions=mpg, lower=mpg - 3, upper=mpg + 3, model_version="v", route="/predict",
+                     source="api", request_id="browser-test"))  # fmt: skip
+    log.close()
+
+
+def open_view(page, view: str, tmp_path) -> None:
+    """Bring the page to the state a visitor reads: the token entered, the file uploaded, every expander open."""
+    from tests.conftest import MONITOR_TOKEN
+
+    page.locator('[data-testid="stMain"] h1').first.wait_for(timeout=60_000)
+    if view == "monitoring":
+        page.get_by_label("Monitoring token").fill(MONITOR_TOKEN)
+        page.keyboard.press("Enter")
+        page.get_by_text("Drift from the training data").wait_for(timeout=60_000)
+    if view == "batch after an upload":
+        cars = tmp_path / "cars.csv"
+        cars.write_text(CARS)
+        page.locator('input[type="file"]').set_input_files(str(cars))
+        page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
+    if view in {"", "explore", "model", "monitoring"}:
+        page.locator(".vega-embed svg").first.wait_for(timeout=60_000)
+    for summary in page.locator('[data-testid="stMain"] [data-testid="stExpander"] summary').all():
+        summary.click()
+    page.wait_for_timeout(2500)  # charts and tables reach their final width
 
 
 @pytest.mark.parametrize("width", [1400, 390])
-@pytest.mark.parametrize("path", ["", "explore", "model", "batch", "tutorial"])
-def test_nothing_a_visitor_reads_is_clipped(browser, live_app, path, width):
-    with visit(browser, f"{live_app}/{path}", width=width, height=900) as page:
-        page.locator('[data-testid="stMain"] h1').first.wait_for(timeout=60_000)
-        if path in {"", "explore", "model"}:
-            page.locator(".vega-embed svg").first.wait_for(timeout=60_000)
-        page.wait_for_timeout(2500)  # charts and tables reach their final width
-        assert page.evaluate(CLIPPED, READ_WHOLE) == []
-        assert page.evaluate(CUT_CHART_TEXT) == []
+@pytest.mark.parametrize("view", ["", "explore", "model", "batch", "batch after an upload", "tutorial", "monitoring"])
+def test_nothing_a_visitor_reads_is_clipped(browser, live_app, monitored, tmp_path, view, width):
+    with visit(browser, f"{live_app}/{view.split(' ')[0]}", width=width, height=900) as page:
+        open_view(page, view, tmp_path)
+        shoot(page, f"read-{view.replace(' ', '-') or 'predict'}-{width}")
+        found = {
+            "cut or scrolled": page.evaluate(CLIPPED, READ_WHOLE),
+            "chart text cut or hidden": page.evaluate(CUT_CHART_TEXT),
+            "chart text past the chart's edge": page.evaluate(CHART_TEXT_PAST_EDGE),
+            "grid text cut": page.evaluate(CUT_GRID_TEXT),
+        }
+        assert not any(found.values()), found
 
 
-def test_on_a_phone_the_prediction_stays_in_view_while_each_slider_moves(browser, live_app, model):
+def test_after_an_upload_the_problems_and_predictions_come_first(browser, live_app, tmp_path):
+    """The grid shows, without scrolling sideways, why a row was refused and what the others get."""
+    with visit(browser, f"{live_app}/batch", width=1400, height=900) as page:
+        open_view(page, "batch after an upload", tmp_path)
+        grid = page.evaluate("() => " + GRIDS + ".map(g => [g.width, g.columns.map(c => [c.title, c.width])])[0]")
+        width, columns = grid
+        first = ["Problem", "Car Name", "Predicted MPG", "90% interval (MPG)", "Warnings"]
+        assert [title for title, _ in columns[:5]] == first, columns
+        assert sum(column_width for _, column_width in columns[:5]) <= width, grid
+
+
+def test_on_a_phone_the_prediction_stays_in_view_while_each_input_moves(browser, live_app, model):
     from app_pages.view.share import car_from_params
     from mpg.prediction import predict
 
@@ -212,21 +332,32 @@ def test_on_a_phone_the_prediction_stays_in_view_while_each_slider_moves(browser
         summary = page.locator(".st-key-sticky_prediction")
         sliders = page.get_by_role("slider")
         sliders.nth(5).wait_for(timeout=30_000)
-        for index in range(sliders.count()):
-            slider = sliders.nth(index)
-            slider.scroll_into_view_if_needed()
-            address = page.url
-            slider.focus()
+        origin = page.locator('[data-testid="stRadio"]').filter(has_text="Europe")
+
+        def step(index: int):
+            sliders.nth(index).focus()
             page.keyboard.press("ArrowRight" if index != 5 else "ArrowLeft")  # the year starts at its median
-            # The address follows the sliders once the new prediction is drawn (a step can leave the shown
+
+        def other_origin():
+            now = parse_qs(urlsplit(page.url).query)["origin"][0]
+            origin.get_by_text("Japan" if now != "Japan" else "Europe", exact=True).click()
+
+        moves = [
+            (f"slider {index}", sliders.nth(index), lambda index=index: step(index)) for index in range(sliders.count())
+        ]
+        for name, control, move in [*moves, ("origin", origin, other_origin)]:
+            control.scroll_into_view_if_needed()
+            address = page.url
+            move()
+            # The address follows the inputs once the new prediction is drawn (a step can leave the shown
             # MPG as it was: 4 to 8 cylinders both give 23.0 for the default car), so wait on the address.
             page.wait_for_function("([before]) => location.href !== before", arg=[address], timeout=30_000)
             box = summary.bounding_box()
-            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 844, (index, box)
+            assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 844, (name, box)
             params = {name: values[0] for name, values in parse_qs(urlsplit(page.url).query).items()}
             expected = predict(model, car_from_params(params, model.card).car.inputs())
-            assert summary.inner_text().startswith(f"{expected.mpg[0]:.1f} MPG"), (index, summary.inner_text())
-            assert metric_value(page, "Predicted MPG") == round(float(expected.mpg[0]), 1), index
+            assert summary.inner_text().startswith(f"{expected.mpg[0]:.1f} MPG"), (name, summary.inner_text())
+            assert metric_value(page, "Predicted MPG") == round(float(expected.mpg[0]), 1), name
 
 
 @pytest.mark.parametrize("width", [1400, 390])
