@@ -1,4 +1,5 @@
-"""The README's commands, run as printed in a fresh clone, with the project installed in .venv as `make` does it."""
+"""The README's commands, run as printed in a fresh clone, with the project installed in .venv as `make` does it;
+and its app figures, as the benchmark wrote them."""
 
 from __future__ import annotations
 
@@ -130,3 +131,17 @@ def test_readme_commands_run_as_printed_in_a_fresh_clone(tmp_path):
             ran.append(command.split()[0])
     assert ran.count("curl") + ran.count("printf") == 5 and ran.count(".venv/bin/mpg") == 5
     assert (clone / "predictions.csv").read_text().count("\n") == 4  # the header and three cars
+
+
+def test_the_readme_gives_the_app_benchmarks_first_prediction_figures():
+    """The README's first-prediction figures are bench/results/app.json's, rounded as bench/RESULTS.md rounds them."""
+    readme = " ".join((config.PROJ_ROOT / "README.md").read_text().split())
+    first = json.loads((config.PROJ_ROOT / "bench" / "results" / "app.json").read_text())["first_prediction"]
+    median, very_first, watcher = first["median_s"], first["first_visit_s"], first["file_watcher"]
+    ratio, watched = f"{first['ratio_median']:.2f}x", f"{watcher['ratio_median']:.2f}x"
+    assert f"took {watched} the one-line app's time instead of {ratio}" in readme
+    assert (f"{median['app']:.2f} s after navigation starts, against {median['one_metric']:.2f} s for a one-line "
+            f"Streamlit app in the same browser: {ratio}, median over {first['visits']} "
+            "alternating visits after each server's first") in readme  # fmt: skip
+    assert (f"very first visit took {very_first['app']:.2f} s (the one-line app's: {very_first['one_metric']:.2f} s). "
+            "Those seconds hold after the server's first visit") in readme  # fmt: skip
