@@ -293,7 +293,7 @@ def test_database_locked_mid_load_costs_no_prediction_and_drops_are_counted(tmp_
 
 
 def test_a_big_batch_predicted_on_threads_matches_the_in_process_numbers(server, model, auto_mpg):
-    """4,096 cars: the runtime splits them into chunks (on 2 threads; greenlets, in turn, under the gevent worker)."""
+    """4,096 cars: the runtime splits them into chunks (under the gevent worker, on its thread and a real one)."""
     cars = auto_mpg.dropna()[config.FEATURES].sample(4096, replace=True, random_state=1)
     cars = cars.astype({config.CYLINDERS: int, config.MODEL_YEAR: int, config.ORIGIN: int})
     url, _, _ = server

@@ -225,35 +225,39 @@ def test_bad_mlflow_payloads(client, body, content_type, status, words):
 
 
 HEADER = ",".join(config.FEATURES)
-ODD_CSV = [  # (the data rows, whether numpy reads them)
-    ("\n".join(CSV.splitlines()[1:]), True),  # the usual body: numbers only
-    ('"4","97.5",88,2130,14.5,71,3\r\n8,350,165,3693,11.5,70,1\r\n', True),  # quoted cells, Windows line ends
-    (" 4 , 97 ,88,2130,14.5,71,3\n\n8,350,165,3693,11.5,70,1\n\n", True),  # spaces around numbers, blank lines
-    ("4,97,88,2130,nan,71,3", True),  # not finite: the contract refuses it
-    ("4,1_000,88,2130,14.5,71,3", False),  # float() reads the underscore, numpy does not
-    ("4,,88,2130,14.5,71,Japan", False),  # an unknown value and a name
-    ("4,97,88,2130,14.5,71,3\n   \n8,350,165,3693,11.5,70,1", False),  # a line of spaces: a row of one cell
-    ("4,97,88,2130,14.5,71\n8,350,165,3693,11.5,70,1", False),  # a short row
+ODD_CSV = [  # (a body, whether numpy reads it)
+    (CSV, True),  # the usual body: numbers only
+    (f'{HEADER}\r\n"4","97.5",88,2130,14.5,71,3\r\n8,350,165,3693,11.5,70,1\r\n', True),  # quotes, Windows ends
+    (f"{HEADER}\n 4 , 97 ,88,2130,14.5,71,3\n\n8,350,165,3693,11.5,70,1\n\n", True),  # spaces, blank lines
+    (f"{HEADER}\n4,97,88,2130,nan,71,3", True),  # not finite: the contract refuses it
+    (f"{HEADER}\n4,1_000,88,2130,14.5,71,3", False),  # float() reads the underscore, numpy does not
+    (f"{HEADER}\n4,,88,2130,14.5,71,Japan", False),  # an unknown value and a name
+    (f"{HEADER}\n4,97,88,2130,14.5,71,3\n   \n8,350,165,3693,11.5,70,1", False),  # spaces: a row of one cell
+    (f"{HEADER}\n4,97,88,2130,14.5,71\n8,350,165,3693,11.5,70,1", False),  # a short row
+    (f"{HEADER}\r4,97,88,2130,14.5,71,3\r", False),  # old Mac line ends: not CSV to the csv module (400)
+    (HEADER.replace("Origin", '"Ori\ngin"') + "\n4,97,88,2130,14.5,71,3", False),  # a line end in a quoted name
+    (HEADER.replace(",Origin", ',"Model Year\n4,97,88,2130,14.5,71,3\n'), False),  # a header only, to the csv module
+    (HEADER.replace("Weight", "Wei\rght") + "\n4,97,88,2130,14.5,71,3", False),  # a bare \r in the header (400)
+    (HEADER.replace("Weight", "Weight" * 30_000) + "\n4,97,88,2130,14.5,71,3", False),  # over csv's field limit
+    (f"{HEADER},Weight\n4,97,88,2130,14.5,71,3,2130", False),  # a name given twice (400)
 ]
 
 
-@pytest.mark.parametrize(("cells", "by_numpy"), ODD_CSV, ids=range(len(ODD_CSV)))
-def test_a_csv_of_numbers_read_by_numpy_reads_as_the_csv_module_reads_it(monkeypatch, cells, by_numpy):
-    """numpy reads a body of numbers at once; every body reads to the same columns (or the same error) as the
-    csv module and float() read it."""
+@pytest.mark.parametrize(("body", "by_numpy"), ODD_CSV, ids=range(len(ODD_CSV)))
+def test_a_csv_of_numbers_read_by_numpy_reads_as_the_csv_module_reads_it(body, by_numpy):
+    """numpy reads a body of plain names and numbers at once; every body reads to the same columns, or the same
+    error, as the csv module and float() read it."""
     from api import invocations
     from api.schemas import RequestError
 
-    def read(body: str):
+    def read(function):
         try:
-            return json.dumps(invocations.csv_columns(body.encode()))  # NaN as NaN: the same bits or not
-        except RequestError as exc:
+            return json.dumps(function(body.encode()) if function is invocations.csv_columns else function(body))
+        except RequestError as exc:  # json.dumps writes NaN as NaN: the same bits or not
             return exc.status, exc.message
 
-    assert (invocations._numbers(cells, len(config.FEATURES)) is not None) == by_numpy
-    fast = read(f"{HEADER}\n{cells}")
-    monkeypatch.setattr(invocations, "_numbers", lambda cells, width: None)
-    assert fast == read(f"{HEADER}\n{cells}")
+    assert (invocations._numbers(body) is not None) == by_numpy
+    assert read(invocations.csv_columns) == read(invocations.read_csv)
 
 
 BAD_V2 = [

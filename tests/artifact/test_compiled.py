@@ -59,29 +59,31 @@ _INHERITED: dict = {}
 GEVENT = """
 from gevent import monkey; monkey.patch_all()  # as gunicorn's gevent worker does
 import numpy as np
-from mpg.artifact.runtime import PARALLEL_ROWS
 from mpg.artifact.store import load_model
 os_thread = monkey.get_original("_thread", "get_ident")  # patched get_ident names greenlets, not OS threads
 compiled, ran_on = load_model().compiled, []
 run = compiled._run
 compiled._run = lambda X: ran_on.append(os_thread()) or run(X)
-X = np.tile([[4, 100, 80, 2500, 15, 76, 1]], (PARALLEL_ROWS * 2, 1)).astype(float)
-same = compiled.predict(X).tolist() == [run(X[:1])[0]] * len(X)
-print(same, len(ran_on), ran_on.count(os_thread()))
+rng = np.random.default_rng(0)  # distinct cars: a chunk out of place shows
+X = np.column_stack([rng.integers(3, 9, 10_000), rng.uniform(70, 450, 10_000), rng.uniform(45, 230, 10_000),
+                     rng.uniform(1600, 5100, 10_000), rng.uniform(8, 25, 10_000), rng.integers(70, 83, 10_000),
+                     rng.integers(1, 4, 10_000)]).astype(float)
+same = compiled.predict(X).tolist() == np.concatenate([run(X[i : i + 100]) for i in range(0, len(X), 100)]).tolist()
+print(same, len(ran_on), ran_on.count(os_thread()), len(set(ran_on)))
 """
 
 
 def test_under_gevent_a_big_batch_runs_its_chunks_on_real_threads():
     """gevent makes the executor's threads greenlets, which run one after another on the event loop's OS thread:
-    there only the first chunk runs on that thread, the other on gevent's pool of real threads, side by side
-    (ONNX Runtime releases the GIL)."""
+    there half the chunks run on that thread and half on one of gevent's real threads, side by side (ONNX Runtime
+    releases the GIL), in order."""
     import subprocess
     import sys
 
     result = subprocess.run([sys.executable, "-c", GEVENT], cwd=config.PROJ_ROOT, capture_output=True, text=True,
                             timeout=120, check=True)  # fmt: skip
-    same, chunks, on_the_event_loop = result.stdout.split()
-    assert (same, chunks, on_the_event_loop) == ("True", "2", "1")
+    same, chunks, on_the_event_loop, threads = result.stdout.split()
+    assert (same, chunks, on_the_event_loop, threads) == ("True", "4", "2", "2")  # 10,000 cars: 4 chunks, 2 threads
 
 
 def _predict_in_child() -> np.ndarray:
