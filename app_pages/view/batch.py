@@ -16,6 +16,7 @@ from mpg.text import read_cell
 PROBLEM = "Problem"
 PREDICTED, INTERVAL, WARNINGS = "Predicted MPG", "90% interval (MPG)", "Warnings"
 OURS = {PROBLEM, PREDICTED, INTERVAL, WARNINGS}  # headers a file's own column must not take
+HEADERS = {**INPUTS, config.NAME: config.NAME}  # `car_name` and `car name` are the car's name too: one header
 
 
 def batch_table(result: FileResult) -> pd.DataFrame:
@@ -31,7 +32,7 @@ def batch_table(result: FileResult) -> pd.DataFrame:
     for position, column in enumerate(c for c in frame.columns if c not in OUTPUT_COLUMNS):
         name = canonical_name(column)
         read = read_cell if name in INPUTS else (lambda value: value)  # an input as the contract reads it: '99.0' is 99
-        header = INPUTS.get(name, str(column))
+        header = HEADERS.get(name, str(column))
         if header in inputs or header in OURS:  # `Weight` and `weight` both given (that row's problem says so)
             header = f"{column} (column {position + 1})"
         inputs[header] = [_cell(read(value)) for value in frame[column]]  # not Series.map: it makes None NaN

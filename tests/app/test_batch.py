@@ -35,6 +35,14 @@ def test_refused_rows_come_first_with_their_file_line(model):
     assert table["Car Name"].tolist() == ["bad", "worse", "good", "two\nlines"]  # then the rest, in file order
 
 
+@pytest.mark.parametrize("spelling", ["car_name", "car name", "CAR-NAME"])
+def test_the_car_name_comes_before_the_predictions_however_the_file_spells_it(model, spelling):
+    text = HEADER.replace("Car Name", spelling) + "a,4,108,,2350,16.8,81,Japan\nb,4,108,75,2350,16.8,81,Atlantis\n"
+    table = batch_table(predict_file(model, text.encode(), "cars.csv"))
+    assert list(table.columns[:5]) == ["Problem", "Car Name", "Predicted MPG", "90% interval (MPG)", "Warnings"]
+    assert table["Car Name"].tolist() == ["b", "a"] and spelling not in table
+
+
 def test_json_rows_are_cars_numbered_from_one_wrong_values_before_missing(model):
     cars = [CAR, {"weight": "heavy", "cylinders": 4}, {**CAR, "horsepower": None}]
     table = batch_table(predict_file(model, json.dumps(cars).encode(), "cars.json"))
