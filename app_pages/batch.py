@@ -30,13 +30,11 @@ if upload is not None:
         (st.warning if result.refused else st.success)(result.summary)
         table = batch_table(result)
         # A problem or a warning in up to three lines (the grid wraps text only in rows over 4rem high), in columns
-        # that fit a phone's 358 px and leave the predictions beside them in view at 1400 px; a column with nothing
-        # to say is left out. Longer text shows whole in the cell's overlay, on a click.
-        widths = {PROBLEM: 300, WARNINGS: 220}
-        said = {name: table[name].ne("").any() for name in widths}
-        st.dataframe(table, width="stretch", hide_index=True, row_height=70 if any(said.values()) else None,
-                     column_config={name: st.column_config.TextColumn(width=widths[name]) if said[name] else None
-                                    for name in widths})  # fmt: skip
+        # that fit a phone's 358 px and leave the predictions beside them in view at 1400 px (batch_table leaves out
+        # a column with nothing to say). Longer text shows whole in the cell's overlay, on a click.
+        widths = {name: width for name, width in {PROBLEM: 300, WARNINGS: 220}.items() if name in table}
+        columns = {name: st.column_config.TextColumn(width=width) for name, width in widths.items()}
+        st.dataframe(table, width="stretch", hide_index=True, row_height=70 if widths else None, column_config=columns)
         st.download_button("Download predictions (CSV)", result.csv_bytes(), "predictions.csv", "text/csv")
         st.caption("The download keeps the columns programs read: mpg_prediction, mpg_lower, mpg_upper, warnings, "
                    "problem.")  # fmt: skip

@@ -22,7 +22,8 @@ HEADERS = {**INPUTS, config.NAME: config.NAME}  # `car_name` and `car name` are 
 def batch_table(result: FileResult) -> pd.DataFrame:
     """Every row of the file as text cells: refused rows first (in file order), each with its line and problem in
     the first column; then the car's name and the predictions to one decimal, read at a glance before the inputs
-    (under readable names) that a phone shows only by scrolling; an empty cell where there is nothing (never None)."""
+    (under readable names) that a phone shows only by scrolling; an empty cell where there is nothing (never None).
+    The Problem or Warnings column is left out when no row has one."""
     frame = result.frame
     table = pd.DataFrame(index=frame.index)
     table[PROBLEM] = [
@@ -46,7 +47,8 @@ def batch_table(result: FileResult) -> pd.DataFrame:
     for header, cells in inputs.items():
         table[header] = cells
     refused_first = table[PROBLEM].eq("").argsort(kind="stable")
-    return table.iloc[refused_first].reset_index(drop=True)
+    table = table.iloc[refused_first].reset_index(drop=True)
+    return table.drop(columns=[name for name in (PROBLEM, WARNINGS) if table[name].eq("").all()])
 
 
 def _cell(value: object) -> str:

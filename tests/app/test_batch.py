@@ -74,6 +74,16 @@ def test_readable_headers_one_decimal_empty_cells_whole_numbers_whole(model):
     assert not table.isna().any().any() and "None" not in table.to_string() and "nan" not in table.to_string()
 
 
+def test_a_problem_or_warnings_column_with_nothing_to_say_is_left_out(model):
+    good = HEADER + "a,4,108,75,2350,16.8,81,Japan\n"
+    assert list(batch_table(predict_file(model, good.encode(), "cars.csv")).columns[:3]) == [
+        "Car Name", "Predicted MPG", "90% interval (MPG)"]  # fmt: skip
+    warned = batch_table(predict_file(model, good.replace(",75,", ",,").encode(), "cars.csv"))
+    assert "Problem" not in warned and warned["Warnings"][0].startswith("Horsepower unknown")
+    refused = batch_table(predict_file(model, good.replace(",75,", ",7500,").encode(), "cars.csv"))
+    assert "Warnings" not in refused and refused["Problem"][0].startswith("line 2, Horsepower")
+
+
 def test_a_field_given_twice_keeps_both_columns(model):
     table = batch_table(predict_file(model, json.dumps([{**CAR, "Weight": 3000}]).encode(), "cars.json"))
     assert table["Problem"][0] == "car 1, Weight: is given twice"
@@ -83,7 +93,7 @@ def test_a_field_given_twice_keeps_both_columns(model):
 def test_a_column_named_like_ours_keeps_its_own_cells(model):
     cars = [{**CAR, "Problem": "my note", "Predicted MPG": "30"}]
     table = batch_table(predict_file(model, json.dumps(cars).encode(), "cars.json"))
-    assert table["Problem"][0] == "" and table["Problem (column 8)"][0] == "my note"
+    assert "Problem" not in table and table["Problem (column 8)"][0] == "my note"  # ours, empty, is left out
     assert table["Predicted MPG (column 9)"][0] == "30" and table["Predicted MPG"][0] != "30"
 
 
