@@ -129,10 +129,9 @@ def leaderboard_chart(rows: list[dict]) -> alt.Chart:
     """CV RMSE ± std per candidate, with the tutorial's published figure where it has one."""
     data = pd.DataFrame(rows)[["name", "cv_rmse_mean", "cv_rmse_std", "tutorial_cv_rmse"]]
     data = data.assign(low=data.cv_rmse_mean - data.cv_rmse_std, high=data.cv_rmse_mean + data.cv_rmse_std)
-    # Each name whole (labelLimit 0: no ellipsis) in lines of at most 30 characters, split by the axis: on one line
-    # the longest took 270 px of a phone's 358 and pushed the x axis's title past the chart's edge. Two lines fit a
-    # row of 36 px; three overlapped, and Vega hid every other name.
-    data["lines"] = ["\n".join(textwrap.wrap(name, 30)) for name in data["name"]]
+    # Each name whole (labelLimit 0: no ellipsis) in lines split by the axis: on one line the longest took 270 px of
+    # a phone's 358 and pushed the x axis's title past the chart's edge.
+    data["lines"] = [two_lines(name) for name in data["name"]]
     lines = alt.Axis(labelLimit=0, labelExpr="split(datum.label, '\\n')")
     y = alt.Y("lines:N", sort=data["lines"].tolist(), title=None, axis=lines)
     points = (
@@ -153,6 +152,15 @@ def leaderboard_chart(rows: list[dict]) -> alt.Chart:
     return (spread + points + tutorial).properties(
         title="Leaderboard (red diamonds: tutorial's figures)", height=alt.Step(36)
     )
+
+
+def two_lines(name: str, width: int = 30) -> str:
+    """`name` whole in at most two lines: two fit a leaderboard row of 36 px, three overlapped and Vega hid every
+    other name. Lines of `width` characters where the words allow (every label mpg/modeling/candidates.py gives);
+    a longer name gets longer lines, never a third."""
+    while len(lines := textwrap.wrap(name, width)) > 2:
+        width += 1
+    return "\n".join(lines)
 
 
 def predicted_vs_actual(frame: pd.DataFrame) -> alt.Chart:

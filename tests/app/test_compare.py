@@ -17,6 +17,7 @@ from app_pages.view.compare import (
     summary,
 )
 from app_pages.view.labels import LEADERBOARD_MORE, leaderboard_table, readable_data, selected_model
+from app_pages.view.plots import leaderboard_chart
 from app_pages.view.share import encode_car
 from app_pages.view.stages import module_link, stages
 from mpg import config
@@ -83,6 +84,25 @@ def test_every_model_of_the_card_has_a_readable_name(model):
         assert "_" not in row.label and row.label != row.name
     chosen = next(row for row in model.card.leaderboard if row.name == model.card.model)
     assert selected_model(model.card) == chosen.label  # the card's own label, written at training
+
+
+LONG_LABELS = [
+    "Average of SVR, 200 extra trees, 300 boosted trees and a ridge on gallons/100 mi",  # 80 characters
+    "Average of SVR, ExtraTreesRegressor, HistGradientBoosting",  # 57 characters, but 3 lines of at most 30
+    "x" * 100,  # one word: broken, not cut
+]
+
+
+def test_each_leaderboard_chart_name_is_whole_in_at_most_two_lines(model):
+    rows = [row.model_dump(mode="json") | {"name": row.label} for row in model.card.leaderboard]  # as the page does
+    rows += [rows[0] | {"name": label} for label in LONG_LABELS]
+    shown = leaderboard_chart(rows).data.set_index("name")["lines"]  # the rows the y axis names
+    for name, lines in shown.items():
+        assert len(lines.split("\n")) <= 2, lines  # a third line overlapped the next row's name
+        assert "".join(lines.split()) == "".join(name.split())  # whole: no word dropped or cut with an ellipsis
+    assert shown.is_unique  # one row per candidate on the axis
+    for row in model.card.leaderboard:  # the card's own labels keep lines that fit a phone
+        assert max(map(len, shown[row.label].split("\n"))) <= 30, row.label
 
 
 def test_leaderboard_table_has_units_and_no_none(model):
