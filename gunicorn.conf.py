@@ -13,9 +13,9 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # gunicorn's own gevent worker: one thread per worker serves all its connections, switching whenever one
 # waits (a slow client), and closes a connection idle for `keepalive`. Blocking database calls go to
 # gevent's pool of real threads (mpg.monitoring.log.off_the_event_loop), and so does half of a big batch's
-# prediction (mpg.artifact.runtime). Predictions are CPU work; workers give the parallelism. gthread (GUNICORN_WORKER_CLASS=gthread) hands
-# every request from its poller to a thread and back, which makes a one-car request slower (bench/RESULTS.md,
-# "gunicorn's stock worker classes").
+# prediction (mpg.artifact.runtime). Predictions are CPU work; workers give the parallelism. gthread
+# (GUNICORN_WORKER_CLASS=gthread) hands every request from its poller to a thread and back, which makes a
+# one-car request slower (bench/RESULTS.md, "gunicorn's stock worker classes").
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))  # gthread only
 worker_connections = 1000

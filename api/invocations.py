@@ -146,4 +146,4 @@ def _numbers(text: str) -> dict[str, list] | None:
         return None
     if values.shape[1] != len(names) or len(set(names)) < len(names):
         return None
-    return {name: values[:, k].tolist() for k, name in enumerate(names)}
+    return dict(zip(names, values.T.tolist(), strict=True))

@@ -155,7 +155,7 @@ class PredictionLog:
         max_days: int = 30,
         max_rows: int = 1_000_000,
         queue_rows: int = 20_000,  # about 15 MB of one-car batches: seconds of traffic, flushed every second
-        batch_rows: int = 100,  # small writes, often: a request waits less for the GIL (500 and 2,000: longer p99)
+        batch_rows: int = 100,  # small writes, often, so a request waits less for the GIL (ad hoc; see bench peers)
         flush_seconds: float = 1.0,
         retention_seconds: float = 600.0,
         timeout: float = 5.0,
