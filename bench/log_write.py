@@ -1,10 +1,11 @@
-"""The prediction log's bulk writes against the driver's executemany, and making rows, in the same run.
+"""The prediction log's writes, each way, in the same run.
 
-`python -m bench log_write`: 10,000 real cars made table rows (`table_rows`) and written in one transaction,
-`insert_rows` (SQLite: multi-row INSERTs; PostgreSQL: COPY) against `executemany` of the same rows with
-SQLAlchemy's one-row INSERT, on a temporary SQLite file and a throwaway PostgreSQL cluster (tests/postgres.py;
-left out when PostgreSQL is not installed). And what `record` adds to a one-car request: `Batch.small_rows`
-against `table_rows`. Alternating runs, medians.
+`python -m bench log_write`: 10,000 real cars made `predictions` rows (`Batch.small_rows`) and written in one
+transaction, `insert_rows` (SQLite: multi-row INSERTs; PostgreSQL: COPY) against `executemany` of the same rows
+with SQLAlchemy's one-row INSERT; and the same cars as one request, the one `prediction_batches` row the log
+writes for it (`Batch.batch_row`). On a temporary SQLite file and a throwaway PostgreSQL cluster
+(tests/postgres.py; left out when PostgreSQL is not installed). And what `record` adds to a one-car request
+(`Batch.small_rows`). Alternating runs, medians.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from sqlalchemy import Engine
 from bench.common import save
 from mpg import config
 from mpg.data import load_auto_mpg
-from mpg.monitoring.batch import Batch, table_rows
-from mpg.monitoring.table import COLUMNS, connect, create_schema, insert_rows, predictions, stored_time
+from mpg.monitoring.batch import Batch
+from mpg.monitoring.table import COLUMNS, batches, connect, create_schema, insert_rows, predictions, stored_time
 
 ROWS, RUNS, ONE_CAR_CALLS = 10_000, 9, 2_000
 
@@ -35,36 +36,40 @@ def _batch(rows: int) -> Batch:
                  source="api", request_id="bench")  # fmt: skip
 
 
-def _executemany(engine: Engine, rows: np.ndarray) -> None:
+def _executemany(engine: Engine, rows: list[tuple], _batch: Batch) -> None:
     """The driver's executemany of SQLAlchemy's one-row INSERT: the baseline."""
     statement = predictions.insert().compile(dialect=engine.dialect, column_keys=list(COLUMNS))
-    listed = [tuple(row) for row in rows.tolist()]
-    params = listed if engine.dialect.positional else [dict(zip(COLUMNS, row, strict=True)) for row in listed]
+    params = rows if engine.dialect.positional else [dict(zip(COLUMNS, row, strict=True)) for row in rows]
     with engine.begin() as connection:
         connection.exec_driver_sql(str(statement), params)
 
 
-def _ours(engine: Engine, rows: np.ndarray) -> None:
+def _ours(engine: Engine, rows: list[tuple], _batch: Batch) -> None:
     with engine.begin() as connection:
         insert_rows(connection, rows)
+
+
+def _one_row(engine: Engine, _rows: list[tuple], batch: Batch) -> None:
+    with engine.begin() as connection:
+        connection.execute(batches.insert(), [batch.batch_row()])
 
 
 def _writes(url: str, batch: Batch) -> dict:
     engine = connect(url)
     create_schema(engine)
-    rows = table_rows([batch], stored_time(engine.dialect))
-    ways: dict[str, Callable] = {"insert_rows": _ours, "executemany": _executemany}
+    rows = batch.small_rows(stored_time(engine.dialect))
+    ways: dict[str, Callable] = {"insert_rows": _ours, "executemany": _executemany, "one_row": _one_row}
     times: dict[str, list[float]] = {name: [] for name in ways}
     for run in range(RUNS + 1):  # the first round warms up and is dropped
         for name, write in ways.items():
             began = time.perf_counter()
-            write(engine, rows)
+            write(engine, rows, batch)
             if run:
                 times[name].append(1000 * (time.perf_counter() - began))
     made = []
     for _ in range(RUNS):
         began = time.perf_counter()
-        table_rows([batch], stored_time(engine.dialect))
+        batch.small_rows(stored_time(engine.dialect))
         made.append(1000 * (time.perf_counter() - began))
     engine.dispose()
     result = {f"{name}_ms": statistics.median(ms) for name, ms in times.items()}
@@ -73,7 +78,7 @@ def _writes(url: str, batch: Batch) -> dict:
 
 def _one_car(batch: Batch) -> dict:
     convert = stored_time(connect("sqlite://").dialect)
-    ways = {"small_rows": lambda: batch.small_rows(convert), "table_rows": lambda: table_rows([batch], convert)}
+    ways = {"small_rows": lambda: batch.small_rows(convert)}
     micro: dict[str, list[float]] = {name: [] for name in ways}
     for _ in range(RUNS):
         for name, make in ways.items():

@@ -128,19 +128,20 @@ def log_write_section(lines: list[str], results: Results) -> None:
     lines += [
         "## The prediction log's writes",
         "",
-        f"Measured {result['measured_at']} (`bench/log_write.py`): {result['rows']:,} cars made table rows and written "
-        "in one transaction by `insert_rows` (SQLite: multi-row INSERTs; PostgreSQL: COPY) and by the driver's "
-        f"`executemany` of SQLAlchemy's one-row INSERT, alternating, median of {result['runs']} runs.",
+        f"Measured {result['measured_at']} (`bench/log_write.py`): {result['rows']:,} cars made `predictions` rows and "
+        "written in one transaction by `insert_rows` (SQLite: multi-row INSERTs; PostgreSQL: COPY) and by the "
+        "driver's `executemany` of SQLAlchemy's one-row INSERT; and the same cars as one request, which the log "
+        f"writes as one `prediction_batches` row. Alternating, median of {result['runs']} runs.",
         "",
-        "| database | making the rows (ms) | insert_rows (ms) | executemany (ms) | executemany / insert_rows |",
-        "| --- | --- | --- | --- | --- |",
+        "| database | making the rows (ms) | insert_rows (ms) | executemany (ms) | executemany / insert_rows "
+        "| one request's row (ms) |",
+        "| --- | --- | --- | --- | --- | --- |",
         *(
             f"| {name} | {entry['rows_ms']:.1f} | {entry['insert_rows_ms']:.1f} | {entry['executemany_ms']:.1f} "
-            f"| {entry['ratio']:.2f}x |"
+            f"| {entry['ratio']:.2f}x | {entry['one_row_ms']:.2f} |"
             for name, entry in ((name, result[name]) for name in ("sqlite", "postgresql") if name in result)
         ),
         "",
-        f"One car made a row by `record` on the request's path: {one['small_rows_us']:.1f} µs in plain Python "
-        f"(`Batch.small_rows`) against {one['table_rows_us']:.1f} µs in numpy (`table_rows`).",
+        f"One car made a row by `record` on the request's path (`Batch.small_rows`): {one['small_rows_us']:.1f} µs.",
         "",
     ]

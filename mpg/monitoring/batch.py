@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -12,7 +11,6 @@ from datetime import UTC, datetime
 import numpy as np
 
 from mpg import config
-from mpg.monitoring.table import COLUMNS, INPUT_COLUMNS
 from mpg.prediction import InputWarning
 from mpg.problems import Problem
 
@@ -40,15 +38,15 @@ class Batch:
     def __len__(self) -> int:
         return len(self.predictions)
 
-    def notes(self) -> list[str | None]:
-        """Per car, its warnings as the table's JSON list (None when it has none)."""
+    def notes(self) -> dict[int, list[dict]]:
+        """Each car's warnings (by its index; a car with none is left out), as the tables store them."""
         notes: dict[int | None, list[dict]] = {}
         for problem in self.warnings:
             note = {"field": problem.field, "problem": problem.problem}
             kind = getattr(problem, "kind", None)  # mpg.prediction.InputWarning: extrapolation or unknown
             notes.setdefault(problem.row, []).append(note | {"kind": kind} if kind else note)
         whole = notes.pop(None, [])  # a problem of the whole request concerns every car
-        return [json.dumps(notes.get(i, []) + whole) if i in notes or whole else None for i in range(len(self))]
+        return {i: notes.get(i, []) + whole for i in range(len(self)) if i in notes or whole}
 
     def check(self) -> None:
         """Raises ValueError if the arrays' lengths disagree: a car must not be written with another's prediction."""
@@ -57,46 +55,24 @@ class Batch:
             raise ValueError(f"a batch's arrays disagree: lengths {sorted(lengths)}, inputs {np.shape(self.X)}")
 
     def small_rows(self, stored_time: Callable[[datetime], object]) -> list[tuple]:
-        """The rows `table_rows` makes, for a batch of a few cars, in plain Python: 3 microseconds for one car
-        against 20 in numpy, which `PredictionLog.record` can afford on the request's path."""
+        """The batch as rows of the `predictions` table, values in `table.COLUMNS` order, for `table.insert_rows`:
+        3 microseconds for one car in plain Python, which `PredictionLog.record` can afford on the request's path."""
         self.check()
         request = (stored_time(datetime.fromtimestamp(self.time, UTC)), self.request_id, self.route, self.source,
                    self.model_version)  # fmt: skip
-        outputs = self.predictions.tolist(), self.lower.tolist(), self.upper.tolist()
-        return [
-            (*request, *[None if value != value else value for value in car], prediction, lower, upper, note)
-            for car, prediction, lower, upper, note in zip(
-                np.asarray(self.X).tolist(), *outputs, self.notes(), strict=True
-            )
-        ]  # value != value: NaN, an unknown input, is NULL
+        outputs, notes, rows = (self.predictions.tolist(), self.lower.tolist(), self.upper.tolist()), self.notes(), []
+        for i, (car, *predicted) in enumerate(zip(np.asarray(self.X).tolist(), *outputs, strict=True)):
+            inputs = [None if value != value else value for value in car]  # NaN, an unknown input, is NULL
+            rows.append((*request, *inputs, *predicted, json.dumps(notes[i]) if i in notes else None))
+        return rows
 
-
-def table_rows(batches: Sequence[Batch], stored_time: Callable[[datetime], object]) -> np.ndarray:
-    """Every car of these batches as a row of the `predictions` table: an object array [cars, columns], values in
-    `table.COLUMNS` order, for `table.insert_rows`; `stored_time` converts each request's time for the driver
-    (`table.stored_time`). Raises ValueError if a batch's arrays disagree.
-
-    Column by column over all the batches at once, in numpy: a second of one-car requests is hundreds of
-    batches, and while the writer works in Python it holds the GIL that a request is waiting for.
-    """
-    for batch in batches:
-        batch.check()
-    inputs = np.concatenate([np.asarray(batch.X, dtype=np.float64) for batch in batches])
-    requests = [(stored_time(datetime.fromtimestamp(b.time, UTC)), b.request_id, b.route, b.source, b.model_version)
-                for b in batches]  # fmt: skip
-    per_car = np.repeat(np.array(requests, dtype=object).reshape(len(batches), 5), [len(b) for b in batches], axis=0)
-    values = {
-        **dict(zip(("time", "request_id", "route", "source", "model_version"), per_car.T, strict=True)),
-        **{column: inputs[:, k] for k, column in enumerate(INPUT_COLUMNS.values())},
-        **{name: np.concatenate([getattr(b, key) for b in batches])
-           for name, key in (("prediction", "predictions"), ("lower", "lower"), ("upper", "upper"))},
-        "warnings": list(itertools.chain.from_iterable(b.notes() for b in batches)),
-    }  # fmt: skip
-    rows = np.empty((len(inputs), len(COLUMNS)), dtype=object)
-    for k, column in enumerate(COLUMNS):
-        rows[:, k] = values[column]
-    inputs_at = [COLUMNS.index(column) for column in INPUT_COLUMNS.values()]
-    block = rows[:, inputs_at]
-    block[np.isnan(inputs)] = None  # an unknown input is NULL, not NaN
-    rows[:, inputs_at] = block
-    return rows
+    def batch_row(self) -> dict:
+        """The batch as one row of the `prediction_batches` table: its arrays as float64 bytes."""
+        self.check()
+        outputs = np.column_stack([self.predictions, self.lower, self.upper])
+        return {
+            "time": datetime.fromtimestamp(self.time, UTC), "request_id": self.request_id, "route": self.route,
+            "source": self.source, "model_version": self.model_version, "cars": len(self),
+            "inputs": np.ascontiguousarray(self.X, "<f8").tobytes(), "outputs": outputs.astype("<f8").tobytes(),
+            "warnings": json.dumps({str(i): notes for i, notes in self.notes().items()}) if self.warnings else None,
+        }  # fmt: skip

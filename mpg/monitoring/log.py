@@ -9,7 +9,8 @@
 Logging never gets in the way of a prediction: `record` adds the request's arrays to a list
 bounded in rows and returns (a few microseconds); when the list is full the cars are dropped.
 A daemon thread, started by the first `record` in each process (gunicorn forks after building
-the app), turns them into rows and writes every second or every 100 rows. (Under gunicorn's
+the app), writes them every second or every 100 cars: a row per car for a request of up to 10 cars,
+one row for a bigger one (mpg.monitoring.table). (Under gunicorn's
 gevent worker that thread is a greenlet, and its database calls run in gevent's pool of real
 threads: see `off_the_event_loop`.) When the database is slow, down or unwritable, the cars are
 dropped too. Drops are counted in
@@ -33,7 +34,6 @@ and closes it when a worker stops (gunicorn.conf.py; `close` also runs at interp
 from __future__ import annotations
 
 import atexit
-import itertools
 import logging
 import os
 import threading
@@ -41,14 +41,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
-import numpy as np
 from prometheus_client import Counter
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from mpg.artifact.runtime import gevent_threads
 from mpg.monitoring import table
-from mpg.monitoring.batch import Batch, table_rows
+from mpg.monitoring.batch import Batch
 from mpg.monitoring.table import apply_retention, connect, create_schema, database_url
 
 log = logging.getLogger(__name__)
@@ -64,26 +63,21 @@ def _ready_engine(url: str, timeout: float) -> Engine:
     return engine
 
 
-# Cars: `record` turns a batch this small into rows itself (Batch.small_rows); not bigger, as a row of Python
-# objects weighs 580 bytes and a car in a 100-car batch's arrays 86 (tracemalloc).
+# Cars: a request of up to this many is made `predictions` rows by `record` itself (Batch.small_rows, a few
+# microseconds); a bigger one is one `prediction_batches` row, made by the writer (mpg.monitoring.table).
 SMALL_BATCH = 10
 
 
 def _write(engine: Engine, items: Sequence[Batch | list[tuple]]) -> int:
-    """Write what was recorded, in order: batches (made rows here) and small batches already made rows."""
-    stored_time, parts = table.stored_time(engine.dialect), []
-    for made, run in itertools.groupby(items, key=lambda item: isinstance(item, list)):
-        run = list(run)
-        if made:
-            parts.append(
-                np.array(list(itertools.chain.from_iterable(run)), dtype=object).reshape(-1, len(table.COLUMNS))
-            )
-        else:
-            parts.append(table_rows(run, stored_time))
-    rows = np.concatenate(parts)
-    with engine.begin() as connection:  # one transaction
-        table.insert_rows(connection, rows)
-    return len(rows)
+    """Write what was recorded, in one transaction: small batches made rows, and big batches; returns the cars."""
+    rows = [row for item in items if isinstance(item, list) for row in item]
+    requests = [item.batch_row() for item in items if isinstance(item, Batch)]
+    with engine.begin() as connection:
+        if rows:
+            table.insert_rows(connection, rows)
+        if requests:
+            connection.execute(table.batches.insert(), requests)
+    return len(rows) + sum(request["cars"] for request in requests)
 
 
 def _stored_time(url: str | None) -> Callable | None:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy.engine import make_url
@@ -102,11 +103,12 @@ def test_limits_from_env_and_typos_fall_back(caplog):
 def test_rows_written_and_read_back(database):
     log = PredictionLog(database)
     sent_at = time.time()
+    first = batch(3)  # the log reads oldest first: the batches are made (timed) in the order they are recorded
     unknown = batch(2, request_id="req-2", warnings=[Problem(1, "Weight", "outside the training range")])
     unknown.X[0, 2] = np.nan  # horsepower unknown
     served = batch(1, request_id=None, warnings=[InputWarning(0, config.HORSEPOWER, "unknown", "not given")])
     served = dataclasses.replace(served, predictions=served.predictions.astype(np.float32))  # as ONNX gives them
-    log.record(batch(3))
+    log.record(first)
     log.record(unknown)
     log.record(served)
     log.close()
@@ -198,6 +200,11 @@ def test_threads_recording_at_once_lose_nothing(database):
     assert read_log(connect(database))["request_id"].nunique() == 800
 
 
+def weights(url: str) -> list[float]:
+    """The logged cars, told apart by their weights (`batch` gives each car its own), oldest first."""
+    return read_log(connect(url))[config.WEIGHT].tolist()
+
+
 def test_retention_by_age_and_rows(database):
     old = time.time() - 40 * 86400
     log = PredictionLog(database, max_days=30, max_rows=0, flush_seconds=0.1, retention_seconds=0)
@@ -206,21 +213,36 @@ def test_retention_by_age_and_rows(database):
     wait_for(lambda: logged_ids(database) == {"new"})
     log.close()
 
+    cars = weights(database)
+    assert apply_retention(connect(database), max_days=0, max_rows=1) == 1
+    assert weights(database) == cars[-1:]  # the newest is kept
+
+
+def test_retention_counts_the_cars_of_each_table(database):
+    # Requests of more than 10 cars are a row each in prediction_batches; max_rows counts their cars.
+    log = PredictionLog(database, max_days=30, max_rows=0)
+    now = time.time()
+    log.record(batch(25, request_id="old many", when=now - 40 * 86400))
+    log.record(batch(30, request_id="many", when=now - 3))
+    log.record(batch(12, request_id="newer many", when=now - 2))
+    log.record(batch(3, request_id="few", when=now - 1))
+    log.close()
     engine = connect(database)
-    ids = read_log(engine)["id"].tolist()
-    assert apply_retention(engine, max_days=0, max_rows=1) == 1
-    assert read_log(engine)["id"].tolist() == ids[-1:]  # the newest is kept
+    assert apply_retention(engine, max_days=30, max_rows=0) == 1  # the old request's one row
+    assert logged_ids(database) == {"many", "newer many", "few"}
+    assert apply_retention(engine, max_days=0, max_rows=20) == 1  # 12 + 30 cars > 20: the older batch goes
+    assert logged_ids(database) == {"newer many", "few"} and count(database) == 15
 
 
 def test_retention_deletes_in_chunks_of_bounded_size(database):
     """A big trim runs as DELETEs of at most `chunk` rows, each committed: memory and lock time stay bounded."""
     from sqlalchemy import event
 
-    log = PredictionLog(database, max_rows=0, max_days=0)
-    log.record(batch(25, request_id="many"))
+    log = PredictionLog(database, max_rows=0, max_days=0, flush_seconds=60)
+    for i in range(25):
+        log.record(batch(1, request_id=f"r{i}"))
     log.close()
     engine = connect(database)
-    ids = read_log(engine)["id"].tolist()
     counts: list[int] = []
 
     def count_deletes(conn, cursor, statement, *rest):
@@ -229,7 +251,7 @@ def test_retention_deletes_in_chunks_of_bounded_size(database):
 
     event.listen(engine, "after_cursor_execute", count_deletes)
     assert apply_retention(engine, max_days=0, max_rows=3, chunk=4) == 22
-    assert counts == [4, 4, 4, 4, 4, 2] and read_log(engine)["id"].tolist() == ids[-3:]
+    assert counts == [4, 4, 4, 4, 4, 2] and logged_ids(database) == {"r22", "r23", "r24"}
 
 
 def test_report_since_filters(database):
@@ -385,20 +407,27 @@ def test_a_problem_of_the_whole_request_is_noted_on_every_car(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("dialect", ["sqlite", "postgresql+psycopg"])
-def test_small_batches_made_rows_on_the_request_path_match_the_writers_rows(dialect):
-    # Two paths to the same rows: Batch.small_rows (record, a few cars) and table_rows (the writer, big batches).
-    from mpg.monitoring.batch import table_rows
-    from mpg.monitoring.table import stored_time
+def test_a_request_of_more_than_ten_cars_is_one_row_and_reads_back_as_its_cars(database):
+    # The same cars written both ways (a row per car; one row of arrays) read back the same.
+    from mpg.monitoring.table import batches, create_schema, insert_rows, stored_time
 
-    convert = stored_time(make_url(f"{dialect}://").get_dialect()())
-    cars = batch(3, warnings=[Problem(1, "Weight", "outside the training range"), Problem(None, None, "all")])
+    engine = connect(database)
+    create_schema(engine)
+    cars = batch(12, warnings=[Problem(1, "Weight", "outside the training range"), Problem(None, None, "all")])
     cars.X[2, 4] = np.nan
-    small = np.array(cars.small_rows(convert), dtype=object)
-    big = table_rows([cars], convert)
-    assert small.shape == big.shape == (3, 16)
-    assert small.tolist() == big.tolist()
-    assert small[2, 9] is None and big[2, 9] is None  # the unknown input is NULL in both
+    with engine.begin() as connection:
+        insert_rows(connection, cars.small_rows(stored_time(engine.dialect)))
+    log = PredictionLog(database)
+    log.record(dataclasses.replace(cars, request_id="one row"))
+    log.close()
+    with engine.connect() as connection:
+        assert connection.execute(batches.select()).all()[0].cars == 12
+        assert connection.exec_driver_sql("SELECT count(*) FROM predictions").scalar() == 12
+    rows = read_log(engine)
+    assert rows["request_id"].tolist() == ["req-1"] * 12 + ["one row"] * 12
+    each_way = rows.drop(columns="request_id")[:12], rows.drop(columns="request_id")[12:].reset_index(drop=True)
+    pd.testing.assert_frame_equal(*each_way)
+    assert np.isnan(rows[config.ACCELERATION].iloc[2]) and rows["warnings"].notna().all()
 
 
 def test_sqlite_writes_prepare_statements_of_a_few_sizes_only(tmp_path):
@@ -406,7 +435,6 @@ def test_sqlite_writes_prepare_statements_of_a_few_sizes_only(tmp_path):
     # per batch length grew a worker by 148 MB in the memory benchmark.
     from sqlalchemy import event
 
-    from mpg.monitoring.batch import table_rows
     from mpg.monitoring.table import create_schema, insert_rows, stored_time
 
     url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
@@ -417,6 +445,6 @@ def test_sqlite_writes_prepare_statements_of_a_few_sizes_only(tmp_path):
     sizes = (1, 2, 3, 5, 7, 300, 999, 1500, 2100)
     for n in sizes:
         with engine.begin() as connection:
-            insert_rows(connection, table_rows([batch(n)], stored_time(engine.dialect)))
+            insert_rows(connection, batch(n).small_rows(stored_time(engine.dialect)))
     assert count(url) == sum(sizes)
     assert len(prepared) <= 6, len(prepared)
