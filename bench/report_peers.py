@@ -75,7 +75,8 @@ def _big(lines: list[str], result: dict) -> None:
         f"| ONNX Runtime in this process | `CompiledModel.predict` | {result['onnx']['ms']:.1f} | | "
         f"{result['onnx']['ms'] / fastest['value']:.2f}x |",
         "",
-        f"Server time is our `Server-Timing` header (parse, validate, predict, encode). The fastest "
+        f"Server time is our `Server-Timing` header (parse, validate, predict, encode), the median of "
+        f"{result.get('server_times', 5)} requests, each on a new connection, after the wall-time run. The fastest "
         f"peer here: {fastest['server']}.",
     ]
 
