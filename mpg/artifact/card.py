@@ -1,9 +1,6 @@
-"""The model card: what training writes to models/model.json and every surface reads, as typed objects.
+"""The model card (models/model.json) as typed objects: what training writes and every surface reads.
 
-Serving needs only this card and models/model.onnx. The card carries the sha256
-of both model files and of itself (`card_sha256`, over its canonical JSON without
-that field), so an altered card is refused like an altered model.
-"""
+It records the sha256 of both model files and its own (`card_sha256`), so an altered card is refused too."""
 
 from __future__ import annotations
 
@@ -42,13 +39,12 @@ class InputSchema(_Card):
 
     def training_range(self) -> tuple[np.ndarray, np.ndarray]:
         """Per numeric input (feature order), the training minimum and maximum."""
-        low = np.array([self.features[name].train_min for name in config.NUMERIC_FEATURES])
-        high = np.array([self.features[name].train_max for name in config.NUMERIC_FEATURES])
-        return low, high
+        specs = [self.features[name] for name in config.NUMERIC_FEATURES]
+        return np.array([spec.train_min for spec in specs]), np.array([spec.train_max for spec in specs])
 
     def outside_training_range(self, X: np.ndarray) -> np.ndarray:
-        """The extrapolation rule of every surface: per car and numeric input, True where the value lies outside
-        the training range. Unknown (NaN) is not outside: it is imputed with a training value."""
+        """Every surface's extrapolation rule: per car and numeric input, True outside the training range.
+        Unknown (NaN) is not outside: it is imputed with a training value."""
         low, high = self.training_range()
         numbers = X[:, : len(low)]
         return (numbers < low) | (numbers > high)
@@ -188,7 +184,7 @@ def card_json(card: ModelCard) -> str:
 
 
 def read_card(text: str) -> ModelCard:
-    """Parse and check model.json. Raises ValueError (a pydantic ValidationError is one) with the reason."""
+    """Parse and check model.json (sha256, fields, feature order): a ValueError (ValidationError is one) says why."""
     fields = json.loads(text)
     if not isinstance(fields, dict):
         raise ValueError("not a JSON object")
@@ -197,10 +193,7 @@ def read_card(text: str) -> ModelCard:
         raise ValueError("no card_sha256")
     if canonical_sha256(fields) != recorded:
         raise ValueError("its content does not match its card_sha256: the file was altered")
-    return ModelCard.model_validate(fields)
-
-
-def feature_order_check(card: ModelCard) -> None:
-    """The card must describe exactly the inputs this code predicts from."""
+    card = ModelCard.model_validate(fields)
     if list(card.inputs.features) != config.FEATURES:
         raise ValueError(f"inputs {list(card.inputs.features)} are not {config.FEATURES}")
+    return card

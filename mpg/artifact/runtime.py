@@ -1,7 +1,4 @@
-"""ONNX Runtime over the exported graph (serving side): what every surface predicts with.
-
-Nothing here fits or converts anything; the graph comes from mpg/artifact/export.py at training time.
-"""
+"""ONNX Runtime over the graph export.py made at training time: what every surface predicts with. It never fits."""
 
 from __future__ import annotations
 
@@ -10,18 +7,17 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import onnxruntime
 
 from mpg import config
 
-CHUNK_ROWS = 4096
+CHUNK_ROWS = 4096  # bounds the SVR kernel's [rows, support vectors] matrix
 PARALLEL_ROWS = 2048
 THREADS = 2
 
 
 def one_thread_session(onnx_bytes: bytes):
     """An ONNX Runtime session on one thread (what each chunk of a prediction runs on)."""
-    import onnxruntime
-
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
@@ -29,10 +25,7 @@ def one_thread_session(onnx_bytes: bytes):
 
 
 def gevent_threads():
-    """gevent's pool of real threads where gevent has made threads greenlets (gunicorn's gevent worker), else None.
-
-    It is gevent's own answer to calls that hold no GIL or wait in C: ONNX Runtime's kernels, sqlite3's locks.
-    """
+    """Where gevent made threads greenlets, its pool of real threads (for ONNX Runtime's kernels, sqlite), else None."""
     monkey = sys.modules.get("gevent.monkey")
     if monkey is None or not monkey.is_module_patched("threading"):
         return None
@@ -48,41 +41,26 @@ class CompileError(RuntimeError):
 class CompiledModel:
     """ONNX Runtime over the exported Pipeline; `predict` takes a float64 [n, 7] array.
 
-    The session runs on one thread: servers scale by processes, and threads only
-    add latency to small requests. A batch of PARALLEL_ROWS or more is split in
-    chunks run side by side on THREADS Python threads (ONNX Runtime releases the
-    GIL), each chunk by the same one-thread kernels, so a row gets the same bits
-    alone as in any batch. (Under gunicorn's gevent worker, threads are greenlets that would run the
-    chunks one after another: there the other chunks run on gevent's pool of real threads, `gevent_threads`.)
-
-    The session and the threads are made in the process that predicts (`warm_up`,
-    or the first prediction): neither threads nor ONNX Runtime's state survive a
-    fork (a gunicorn worker that inherited a session aborted when it exited).
-    """
+    One thread per session: servers scale by processes, and threads only add latency to small requests. A batch of
+    PARALLEL_ROWS or more runs in chunks side by side on THREADS threads (ONNX Runtime releases the GIL; under gevent,
+    `gevent_threads`), each by the same kernels, so a row gets the same bits alone as in any batch. Session and
+    threads are made in the process that predicts: neither survives a fork (inherited, a session aborted at exit)."""
 
     def __init__(self, onnx_bytes: bytes):
         self._bytes = onnx_bytes
         self._process: tuple[int, object, ThreadPoolExecutor] | None = None
 
-    def _session(self):
-        return one_thread_session(self._bytes)
-
     def _own(self) -> tuple[object, ThreadPoolExecutor]:
         if self._process is None or self._process[0] != os.getpid():
-            self._process = (os.getpid(), self._session(), ThreadPoolExecutor(THREADS, thread_name_prefix="mpg-onnx"))
+            threads = ThreadPoolExecutor(THREADS, thread_name_prefix="mpg-onnx")
+            self._process = (os.getpid(), one_thread_session(self._bytes), threads)
         return self._process[1], self._process[2]
 
     def warm_up(self) -> None:
-        """Make this process's session now, and run one car: a graph this ONNX Runtime cannot run fails
-        here, at start, with one line (CompileError), not at the first request.
-
-        Not in a process that will fork (gunicorn's master): ONNX Runtime's state does not survive a fork.
-        """
+        """Make this process's session and run one car: a graph that cannot run here fails at start (CompileError)."""
         try:
             value = self._own()[0].run(None, {"X": np.full((1, len(config.FEATURES)), np.nan)})[0]
         except Exception as exc:  # onnxruntime raises its own exception types for every kind of failure
-            import onnxruntime
-
             self._process = None
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise CompileError(f"ONNX Runtime {onnxruntime.__version__} cannot run this graph: {reason}") from None
@@ -96,8 +74,7 @@ class CompiledModel:
         X = np.ascontiguousarray(X, dtype=np.float64)
         if len(X) < PARALLEL_ROWS:
             return self._run(X)
-        # Equal chunks, a multiple of THREADS of them, none over CHUNK_ROWS (which bounds the SVR kernel's
-        # [rows, support vectors] matrix): every thread gets the same work.
+        # Equal chunks, a multiple of THREADS of them, none over CHUNK_ROWS: every thread gets the same work.
         count = THREADS * -(-len(X) // (THREADS * CHUNK_ROWS))
         size = -(-len(X) // count)
         chunks = [X[i : i + size] for i in range(0, len(X), size)]
@@ -106,12 +83,9 @@ class CompiledModel:
             return np.concatenate(list(executor.map(self._run, chunks)))
         # THREADS shares of the chunks: the event loop's thread runs the first share while gevent's real threads run
         # the others (running a chunk there, rather than handing all over, was 1.5 ms less for 10,000 cars; ad hoc).
-        later = [threads.spawn(self._run_each, chunks[k::THREADS]) for k in range(1, THREADS)]
-        shares = [self._run_each(chunks[0::THREADS]), *(result.get() for result in later)]
-        ordered = [None] * len(chunks)
-        for k, share in enumerate(shares):
-            ordered[k::THREADS] = share
-        return np.concatenate(ordered)
+        per = -(-len(chunks) // THREADS)
+        later = [threads.spawn(self._run_each, chunks[k : k + per]) for k in range(per, len(chunks), per)]
+        return np.concatenate(self._run_each(chunks[:per]) + [part for result in later for part in result.get()])
 
     def _run_each(self, chunks: list[np.ndarray]) -> list[np.ndarray]:
         return [self._run(chunk) for chunk in chunks]

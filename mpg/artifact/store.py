@@ -14,14 +14,13 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from mpg import config
-from mpg.artifact.card import ModelCard, card_json, feature_order_check, read_card
-from mpg.artifact.export import export_onnx
+from mpg.artifact.card import ModelCard, card_json, read_card
 from mpg.artifact.runtime import CompiledModel, CompileError
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
-# scikit-learn and joblib are imported where the Pipeline is used: serving never loads them.
+# scikit-learn, skl2onnx and joblib are imported where the Pipeline is used: serving never loads them.
 RETRAIN_HINT = "retrain it with `mpg train` (.venv/bin/mpg after make)"
 
 
@@ -45,17 +44,13 @@ class LoadedModel:
 def library_versions() -> dict[str, str]:
     from importlib.metadata import version
 
-    return {"python": platform.python_version()} | {
-        name: version(name) for name in ("scikit-learn", "numpy", "pandas", "joblib")
-    }
+    names = ("scikit-learn", "numpy", "pandas", "joblib")
+    return {"python": platform.python_version()} | {name: version(name) for name in names}
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -71,26 +66,20 @@ def _atomic_write(path: Path, write) -> None:
 
 
 def save_model(pipeline: Pipeline, fields: dict, directory: str | Path = config.MODELS_DIR) -> ModelCard:
-    """Write model.joblib, model.onnx and model.json (versions and sha256s added); returns the card.
-
-    The card is validated before anything is written, and the graph compiled, so a
-    model that cannot be described or compiled is not saved at all.
-    """
+    """Write model.joblib, model.onnx and model.json (versions, sha256s added), or none if export or the card fails."""
     import joblib
+
+    from mpg.artifact.export import export_onnx
 
     directory = Path(directory)
     onnx_bytes = export_onnx(pipeline)
-    placeholder = {"versions": library_versions(), "model_sha256": "", "onnx_sha256": ""}
-    ModelCard.model_validate({**fields, **placeholder})
+    card = ModelCard.model_validate({**fields, "versions": library_versions(), "model_sha256": "", "onnx_sha256": ""})
     directory.mkdir(parents=True, exist_ok=True)
     model_path, onnx_path = directory / config.MODEL_FILE, directory / config.ONNX_FILE
     _atomic_write(model_path, lambda p: joblib.dump(pipeline, p, compress=3))
     _atomic_write(onnx_path, lambda p: p.write_bytes(onnx_bytes))
-    card = ModelCard.model_validate(
-        {**fields, **placeholder, "model_sha256": file_sha256(model_path), "onnx_sha256": file_sha256(onnx_path)}
-    )
-    text = card_json(card)
-    _atomic_write(directory / config.METADATA_FILE, lambda p: p.write_text(text, encoding="utf-8"))
+    card = card.model_copy(update={"model_sha256": file_sha256(model_path), "onnx_sha256": file_sha256(onnx_path)})
+    _atomic_write(directory / config.METADATA_FILE, lambda p: p.write_text(card_json(card), encoding="utf-8"))
     return card
 
 
@@ -108,8 +97,7 @@ def _checked(path: Path, digest: str) -> bytes:
 
 
 def served_directory(environ: Mapping[str, str]) -> Path:
-    """Where the served model is, for the API, the app and the monitor alike: MODEL_DIR (a folder that
-    `mpg train --out` wrote), else the committed models/."""
+    """Where the API, the app and the monitor find the model: MODEL_DIR (`mpg train --out`), else models/."""
     return Path(environ.get("MODEL_DIR") or config.MODELS_DIR)
 
 
@@ -119,47 +107,32 @@ def load_card(directory: str | Path = config.MODELS_DIR) -> ModelCard:
     if not path.is_file():
         raise ModelLoadError(f"{path}: no such file; {RETRAIN_HINT}")
     try:
-        card = read_card(path.read_text(encoding="utf-8"))
-        feature_order_check(card)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        reason = f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
-        raise ModelLoadError(f"{path}: not a valid model card ({reason}); {RETRAIN_HINT}") from None
+        return read_card(path.read_text(encoding="utf-8"))
     except ValueError as exc:
-        reason = str(exc).splitlines()[0]
+        if isinstance(exc, ValidationError):  # name the first bad field, not pydantic's whole report
+            first = exc.errors()[0]
+            reason = f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
+        else:
+            reason = str(exc).splitlines()[0]
         raise ModelLoadError(f"{path}: not a valid model card ({reason}); {RETRAIN_HINT}") from None
-    return card
 
 
-def load_model(directory: str | Path = config.MODELS_DIR, *, start: bool = True) -> LoadedModel:
-    """What serving loads: model.json and model.onnx, both checked by sha256; with `start`, the graph run once.
-
-    model.joblib is not read, so serving does not depend on the scikit-learn version. A process that
-    forks workers after loading (gunicorn's master) passes start=False and starts each worker's engine
-    with `start_engine` (ONNX Runtime's state does not survive a fork).
-    """
+def load_model(directory: str | Path = config.MODELS_DIR) -> LoadedModel:
+    """What serving loads (not model.joblib: no scikit-learn): model.json and model.onnx, checked by sha256, and
+    the graph run once, so one this ONNX Runtime cannot run fails here. Call it in the process that predicts."""
     directory = Path(directory)
     card = load_card(directory)
     onnx_path = directory / config.ONNX_FILE
-    model = LoadedModel(CompiledModel(_checked(onnx_path, card.onnx_sha256)), card, directory)
-    if start:
-        start_engine(model)
-    return model
-
-
-def start_engine(model: LoadedModel) -> None:
-    """This process's ONNX Runtime session, made and tried on one car; ModelLoadError (one line) if it cannot run."""
+    compiled = CompiledModel(_checked(onnx_path, card.onnx_sha256))
     try:
-        model.compiled.warm_up()
+        compiled.warm_up()
     except CompileError as exc:
-        raise ModelLoadError(f"{model.directory / config.ONNX_FILE}: {exc}") from None
+        raise ModelLoadError(f"{onnx_path}: {exc}") from None
+    return LoadedModel(compiled, card, directory)
 
 
 def load_pipeline(directory: str | Path = config.MODELS_DIR) -> Pipeline:
-    """The fitted scikit-learn Pipeline, for training, evaluation and the tests that compare both paths.
-
-    Checked by sha256 against the card, and refused under another scikit-learn than it was trained with.
-    """
+    """The fitted Pipeline (training, evaluation, tests), checked by sha256 and refused under another scikit-learn."""
     import joblib
     import sklearn
 
