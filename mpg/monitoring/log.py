@@ -1,34 +1,12 @@
-"""The prediction log's writer: `record` only enqueues; a thread writes batches to the database.
+"""The prediction log's writer: `record` only enqueues; a thread writes to the database (mpg.monitoring.table).
 
-`PredictionLog.from_env(os.environ)` reads:
-- `PREDICTION_LOG=off` turns the log off (`record` then does nothing);
-- `DATABASE_URL`, else an SQLite file (see mpg.monitoring.table);
-- `PREDICTION_LOG_MAX_DAYS` (default 30) and `PREDICTION_LOG_MAX_ROWS` (default 1,000,000),
-  0 meaning no limit, applied by the writer thread every 10 minutes, never by a request.
-
-Logging never gets in the way of a prediction: `record` adds the request's arrays to a list
-bounded in rows and returns (a few microseconds); when the list is full the cars are dropped.
-A daemon thread, started by the first `record` in each process (gunicorn forks after building
-the app), writes them every second or every 100 cars: a row per car for a request of up to 10 cars,
-one row for a bigger one (mpg.monitoring.table). (Under gunicorn's
-gevent worker that thread is a greenlet, and its database calls run in gevent's pool of real
-threads: see `off_the_event_loop`.) When the database is slow, down or unwritable, the cars are
-dropped too. Drops are counted in
-`mpg_prediction_log_dropped_total{reason}` and logged once a minute at most.
-
-The API records from one place, after it has built its response:
-
-    prediction_log = PredictionLog.from_env(os.environ)  # in create_app, before gunicorn forks
-    ...
-    prediction_log.record(Batch(
-        X=X, predictions=predictions, lower=lower, upper=upper, model_version=model.version,
-        route=request.path, source="api", request_id=request_id, warnings=problems,
-    ))
-
-and closes it when a worker stops (gunicorn.conf.py; `close` also runs at interpreter exit):
-
-    def worker_exit(server, worker):
-        worker.wsgi.extensions["prediction_log"].close()
+`PredictionLog.from_env(os.environ)` reads `PREDICTION_LOG=off`, `DATABASE_URL` and the retention limits
+`PREDICTION_LOG_MAX_DAYS` (30) and `PREDICTION_LOG_MAX_ROWS` (1,000,000; 0: no limit), which the writer applies
+every 10 minutes, never a request. `record` adds a request's arrays to a list bounded in cars and returns; a daemon
+thread, started by the first `record` in each process (gunicorn forks after building the app), writes them every
+second or every 100 cars. When the list is full or the database slow, down or unwritable, cars are dropped,
+counted in `mpg_prediction_log_dropped_total{reason}` and logged once a minute at most. The API records once per
+request, after building its response, and gunicorn.conf.py's `worker_exit` calls `close` (as does `atexit`).
 """
 
 from __future__ import annotations
@@ -90,12 +68,10 @@ def _stored_time(url: str | None) -> Callable | None:
 
 
 def off_the_event_loop(function: Callable[..., T], *args, **kwargs) -> T:
-    """Call `function` where its waits stop no request: in a real thread when gevent has made threads greenlets.
+    """Call `function` in gevent's pool of real threads when gevent has made threads greenlets, else here.
 
-    Under gunicorn's gevent worker the writer is a greenlet on the one thread that serves every request, and
-    sqlite3 waits in C (a locked database, for up to its timeout), which would stop them all. gevent's pool of
-    real threads is its own answer to blocking calls. Anywhere else the writer is a thread already.
-    """
+    Under the gevent worker the writer is a greenlet on the thread that serves every request, and sqlite3 waits in
+    C (a locked database, up to its timeout), which would stop them all."""
     pool = gevent_threads()
     if pool is None:
         return function(*args, **kwargs)
@@ -115,9 +91,8 @@ def off_the_event_loop(function: Callable[..., T], *args, **kwargs) -> T:
 
 
 class _Pending:
-    """The batches waiting for the writer, bounded in cars, not requests (one 10,000-car request weighs as much
-    as 10,000 one-car ones). A list under a lock, which the writer takes whole: a queue handed the batches over
-    one `get` at a time, 0.5 ms per 500 on the thread (under gevent, the event loop) that serves requests."""
+    """The batches waiting for the writer, bounded in cars, not requests. A list under a lock, which the writer
+    takes whole: a queue's `get` per batch cost the serving thread 0.5 ms per 500 (ad hoc)."""
 
     def __init__(self, limit: int):
         self.limit, self.rows = limit, 0
