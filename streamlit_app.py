@@ -1,9 +1,5 @@
-"""mpg: predict a car's fuel efficiency and see why. The entry point: load the model, then route to a page.
-
-Each view is a page at its own address (st.navigation); the pages, in app_pages/, are layout only.
-"""
-
-from __future__ import annotations
+"""mpg: predict a car's fuel efficiency and see why. The entry point: load the model, then route to a page
+(st.navigation: each view at its own address; the pages, in app_pages/, are layout only)."""
 
 import os
 
@@ -23,17 +19,16 @@ except ModelLoadError as exc:
     st.error(f"The model could not be loaded: {exc}")
     st.stop()
 
+PREDICT = "app_pages/predict.py"
 pages = [
-    st.Page(
-        "app_pages/predict.py", title="Predict", icon=":material/local_gas_station:", url_path="home", default=True
-    ),
+    st.Page(PREDICT, title="Predict", icon=":material/local_gas_station:", url_path="home", default=True),
     st.Page("app_pages/explore.py", title="Explore the data", icon=":material/bar_chart:", url_path="explore"),
     st.Page("app_pages/model.py", title="The model", icon=":material/leaderboard:", url_path="model"),
     st.Page("app_pages/batch.py", title="Batch & API", icon=":material/upload_file:", url_path="batch"),
     st.Page("app_pages/tutorial.py", title="The tutorial, step by step", icon=":material/school:", url_path="tutorial"),
     # /predict, the address a visitor guesses from the others, shows the same page as / (the default page is
     # served at / and reserves its own url_path, so that one is not "predict")
-    st.Page("app_pages/predict.py", title="Predict", url_path="predict", visibility="hidden"),
+    st.Page(PREDICT, title="Predict", url_path="predict", visibility="hidden"),
 ]
 if monitoring_enabled(os.environ):  # operators only: the page exists when MONITOR_TOKEN is set
     pages.append(

@@ -1,7 +1,5 @@
 """Batch & API: predictions for an uploaded file, and how to call the JSON API. Layout only."""
 
-from __future__ import annotations
-
 import json
 
 import streamlit as st
@@ -29,9 +27,8 @@ if upload is not None:
     else:
         (st.warning if result.refused else st.success)(result.summary)
         table = batch_table(result)
-        # A problem or a warning in up to three lines (the grid wraps text only in rows over 4rem high), in columns
-        # that fit a phone's 358 px and leave the predictions beside them in view at 1400 px (batch_table leaves out
-        # a column with nothing to say). Longer text shows whole in the cell's overlay, on a click.
+        # Problems and warnings in up to three lines (the grid wraps text only in rows over 4rem high), in columns
+        # that fit a phone and leave the predictions in view on a laptop; a click shows longer text whole.
         widths = {name: width for name, width in {PROBLEM: 300, WARNINGS: 220}.items() if name in table}
         columns = {name: st.column_config.TextColumn(width=width) for name, width in widths.items()}
         st.dataframe(table, width="stretch", hide_index=True, row_height=70 if widths else None, column_config=columns)
@@ -42,17 +39,15 @@ if upload is not None:
 st.subheader("Call the JSON API")
 example = {"cylinders": 4, "displacement": 155.0, "horsepower": 93.0, "weight": 2500.0, "acceleration": 15.0,
            "model_year": 81, "origin": "Japan"}  # fmt: skip
-st.code(
+curl = (
     "curl -s -X POST http://localhost:8000/predict -H 'Content-Type: application/json' \\\n"
-    f"  -d '{json.dumps(example)}'",
-    language="bash",
-    wrap_lines=True,
+    f"  -d '{json.dumps(example)}'"
 )
-st.code(
+st.code(curl, language="bash", wrap_lines=True)
+client = (
     f"import requests\n\ncar = {json.dumps(example)}\n"
     "r = requests.post('http://localhost:8000/predict', json=car)\n"
-    "print(r.json()['mpg_prediction'])",
-    language="python",
-    wrap_lines=True,
+    "print(r.json()['mpg_prediction'])"
 )
+st.code(client, language="python", wrap_lines=True)
 st.caption("Start the API with `make api`; its documentation is at /docs and /openapi.json.")

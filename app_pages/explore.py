@@ -1,7 +1,5 @@
 """Explore: the data set, its gaps, distributions and relationships. Layout only."""
 
-from __future__ import annotations
-
 import streamlit as st
 
 from app_pages.shared import chart, get_data
@@ -17,8 +15,7 @@ shown = data[data[config.NAME].str.contains(search, case=False, regex=False)] if
 st.dataframe(
     readable_data(shown), width="stretch", height=260, hide_index=True,
     column_order=["Car", *(column for column in readable_data(data.head(1)).columns if column != "Car")],
-    # the name first, whole: what people search; Origin wide enough for "Europe" (the grid sized it 52 px, from
-    # rows that say USA; "Europe" needs 58)
+    # the name first, whole: what people search; Origin wide enough for "Europe" (the grid sizes it from "USA")
     column_config={"Car": st.column_config.TextColumn(width="large"), "Origin": st.column_config.TextColumn(width=70)},
 )  # fmt: skip
 st.caption(f"{len(shown)} of {len(data)} cars. Source: UCI Auto MPG (CC BY 4.0).")
@@ -35,19 +32,15 @@ st.subheader("Distributions")
 column = st.selectbox("Variable", [config.TARGET, *config.NUMERIC_FEATURES], format_func=lambda c: INPUTS.get(c, c))
 chart("histogram", data, column)
 chart("horsepower_boxplot", data)
-left, right = st.columns(2)
-with left:
-    chart("proportions_chart", eda.split_proportions(data, config.CYLINDERS), config.CYLINDERS)
-with right:
-    chart("proportions_chart", eda.split_proportions(data, config.ORIGIN), config.ORIGIN)
+for half, name in zip(st.columns(2), [config.CYLINDERS, config.ORIGIN], strict=True):
+    with half:
+        chart("proportions_chart", eda.split_proportions(data, name), name)
 
 st.subheader("Relationships")
 chart("scatter_matrix", readable)
-left, right = st.columns(2)
-with left:
-    chart("mpg_scatter", readable, config.WEIGHT)
-with right:
-    chart("mpg_scatter", readable, config.HORSEPOWER)
+for half, x in zip(st.columns(2), [config.WEIGHT, config.HORSEPOWER], strict=True):
+    with half:
+        chart("mpg_scatter", readable, x)
 chart("mpg_by_year_chart", readable)
 correlations = eda.correlations_with_mpg(data)
 chart("correlation_chart", correlations.assign(variable=correlations["variable"].map(readable_variable)))

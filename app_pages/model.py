@@ -1,7 +1,5 @@
 """The model: held-out figures, the leaderboard beside the tutorial's, predictions against truth. Layout only."""
 
-from __future__ import annotations
-
 import streamlit as st
 
 from app_pages.shared import accuracy_headline, chart, get_model, held_out_predictions
@@ -48,24 +46,20 @@ st.table(equals_table(card), hide_index=True)  # a static table wraps: it fits a
 
 st.subheader(f"The {card.test_row_count} held-out cars")
 frame = held_out_predictions()
-left, right = st.columns(2)
-with left:
-    chart("predicted_vs_actual", frame)
-with right:
-    chart("residuals_chart", frame)
+for half, name in zip(st.columns(2), ["predicted_vs_actual", "residuals_chart"], strict=True):
+    with half:
+        chart(name, frame)
 
 with st.expander("Model card: identifiers, versions and hashes"):
     st.caption("As saved beside the model (models/model.json), with the identifiers the code uses.")
-    st.json(
-        {
-            "model": card.model,
-            "version": model.version,
-            "onnx_sha256": card.onnx_sha256,
-            "model_sha256": card.model_sha256,
-            "training data sha256": card.data.sha256,
-            "trained_at": card.trained_at,
-            "versions": card.versions,
-            "split": card.split.model_dump(),
-        },
-        expanded=False,
-    )
+    identifiers = {
+        "model": card.model,
+        "version": model.version,
+        "onnx_sha256": card.onnx_sha256,
+        "model_sha256": card.model_sha256,
+        "training data sha256": card.data.sha256,
+        "trained_at": card.trained_at,
+        "versions": card.versions,
+        "split": card.split.model_dump(),
+    }
+    st.json(identifiers, expanded=False)

@@ -1,7 +1,4 @@
-"""The Monitoring page (layout only): the prediction log's report as charts, behind MONITOR_TOKEN.
-
-Registered in the navigation only when `app_pages.view.monitor_charts.monitoring_enabled(os.environ)`.
-"""
+"""The Monitoring page (layout only): the prediction log's report as charts, listed only when MONITOR_TOKEN is set."""
 
 from __future__ import annotations
 

@@ -4,19 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.shared import (
-    average_curve,
-    explained,
-    get_data,
-    get_model,
-    preset_labels,
-    record,
-    similar_cars,
-    spec,
-    template,
-    unlogged,
-    year_averages,
-)
+from app_pages import shared
 from app_pages.view import compare, plots
 from app_pages.view.car import CYLINDER_CHOICES, SliderCar, car_of, default_car, input_ranges, litres_per_100km
 from app_pages.view.labels import INPUTS, similar_table
@@ -24,7 +12,7 @@ from app_pages.view.share import PIN_PARAM, car_from_params, share_url, url_para
 from mpg import config
 from mpg.insight import explain
 
-model = get_model()
+model = shared.get_model()
 ranges = input_ranges(model.card)
 # Sticky on the container's wrapper: it is the child of the page's block, the box it can stick within.
 STICKY_CSS = """<style>
@@ -40,6 +28,10 @@ def key(feature: str) -> str:
     return f"input_{feature}"
 
 
+def slider(feature: str, low: float, high: float, **options) -> None:
+    st.slider(INPUTS[feature], low, high, key=key(feature), persist_state="session", **options)
+
+
 def set_car(car: SliderCar) -> None:
     for feature, value in car.inputs().items():
         st.session_state[key(feature)] = value
@@ -47,7 +39,7 @@ def set_car(car: SliderCar) -> None:
 
 def apply_preset(labels: dict[str, int]) -> None:
     if st.session_state.preset in labels:
-        set_car(car_of(get_data().loc[labels[st.session_state.preset]]))
+        set_car(car_of(shared.get_data().loc[labels[st.session_state.preset]]))
 
 
 def pin(car: SliderCar) -> None:
@@ -56,104 +48,66 @@ def pin(car: SliderCar) -> None:
 
 # A new session starts from its link: the car and pinned cars in the URL, or the defaults.
 if "pinned" not in st.session_state:
-    shared = car_from_params(st.query_params.to_dict(), model.card)
+    link = car_from_params(st.query_params.to_dict(), model.card)
     st.session_state.pinned, pin_notices = compare.pinned_from_params(st.query_params.get_all(PIN_PARAM), model.card)
-    set_car(shared.car)
-    st.session_state.link_notices = shared.notices + pin_notices
-    unlogged(default_car(model.card))
+    set_car(link.car)
+    st.session_state.link_notices = link.notices + pin_notices
+    shared.unlogged(default_car(model.card))
 
 st.title("How far does a car go on a gallon?")
-notices = st.session_state.pop("link_notices", ())
-if notices:
+if notices := st.session_state.pop("link_notices", ()):
     st.warning("This link had values the app cannot show:\n\n" + "\n".join(f"- {n}" for n in notices))
 result = st.container()  # drawn above the inputs, filled once they are read
 # On a phone the inputs push the result off the screen: a one-line summary stays at the top while they move.
 sticky = st.container(key="sticky_prediction")
 st.html(STICKY_CSS)
 
-labels = preset_labels()
-st.selectbox(
-    "Start from a real car",
-    ["(your own car)", *labels],
-    key="preset",
-    on_change=apply_preset,
-    args=(labels,),
-    help="Its values fill the inputs; its real MPG is shown beside the prediction.",
-)
+labels = shared.preset_labels()
+choices = ["(your own car)", *labels]
+preset_help = "Its values fill the inputs; its real MPG is shown beside the prediction."
+st.selectbox("Start from a real car", choices, key="preset", on_change=apply_preset, args=(labels,), help=preset_help)
 left, right = st.columns(2)
 with left:
     st.select_slider("Cylinders", options=CYLINDER_CHOICES, key=key(config.CYLINDERS), persist_state="session")
     for feature in (config.DISPLACEMENT, config.HORSEPOWER, config.WEIGHT):
         span = ranges[feature]
-        st.slider(
-            INPUTS[feature], span.low, span.high, step=span.step, format="%d", key=key(feature), persist_state="session"
-        )
+        slider(feature, span.low, span.high, step=span.step, format="%d")
 with right:
     span = ranges[config.ACCELERATION]
-    st.slider(
-        INPUTS[config.ACCELERATION],
-        span.low,
-        span.high,
-        step=span.step,
-        format="%.1f",
-        key=key(config.ACCELERATION),
-        persist_state="session",
-    )
+    slider(config.ACCELERATION, span.low, span.high, step=span.step, format="%.1f")
     span = ranges[config.MODEL_YEAR]
-    st.slider(
-        INPUTS[config.MODEL_YEAR],
-        int(span.low),
-        int(span.high),
-        format="19%d",
-        key=key(config.MODEL_YEAR),
-        persist_state="session",
-    )
-    st.radio(
-        INPUTS[config.ORIGIN],
-        list(config.ORIGINS.values()),
-        horizontal=True,
-        key=key(config.ORIGIN),
-        persist_state="session",
-    )
+    slider(config.MODEL_YEAR, int(span.low), int(span.high), format="19%d")
+    origins = list(config.ORIGINS.values())
+    st.radio(INPUTS[config.ORIGIN], origins, horizontal=True, key=key(config.ORIGIN), persist_state="session")
 car = SliderCar.from_inputs({feature: st.session_state[key(feature)] for feature in config.FEATURES})
 pinned = st.session_state.pinned
-this = explained("This car", car)
-record(car, this)
+this = shared.explained("This car", car)
+shared.record(car, this)
 sticky.markdown(f"**{this.mpg:.1f} MPG** predicted (90%: {this.lower:.1f} to {this.upper:.1f})")
 with result:
     one, two, three = st.columns(3)
-    average = year_averages()[car.model_year]
+    average = shared.year_averages()[car.model_year]
     one.metric("Predicted MPG", f"{this.mpg:.1f}", delta=f"{this.mpg - average:+.1f} vs 19{car.model_year} average")
     one.caption(f"90% prediction interval: {this.lower:.1f} to {this.upper:.1f} MPG")
     two.metric("Litres per 100 km", f"{litres_per_100km(this.mpg):.1f}")
     preset = labels.get(st.session_state.get("preset", ""))
     if preset is not None:
-        real = get_data().loc[preset]
+        real = shared.get_data().loc[preset]
         if car_of(real) == car:
-            three.metric(
-                "Real MPG of this car",
-                f"{real[config.TARGET]:.1f}",
-                delta=f"{this.mpg - real[config.TARGET]:+.1f} error",
-                delta_color="off",
-            )
+            error = f"{this.mpg - real[config.TARGET]:+.1f} error"
+            three.metric("Real MPG of this car", f"{real[config.TARGET]:.1f}", delta=error, delta_color="off")
         else:
             three.caption("Inputs changed since the preset: its real MPG no longer applies.")
     for warning in this.warnings:
         st.warning(f"{warning.field}: {warning.problem}. The prediction extrapolates; trust it less.")
     share, pin_button, clear = st.columns(3)
-    # st.code brings a 1.5 MB syntax-highlighter script; in a popover it loads when opened, not before the first
-    # prediction (it was among the scripts fetched before the metric could show).
+    # st.code brings a large syntax-highlighter script: in a popover it loads when opened, not before the prediction.
     with share.popover("Share this car", icon=":material/link:", width="stretch"):
         st.code(share_url(st.context.url or "", car, pinned), language=None, wrap_lines=True)
         st.caption("This link opens this car (and the pinned ones) for anyone: copy it with the button at its right.")
-    pin_button.button(
-        "Pin this car",
-        on_click=pin,
-        args=(car,),
-        width="stretch",
-        disabled=len(pinned) >= compare.MAX_PINNED or car in pinned,
-        help=f"Keep this car beside the sliders (up to {compare.MAX_PINNED}).",
-    )
+    full = len(pinned) >= compare.MAX_PINNED or car in pinned
+    pin_help = f"Keep this car beside the sliders (up to {compare.MAX_PINNED})."
+    pin_button.button("Pin this car", on_click=pin, args=(car,), width="stretch", disabled=full, help=pin_help)
     clear.button(
         "Clear pinned", on_click=lambda: st.session_state.update(pinned=()), width="stretch", disabled=not pinned
     )
@@ -166,9 +120,9 @@ if {name: st.query_params.get_all(name) for name in st.query_params} != params:
 
 if pinned:
     st.subheader("Side by side")
-    cars = [this, *(explained(f"Pinned {number}", other) for number, other in enumerate(pinned, start=1))]
+    cars = [this, *(shared.explained(f"Pinned {number}", other) for number, other in enumerate(pinned, start=1))]
     st.table(compare.side_by_side(cars))  # a static table wraps its labels: four cars fit a phone
-    st.vega_lite_chart(compare.contributions_table(cars), template("compare_chart"), width="stretch")
+    st.vega_lite_chart(compare.contributions_table(cars), shared.template("compare_chart"), width="stretch")
     for other in cars[1:]:
         diff = compare.difference(model, other, this)
         st.markdown(compare.summary(diff))
@@ -181,9 +135,8 @@ def why(this: compare.Explained) -> None:
     """Contributions, a what-if curve and similar cars: changing the what-if input reruns only this part."""
     left, right = st.columns(2)
     with left:
-        st.vega_lite_chart(
-            plots.contributions_frame(this.contributions), template("contributions_chart"), width="stretch"
-        )
+        bars = plots.contributions_frame(this.contributions)
+        st.vega_lite_chart(bars, shared.template("contributions_chart"), width="stretch")
         st.caption(
             f"Exact Shapley values over the seven inputs against {explain.BACKGROUND_SIZE} reference cars "
             f"(baseline {this.baseline:.1f} MPG: their average prediction). The bars add up to the prediction."
@@ -194,19 +147,17 @@ def why(this: compare.Explained) -> None:
         )
         grid = explain.sweep(model, feature)
         curve = explain.individual_curve(model, this.row, feature, grid)
-        rows = plots.whatif_frame(grid, curve, average_curve(feature), float(this.car.inputs()[feature]))
-        st.vega_lite_chart(rows, template("whatif_chart", feature), width="stretch")
+        rows = plots.whatif_frame(grid, curve, shared.average_curve(feature), float(this.car.inputs()[feature]))
+        st.vega_lite_chart(rows, shared.template("whatif_chart", feature), width="stretch")
     st.write("Most similar real cars: the closest in all seven inputs")
     with st.expander("How closeness is measured"):
         st.caption("Each number is standardised (minus its mean, over its standard deviation in the data set) and "
                    "origin counts as one of three; the distance is the straight-line one over those.")  # fmt: skip
-    st.table(similar_table(similar_cars().nearest(this.row)), hide_index=True)
+    st.table(similar_table(shared.similar_cars().nearest(this.row)), hide_index=True)
 
 
 why(this)
-st.vega_lite_chart(
-    spec("importance_chart", [row.model_dump() for row in model.card.importances.permutation]), width="stretch"
-)
+shared.chart("importance_chart", [row.model_dump() for row in model.card.importances.permutation])
 st.caption(
     f"Permutation importance on the {model.card.test_row_count} held-out cars: how much the error grows when one "
     "input is shuffled (bars: mean of the shuffles; lines: ± one standard deviation). Origin counts as one input."

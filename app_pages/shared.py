@@ -1,7 +1,6 @@
 """What the pages share, built once per process: the model, the data, chart specs and per-car explanations.
 
-Page scripts run as fresh modules on every rerun and cannot import the entry script, so the shared caches live
-here, in a module both import. Functions take no model argument: there is one model per process.
+Page scripts rerun as fresh modules and cannot import the entry script, so the caches live here; one model per process.
 """
 
 from __future__ import annotations
@@ -47,8 +46,7 @@ def data_summary() -> tuple[int, int, int]:
 
 @st.cache_data(show_spinner=False)
 def accuracy_headline() -> Headline | None:
-    """The nested-CV headline from the benchmark's results: read once per process, not at every rerun. The
-    benchmark measures the shipped data: a model trained on another file (MODEL_DIR) has no such figure."""
+    """The benchmark's nested-CV headline; None for a model trained on another file, which the benchmark never saw."""
     shipped = get_model().card.data_file.resolve() == config.DATA_PATH.resolve()
     return headline() if shipped else None
 
@@ -83,15 +81,11 @@ def chart(name: str, *args) -> None:
     st.vega_lite_chart(spec(name, *args), width="stretch")
 
 
-@st.cache_data(show_spinner=False)
-def background() -> np.ndarray:
-    return np.asarray(get_model().card.background)  # the API's reference cars too
-
-
 @st.cache_data(show_spinner=False, max_entries=1000)
 def explained(name: str, car: SliderCar) -> Explained:
     """A car's prediction, interval and contributions: a pinned car is computed once, not on every rerun."""
-    return explain_car(get_model(), name, car, background())
+    model = get_model()
+    return explain_car(model, name, car, np.asarray(model.card.background))  # the API's reference cars too
 
 
 @st.cache_resource(show_spinner=False)
@@ -103,10 +97,8 @@ def prediction_log() -> PredictionLog:
 def unlogged(car: SliderCar) -> None:
     """A session starts with `car` shown but not logged: `record` logs it only once the visitor has changed it.
 
-    The default car is every new visitor's, chosen by no one: logged, it was 24 of 65 rows and made every input
-    read as drifted. A link holding the default car is not logged either: after the first visit the address holds
-    it, so a reload would log it again.
-    """
+    The default car is every new visitor's, chosen by no one: logged, it made every input read as drifted. A link
+    holding it is not logged either: after the first visit the address holds it, so a reload would log it again."""
     st.session_state.logged_car = car
 
 
@@ -115,11 +107,10 @@ def record(car: SliderCar, this: Explained) -> None:
     if st.session_state.get("logged_car") == car:
         return
     st.session_state.logged_car = car
-    prediction_log().record(
-        Batch(X=this.row.reshape(1, -1), predictions=np.array([this.mpg]), lower=np.array([this.lower]),
-              upper=np.array([this.upper]), model_version=get_model().version, route="app", source="app",
-              request_id=uuid.uuid4().hex, warnings=list(this.warnings))
-    )  # fmt: skip
+    batch = Batch(X=this.row.reshape(1, -1), predictions=np.array([this.mpg]), lower=np.array([this.lower]),
+                  upper=np.array([this.upper]), model_version=get_model().version, route="app", source="app",
+                  request_id=uuid.uuid4().hex, warnings=list(this.warnings))  # fmt: skip
+    prediction_log().record(batch)
 
 
 @st.cache_resource(show_spinner=False)
@@ -137,10 +128,5 @@ def average_curve(feature: str) -> np.ndarray:
 def held_out_predictions() -> pd.DataFrame:
     model = get_model()
     test = held_out_rows(model)
-    return pd.DataFrame(
-        {
-            "name": test[config.NAME].to_numpy(),
-            "actual": test[config.TARGET].to_numpy(),
-            "predicted": predict(model, test).mpg,
-        }
-    )
+    names, actual = test[config.NAME].to_numpy(), test[config.TARGET].to_numpy()
+    return pd.DataFrame({"name": names, "actual": actual, "predicted": predict(model, test).mpg})

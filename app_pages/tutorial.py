@@ -1,7 +1,5 @@
 """The tutorial, step by step: what it did, what was wrong, what we do instead, with live figures. Layout only."""
 
-from __future__ import annotations
-
 import os
 
 import streamlit as st
@@ -27,11 +25,6 @@ for stage in stages(get_model().card, get_data()):
             if len(figure.value) > 14:  # words, not a figure: a metric's large type would cut them off
                 column.markdown(f"{figure.label}  \n**{figure.value}**")
                 continue
-            column.metric(
-                figure.label,
-                figure.value,
-                delta=f"tutorial: {figure.tutorial}" if figure.tutorial else None,
-                delta_color="off",
-                delta_arrow="off",
-            )
+            delta = f"tutorial: {figure.tutorial}" if figure.tutorial else None
+            column.metric(figure.label, figure.value, delta=delta, delta_color="off", delta_arrow="off")
     st.caption("The code: " + ", ".join(module_link(path, source_url) for path in stage.modules))

@@ -1,6 +1,4 @@
-"""The Batch page's table as a person reads it: refused rows first, where they are in the file and why, then the car's
-name and the predictions under headers with units, then the inputs. The downloaded CSV stays mpg.files' machine
-columns."""
+"""The Batch page's table as a person reads it; the downloaded CSV keeps mpg.files' machine columns."""
 
 from __future__ import annotations
 
@@ -20,10 +18,8 @@ HEADERS = {**INPUTS, config.NAME: config.NAME}  # `car_name` and `car name` are 
 
 
 def batch_table(result: FileResult) -> pd.DataFrame:
-    """Every row of the file as text cells: refused rows first (in file order), each with its line and problem in
-    the first column; then the car's name and the predictions to one decimal, read at a glance before the inputs
-    (under readable names) that a phone shows only by scrolling; an empty cell where there is nothing (never None).
-    The Problem or Warnings column is left out when no row has one."""
+    """Every row as text: refused rows first, with their line and problem; then the name and the predictions, seen
+    before the inputs a phone shows only by scrolling. A Problem or Warnings column with nothing to say is left out."""
     frame = result.frame
     table = pd.DataFrame(index=frame.index)
     table[PROBLEM] = [
@@ -44,8 +40,7 @@ def batch_table(result: FileResult) -> pd.DataFrame:
     table[INTERVAL] = [f"{low:.1f}-{high:.1f}" if ok else "" for low, high, ok in
                        zip(frame["mpg_lower"], frame["mpg_upper"], known, strict=True)]  # fmt: skip
     table[WARNINGS] = frame["warnings"]
-    for header, cells in inputs.items():
-        table[header] = cells
+    table = table.assign(**inputs)
     refused_first = table[PROBLEM].eq("").argsort(kind="stable")
     table = table.iloc[refused_first].reset_index(drop=True)
     return table.drop(columns=[name for name in (PROBLEM, WARNINGS) if table[name].eq("").all()])

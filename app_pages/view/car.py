@@ -13,7 +13,6 @@ from mpg.artifact.card import ModelCard
 
 STEPS = {config.DISPLACEMENT: 1.0, config.HORSEPOWER: 1.0, config.WEIGHT: 10.0, config.ACCELERATION: 0.1}
 CYLINDER_CHOICES = (3, 4, 5, 6, 8)  # the counts the data set's cars have (the slider offers these)
-LITRES_PER_100KM_TIMES_MPG = 235.214583  # 100 * 3.785411784 l / 1.609344 km
 
 
 @dataclass(frozen=True)
@@ -66,18 +65,14 @@ def on_grid(value: float, step: float) -> float:
 def default_car(card: ModelCard) -> SliderCar:
     """The training medians (what the pipeline fills in for an unknown input), on the sliders' grid."""
     fill = {feature: spec.fill for feature, spec in card.inputs.features.items()}
-    inputs: dict[str, object] = {feature: on_grid(fill[feature], step) for feature, step in STEPS.items()}
-    inputs[config.CYLINDERS] = int(fill[config.CYLINDERS])
-    inputs[config.MODEL_YEAR] = int(fill[config.MODEL_YEAR])
-    inputs[config.ORIGIN] = config.ORIGINS[int(fill[config.ORIGIN])]
-    return SliderCar.from_inputs(inputs)
+    return car_of(fill | {feature: on_grid(fill[feature], step) for feature, step in STEPS.items()})
 
 
 def presets(frame: pd.DataFrame) -> dict[str, int]:
     """Label ('ford pinto (1971, USA)') to row index, for the cars with every input known."""
-    complete = frame.dropna(subset=config.FEATURES)
+    complete = frame.dropna(subset=config.FEATURES).sort_values([config.NAME, config.MODEL_YEAR])
     labels = {}
-    for index, row in complete.sort_values([config.NAME, config.MODEL_YEAR]).iterrows():
+    for index, row in complete.iterrows():
         label = f"{row[config.NAME]} (19{int(row[config.MODEL_YEAR])}, {config.ORIGINS[int(row[config.ORIGIN])]})"
         while label in labels:  # a few cars appear twice in the same year
             label += " ·"
@@ -85,7 +80,7 @@ def presets(frame: pd.DataFrame) -> dict[str, int]:
     return labels
 
 
-def car_of(row: pd.Series) -> SliderCar:
+def car_of(row: pd.Series | Mapping[str, float]) -> SliderCar:
     """A data-set row as a SliderCar, its values exact (even off the sliders' grid: the car is the real car)."""
     inputs: dict[str, object] = {feature: float(row[feature]) for feature in config.FEATURES}
     inputs[config.CYLINDERS] = int(row[config.CYLINDERS])  # the widgets' options are ints; 4.0 would not match
@@ -96,4 +91,4 @@ def car_of(row: pd.Series) -> SliderCar:
 
 def litres_per_100km(mpg: float) -> float:
     """US miles per gallon to litres per 100 km."""
-    return LITRES_PER_100KM_TIMES_MPG / mpg
+    return 235.214583 / mpg  # 100 * 3.785411784 l / 1.609344 km

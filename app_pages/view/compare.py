@@ -1,7 +1,5 @@
-"""Cars side by side: pinned cars, each car's prediction, interval and contributions, and why two cars differ.
-
-Why two cars differ uses the same exact Shapley values as a single car's contributions, with the other car as
-the only reference: the parts add up to the difference in predicted MPG, and an input both cars share counts 0.
+"""Cars side by side, and why two cars differ: the same exact Shapley values as one car's contributions, with the
+other car as the only reference, so the parts add up to the difference and an input both cars share counts 0.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ import pandas as pd
 
 from app_pages.view.car import SliderCar
 from app_pages.view.labels import INPUTS
-from app_pages.view.share import decode_car
+from app_pages.view.share import as_text, decode_car
 from mpg import config
 from mpg.artifact.card import ModelCard
 from mpg.artifact.store import LoadedModel
@@ -50,8 +48,7 @@ def pinned_from_params(values: Sequence[str], card: ModelCard) -> tuple[tuple[Sl
 
 @dataclass(frozen=True)
 class Explained:
-    """One car's row as the contract encodes it, its prediction, 90% interval and warnings, and each input's
-    contribution (they add up to mpg - baseline)."""
+    """One car's encoded row, prediction, 90% interval, warnings and contributions (they add up to mpg - baseline)."""
 
     name: str
     car: SliderCar
@@ -73,15 +70,9 @@ def explain_car(model: LoadedModel, name: str, car: SliderCar, reference: np.nda
     return Explained(name, car, row, mpg, lower, upper, tuple(predicted.warnings), phi, baseline)
 
 
-def _value(feature: str, value: object) -> str:
-    if feature == config.MODEL_YEAR:
-        return f"19{value}"
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
 def side_by_side(cars: Sequence[Explained]) -> pd.DataFrame:
     """One column per car: its inputs, predicted MPG and interval, as text people read."""
-    rows = {INPUTS[feature]: [_value(feature, c.car.inputs()[feature]) for c in cars] for feature in config.FEATURES}
+    rows = {INPUTS[feature]: [as_text(feature, c.car.inputs()[feature]) for c in cars] for feature in config.FEATURES}
     rows["Predicted MPG"] = [f"{c.mpg:.1f}" for c in cars]
     rows["90% interval (MPG)"] = [f"{c.lower:.1f}-{c.upper:.1f}" for c in cars]
     return pd.DataFrame(rows, index=[c.name for c in cars]).T
@@ -89,13 +80,8 @@ def side_by_side(cars: Sequence[Explained]) -> pd.DataFrame:
 
 def contributions_table(cars: Sequence[Explained]) -> pd.DataFrame:
     """Long form for one chart: car, input, contribution (MPG)."""
-    return pd.DataFrame(
-        [
-            {"car": c.name, "input": feature, "contribution": c.contributions[feature]}
-            for c in cars
-            for feature in config.FEATURES
-        ]
-    )
+    rows = [{"car": c.name, "input": f, "contribution": c.contributions[f]} for c in cars for f in config.FEATURES]
+    return pd.DataFrame(rows)
 
 
 @dataclass(frozen=True)
@@ -111,18 +97,13 @@ class Difference:
 def difference(model: LoadedModel, start: Explained, to: Explained) -> Difference:
     parts, _ = explain.contributions(model, to.row, start.row.reshape(1, -1), prediction=to.mpg)
     changes = []
+    column = f"{start.name} → {to.name}"
     for feature in config.FEATURES:
         before, after = start.car.inputs()[feature], to.car.inputs()[feature]
-        part = parts[feature]
-        change = (
-            f"same: {_value(feature, after)}"
-            if before == after
-            else f"{_value(feature, before)} → {_value(feature, after)}"
-        )
-        # Three columns: the table fits a phone's width.
-        changes.append(
-            {"Input": INPUTS[feature], "MPG change": part, f"{start.name} → {to.name}": change, "same": before == after}
-        )
+        same, shown = before == after, as_text(feature, after)
+        change = f"same: {shown}" if same else f"{as_text(feature, before)} → {shown}"
+        # Three columns shown ("same" is dropped): the table fits a phone's width.
+        changes.append({"Input": INPUTS[feature], "MPG change": parts[feature], column: change, "same": same})
     table = pd.DataFrame(changes)
     table = table.reindex(table["MPG change"].abs().sort_values(ascending=False, kind="stable").index)
     return Difference(start, to, to.mpg - start.mpg, table.reset_index(drop=True))

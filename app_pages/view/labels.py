@@ -28,7 +28,7 @@ LEADERBOARD = {
 LEADERBOARD_MORE = {"label": "Model", "cv_mae": "CV MAE (MPG)", "cv_r2": "CV R²", "fit_time_s": "Fit time (s)"}
 # Without the CV RMSE (the leaderboard just above has it, the note beside it quotes it) the table fits a phone.
 EQUALS = {
-    "label": "Model",
+    "chosen": "Model",
     "diff": "Worse than the lowest, per fold (MPG, mean ± SE)",
     "equal": "An equal?",
     "serving_ms_10k": "Serving 10,000 cars (ms)",
@@ -44,17 +44,21 @@ def selected_model(card: ModelCard) -> str:
 
 
 def leaderboard_table(card: ModelCard, columns: dict[str, str] = LEADERBOARD) -> pd.DataFrame:
-    """The leaderboard as people read it (LEADERBOARD's columns, or LEADERBOARD_MORE's): model names, units in the
-    headers, no None cells."""
+    """The leaderboard as people read it (LEADERBOARD's, LEADERBOARD_MORE's or EQUALS's columns): no None cells."""
     rows = [
         {
             "label": row.label,
+            "chosen": row.label + (" (chosen)" if row.name == card.selection.chosen else ""),
             "source": SOURCES.get(row.source, row.source),
             "cv_rmse": f"{row.cv_rmse_mean:.3f} ± {row.cv_rmse_std:.3f}",
             "cv_mae": f"{row.cv_mae:.3f}",
             "cv_r2": f"{row.cv_r2:.3f}",
             "fit_time_s": f"{row.fit_time_s:.1f}",
             "tutorial_cv_rmse": NOT_PUBLISHED if row.tutorial_cv_rmse is None else f"{row.tutorial_cv_rmse:.3f}",
+            "diff": f"{row.diff_from_best:+.3f} ± {row.diff_se:.3f}",
+            "equal": "yes" if row.equal else "no",
+            "serving_ms_10k": f"{row.serving_ms_10k:.1f}",
+            "graph_size": f"{row.graph_size:,}",
         }
         for row in card.leaderboard
     ]
@@ -63,18 +67,7 @@ def leaderboard_table(card: ModelCard, columns: dict[str, str] = LEADERBOARD) ->
 
 def equals_table(card: ModelCard) -> pd.DataFrame:
     """The selection as people read it: each candidate against the lowest-CV-RMSE one, and its serving cost."""
-    chosen = card.selection.chosen if getattr(card, "selection", None) else card.model
-    rows = [
-        {
-            "label": row.label + (" (chosen)" if row.name == chosen else ""),
-            "diff": f"{row.diff_from_best:+.3f} ± {row.diff_se:.3f}",
-            "equal": "yes" if row.equal else "no",
-            "serving_ms_10k": f"{row.serving_ms_10k:.1f}",
-            "graph_size": f"{row.graph_size:,}",
-        }
-        for row in card.leaderboard
-    ]
-    return pd.DataFrame(rows, columns=list(EQUALS)).rename(columns=EQUALS)
+    return leaderboard_table(card, EQUALS)
 
 
 def equals_note(card: ModelCard) -> str:
@@ -84,9 +77,8 @@ def equals_note(card: ModelCard) -> str:
         "standard error of those differences. Among the equals the cheapest to serve is chosen."
     )
     chosen = next(row for row in card.leaderboard if row.name == card.model)
-    lower = [row for row in card.leaderboard if not row.equal and row.cv_rmse_mean < chosen.cv_rmse_mean]
-    if lower:
-        row = lower[0]
+    row = next((r for r in card.leaderboard if not r.equal and r.cv_rmse_mean < chosen.cv_rmse_mean), None)
+    if row is not None:
         note += (
             f" {row.label} has a lower mean ({row.cv_rmse_mean:.3f}) than the chosen {chosen.label} "
             f"({chosen.cv_rmse_mean:.3f}) but is no equal: it is worse than the lowest in fold after fold "
@@ -98,19 +90,17 @@ def equals_note(card: ModelCard) -> str:
 
 def similar_table(nearest: pd.DataFrame) -> pd.DataFrame:
     """mpg.insight.explain's nearest cars in four columns (name, year and origin together), so it fits a phone."""
-    return pd.DataFrame(
-        {
-            "Car": nearest["car"] + " (" + nearest["year"].astype(str) + ", " + nearest["origin"] + ")",
-            "Real MPG": nearest["real MPG"].map("{:.1f}".format),
-            "Predicted MPG": nearest["predicted MPG"].map("{:.1f}".format),
-            "Distance": nearest["distance"].map("{:.2f}".format),
-        }
-    )
+    columns = {
+        "Car": nearest["car"] + " (" + nearest["year"].astype(str) + ", " + nearest["origin"] + ")",
+        "Real MPG": nearest["real MPG"].map("{:.1f}".format),
+        "Predicted MPG": nearest["predicted MPG"].map("{:.1f}".format),
+        "Distance": nearest["distance"].map("{:.2f}".format),
+    }
+    return pd.DataFrame(columns)
 
 
 def readable_variable(name: str) -> str:
-    """A column of the data or a derived feature as people read it: `acceleration_per_cylinders` is
-    "Acceleration ÷ Cylinders" (the derived features are ratios of two inputs, named by their snake_case names)."""
+    """A data column or a derived feature (a ratio of two inputs) as people read it: "Acceleration ÷ Cylinders"."""
     if "_per_" in name:
         return " ÷ ".join(config.CANONICAL.get(part, part) for part in name.split("_per_"))
     return {config.TARGET: "MPG", **INPUTS}.get(name, name)

@@ -1,7 +1,5 @@
-"""The Monitoring page's logic: who may see it, and its charts, each made from a `mpg.monitoring.report.Report`.
-
-The page shows what callers sent, so it exists only when `MONITOR_TOKEN` is set, and shows the report
-only to whoever enters that token (compared in constant time).
+"""The Monitoring page's logic and charts (from a `mpg.monitoring.report.Report`). The page shows what callers
+sent, so it exists only when `MONITOR_TOKEN` is set, and only to whoever enters it.
 """
 
 from __future__ import annotations
@@ -41,13 +39,12 @@ def since(period: str, now: datetime | None = None) -> datetime | None:
 
 def drift_table(report: Report) -> pd.DataFrame:
     """One row per input: its verdict first, so a phone's narrow screen shows it; then PSI, p-value, unknown values."""
-    return pd.DataFrame(
-        [
-            {"input": name, "verdict": d.verdict, "PSI": None if d.statistic is None else round(d.statistic, 2),
-             "p-value": format_p_value(d.p_value), "unknown": d.unknown}
-            for name, d in report.drift.items()
-        ]
-    )  # fmt: skip
+    rows = [
+        {"input": name, "verdict": d.verdict, "PSI": None if d.statistic is None else round(d.statistic, 2),
+         "p-value": format_p_value(d.p_value), "unknown": d.unknown}
+        for name, d in report.drift.items()
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def source_counts(report: Report) -> str:
@@ -69,17 +66,13 @@ def distribution_chart(name: str, drift: Drift) -> alt.Chart:
     rows = [{"bin": b.label, "set": s, "share": getattr(b, s)} for b in drift.bins for s in ("training", "served")]
     psi = "no value known" if drift.statistic is None else f"PSI {drift.statistic:.2f}"
     title = f"{name}: {psi}{' - DRIFTED' if drift.drifted else ''}"
-    return (
-        alt.Chart(pd.DataFrame(rows))
-        .mark_bar()
-        .encode(
-            x=alt.X("bin:N", sort=[b.label for b in drift.bins], title=None),
-            xOffset=alt.XOffset("set:N", sort=["training", "served"]),
-            y=alt.Y("share:Q", axis=alt.Axis(format="%"), title="share"),
-            color=alt.Color("set:N", scale=SETS, title=None),
-            tooltip=["bin", "set", alt.Tooltip("share:Q", format=".1%")],
-        )
-        .properties(title=title, height=220)
+    bars = alt.Chart(pd.DataFrame(rows), title=title, height=220).mark_bar()
+    return bars.encode(
+        x=alt.X("bin:N", sort=[b.label for b in drift.bins], title=None),
+        xOffset=alt.XOffset("set:N", sort=["training", "served"]),
+        y=alt.Y("share:Q", axis=alt.Axis(format="%"), title="share"),
+        color=alt.Color("set:N", scale=SETS, title=None),
+        tooltip=["bin", "set", alt.Tooltip("share:Q", format=".1%")],
     )
 
 
@@ -93,14 +86,10 @@ def traffic_chart(report: Report) -> alt.Chart:
     ]
     rows += [{"start": t.start, "what": "requests", "count": t.requests} for t in report.traffic]
     data = pd.DataFrame(rows, columns=["start", "what", "count"])
-    return (
-        alt.Chart(data)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("start:T", title=f"per {report.traffic_period} (UTC)"),
-            y=alt.Y("count:Q", title=None),
-            color=alt.Color("what:N", title=None),
-            tooltip=[alt.Tooltip("start:T", format="%Y-%m-%d %H:%M"), "what", "count"],
-        )
-        .properties(title="Traffic", height=220)
+    lines = alt.Chart(data, title="Traffic", height=220).mark_line(point=True)
+    return lines.encode(
+        x=alt.X("start:T", title=f"per {report.traffic_period} (UTC)"),
+        y=alt.Y("count:Q", title=None),
+        color=alt.Color("what:N", title=None),
+        tooltip=[alt.Tooltip("start:T", format="%Y-%m-%d %H:%M"), "what", "count"],
     )

@@ -1,8 +1,5 @@
-"""The car on the Predict page as URL query parameters, and back: a prediction anyone can open from a link.
-
-The parameters are the inputs' snake_case names (`cylinders`, `displacement`, `horsepower`, `weight`,
-`acceleration`, `model_year`, `origin`), origin as USA, Europe or Japan. A link never breaks the page: a bad,
-missing or out-of-range value gives that input its default, and a notice names it.
+"""The car on the Predict page as URL query parameters (the inputs' snake_case names), and back. A link never
+breaks the page: a bad, missing or out-of-range value gives that input its default, and a notice names it.
 """
 
 from __future__ import annotations
@@ -18,8 +15,7 @@ from mpg.artifact.card import ModelCard
 from mpg.problems import InputError
 from mpg.text import check_value
 
-# "_": the browser's address bar keeps it as it is (URLSearchParams writes a comma as %2C).
-SEPARATOR = "_"
+SEPARATOR = "_"  # the browser's address bar keeps it as it is (URLSearchParams writes a comma as %2C)
 PIN_PARAM = "pin"  # one per pinned car, repeated: ?pin=4_108_75_2350_16.8_81_Japan&pin=...
 
 
@@ -41,11 +37,12 @@ def read_value(feature: str, text: str, ranges: Mapping[str, InputRange]) -> int
     return int(value) if feature == config.MODEL_YEAR else value
 
 
-def _shown(feature: str, value: object) -> str:
+def as_text(feature: str, value: object, with_unit: bool = False) -> str:
+    """An input's value as people read it (81 is 1981, 2350.0 is 2350), with its unit if asked."""
     if feature == config.MODEL_YEAR:
         return f"19{value}"
     unit = {config.CYLINDERS: "", config.ORIGIN: ""}.get(feature, f" {config.UNITS[feature].split(',')[0]}")
-    return f"{value:g}{unit}" if isinstance(value, float) else f"{value}{unit}"
+    return _text(value) + (unit if with_unit else "")
 
 
 @dataclass(frozen=True)
@@ -63,7 +60,7 @@ def car_from_params(params: Mapping[str, str], card: ModelCard) -> SharedCar:
     values, notices = default.inputs(), []
     for feature in config.FEATURES:
         name = config.SNAKE[feature]
-        fallback = f"the default, {_shown(feature, values[feature])}, is used"
+        fallback = f"the default, {as_text(feature, values[feature], with_unit=True)}, is used"
         if name not in params:
             if given:
                 notices.append(f"`{name}` is missing: {fallback}.")

@@ -1,7 +1,5 @@
-"""The tutorial, stage by stage: what it did, what was wrong with it, what this project does instead.
-
-Every figure is read from the model card or the data when the page is drawn, never typed in; the tutorial's own
-published figures come from `mpg.config`, where the reports read them too.
+"""The tutorial, stage by stage: what it did, what was wrong with it, what this project does instead. Every figure
+is read from the card or the data as the page is drawn; the tutorial's own come from `mpg.config`, as in the reports.
 """
 
 from __future__ import annotations
@@ -12,7 +10,7 @@ import pandas as pd
 
 from app_pages.view.labels import selected_model
 from mpg import config
-from mpg.artifact.card import ModelCard
+from mpg.artifact.card import LeaderboardRow, ModelCard
 from mpg.insight.eda import correlations_with_mpg
 
 
@@ -40,19 +38,8 @@ def module_link(path: str, source_url: str | None) -> str:
     return f"[`{path}`]({source_url.rstrip('/')}/{path})" if source_url else f"`{path}`"
 
 
-def _years(data: pd.DataFrame) -> str:
-    return f"19{int(data[config.MODEL_YEAR].min())}-{int(data[config.MODEL_YEAR].max())}"
-
-
-def _row(card: ModelCard, name: str):
-    return next((row for row in card.leaderboard if row.name == name), None)
-
-
-def _selection_rule(card: ModelCard) -> str:
-    """The card's own statement of the selection rule when it has one (newer cards), else ours."""
-    selection = getattr(card, "selection", None)
-    rule = selection.get("rule") if isinstance(selection, dict) else getattr(selection, "rule", None)
-    return str(rule) if rule else "the lowest mean CV RMSE wins and is refitted on all training rows"
+def _cv(label: str, row: LeaderboardRow) -> Figure:
+    return Figure(f"{label}: CV RMSE", f"{row.cv_rmse_mean:.2f} MPG", f"{row.tutorial_cv_rmse:.2f}")
 
 
 def stages(card: ModelCard, data: pd.DataFrame) -> list[Stage]:
@@ -60,8 +47,11 @@ def stages(card: ModelCard, data: pd.DataFrame) -> list[Stage]:
     m, test_rows = card.metrics, card.test_row_count
     strongest = correlations_with_mpg(data).iloc[0]
     horsepower = card.inputs.features[config.HORSEPOWER]
+    years = data[config.MODEL_YEAR]
     tutorial_models = [row for row in card.leaderboard if row.tutorial_cv_rmse is not None]
-    forest = _row(card, "tutorial_forest_grid")
+    forest = [row for row in tutorial_models if row.name == "tutorial_forest_grid"]
+    coverage = card.interval.test_coverage
+    inside = [] if coverage is None else [Figure("Held-out cars inside their 90% interval", f"{coverage:.0%}")]
     return [
         Stage(
             "1. Data",
@@ -71,7 +61,7 @@ def stages(card: ModelCard, data: pd.DataFrame) -> list[Stage]:
             "the model card keeps its sha256, so a model always says which data it learnt from.",
             [
                 Figure("Cars", f"{card.data.rows:,}"),
-                Figure("Model years", _years(data)),
+                Figure("Model years", f"19{int(years.min())}-{int(years.max())}"),
                 Figure("Horsepower unknown", f"{int(data[config.HORSEPOWER].isna().sum())} cars"),
             ],
             ["mpg/data.py", "scripts/build_data.py"],
@@ -109,14 +99,9 @@ def stages(card: ModelCard, data: pd.DataFrame) -> list[Stage]:
             "5. The four models",
             "Linear regression, a decision tree, a random forest and a linear SVR.",
             None,
-            "The same four, scored in our folds, plus models of fuel consumption (gallons per 100 miles, which "
-            "grows roughly in line with weight and power): SVR (RBF), extra trees, gradient boosting and their "
-            "average.",
-            [
-                Figure(f"{row.label}: CV RMSE", f"{row.cv_rmse_mean:.2f} MPG", f"{row.tutorial_cv_rmse:.2f}")
-                for row in tutorial_models
-                if row.name != "tutorial_forest_grid"
-            ],
+            "The same four, scored in our folds, plus models of fuel consumption (gallons per 100 miles, which grows "
+            "roughly in line with weight and power): SVR (RBF), extra trees, gradient boosting and their average.",
+            [_cv(row.label, row) for row in tutorial_models if row.name != "tutorial_forest_grid"],
             ["mpg/modeling/candidates.py", "mpg/modeling/pipeline.py"],
         ),
         Stage(
@@ -133,15 +118,11 @@ def stages(card: ModelCard, data: pd.DataFrame) -> list[Stage]:
             "7. Grid search",
             "Tuned the random forest's number of trees and features per split with GridSearchCV.",
             "Only the forest was tuned, so it was compared with untuned models.",
-            f"Every candidate is tuned in the same folds, and {_selection_rule(card)}.",
+            f"Every candidate is tuned in the same folds, and {card.selection.rule}.",
             [
                 Figure("Candidates", f"{len(card.leaderboard)}"),
                 Figure("Configurations scored", f"{sum(row.configs for row in card.leaderboard)}"),
-                *(
-                    [Figure("Forest grid: CV RMSE", f"{forest.cv_rmse_mean:.2f} MPG", f"{forest.tutorial_cv_rmse:.2f}")]
-                    if forest and forest.tutorial_cv_rmse is not None
-                    else []
-                ),
+                *(_cv("Forest grid", row) for row in forest),
                 Figure("Selected", selected_model(card)),
             ],
             ["mpg/modeling/selection.py", "mpg/modeling/train.py"],
@@ -156,11 +137,7 @@ def stages(card: ModelCard, data: pd.DataFrame) -> list[Stage]:
                 Figure("Held-out RMSE", f"{m.test_rmse:.2f} MPG", f"{config.TUTORIAL_TEST_RMSE:.2f}"),
                 Figure("Held-out MAE", f"{m.test_mae:.2f} MPG"),
                 Figure("Held-out R²", f"{m.test_r2:.3f}"),
-                *(
-                    [Figure("Held-out cars inside their 90% interval", f"{card.interval.test_coverage:.0%}")]
-                    if card.interval.test_coverage is not None
-                    else []
-                ),
+                *inside,
             ],
             ["mpg/modeling/evaluate.py", "mpg/modeling/uncertainty.py"],
         ),
