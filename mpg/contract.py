@@ -20,15 +20,7 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import (
-    ConfigDict,
-    Field,
-    Strict,
-    StringConstraints,
-    TypeAdapter,
-    ValidationError,
-    create_model,
-)
+from pydantic import ConfigDict, Field, Strict, StringConstraints, TypeAdapter, ValidationError, create_model
 
 from mpg import config
 from mpg.problems import InputError, Problem, shown_value

@@ -37,12 +37,7 @@ def _read_raw(path: Path) -> tuple[pd.DataFrame, list[str]]:
         return frame, csv_line_labels(text, len(frame))
     # UCI format: whitespace-separated numbers, then a tab and the quoted car name.
     frame = pd.read_csv(
-        io.StringIO(text),
-        sep=r"\s+",
-        names=_UCI_COLUMNS,
-        dtype=str,
-        quotechar='"',
-        keep_default_na=False,
+        io.StringIO(text), sep=r"\s+", names=_UCI_COLUMNS, dtype=str, quotechar='"', keep_default_na=False
     )
     frame = frame.replace("?", "")
     lines = [f"line {n}" for n, line in enumerate(text.splitlines(), start=1) if line.strip()]  # pandas skips blanks
@@ -61,12 +56,7 @@ def load_auto_mpg(path: str | Path = config.DATA_PATH, *, with_target: bool = Tr
         raw, labels = _read_raw(path)
     except DataError:
         raise
-    except (
-        OSError,
-        UnicodeDecodeError,
-        pd.errors.ParserError,
-        pd.errors.EmptyDataError,
-    ) as exc:
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
         raise DataError([Problem(None, None, f"cannot be read: {reason}")], source=str(path)) from None
     return _validated(raw, with_target, source=str(path), labels=labels)

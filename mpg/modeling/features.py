@@ -8,10 +8,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mpg import config
 
-DEFAULT_RATIOS = (
-    (config.ACCELERATION, config.HORSEPOWER),
-    (config.ACCELERATION, config.CYLINDERS),
-)
+DEFAULT_RATIOS = ((config.ACCELERATION, config.HORSEPOWER), (config.ACCELERATION, config.CYLINDERS))
 
 
 class RatioFeatures(TransformerMixin, BaseEstimator):
@@ -46,14 +43,7 @@ class RatioFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         check_is_fitted(self, "ratio_indices_")
-        X = validate_data(
-            self,
-            X,
-            dtype="numeric",
-            ensure_all_finite="allow-nan",
-            reset=False,
-            copy=False,
-        )
+        X = validate_data(self, X, dtype="numeric", ensure_all_finite="allow-nan", reset=False, copy=False)
         X = np.asarray(X, dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             derived = [X[:, a] / X[:, b] for a, b in self.ratio_indices_]

@@ -10,12 +10,7 @@ from mpg import config
 
 
 def permutation_importances(
-    pipeline: Pipeline,
-    X: pd.DataFrame,
-    y,
-    *,
-    n_repeats: int = 30,
-    seed: int = config.SEED,
+    pipeline: Pipeline, X: pd.DataFrame, y, *, n_repeats: int = 30, seed: int = config.SEED
 ) -> list[dict]:
     """Rise in RMSE when each of the seven inputs is shuffled (held-out rows), largest first.
 
@@ -33,11 +28,6 @@ def permutation_importances(
     )
     rows = [
         {"feature": name, "mean": float(mean), "std": float(std)}
-        for name, mean, std in zip(
-            config.FEATURES,
-            result.importances_mean,
-            result.importances_std,
-            strict=True,
-        )
+        for name, mean, std in zip(config.FEATURES, result.importances_mean, result.importances_std, strict=True)
     ]
     return sorted(rows, key=lambda r: r["mean"], reverse=True)

@@ -84,11 +84,7 @@ def train_model(
             "rows_without_mpg": unlabelled,
             "test_rows": sorted(int(i) for i in test.index),
         },
-        "split": {
-            "method": "StratifiedShuffleSplit on Cylinders",
-            "test_size": config.TEST_SIZE,
-            "seed": seed,
-        },
+        "split": {"method": "StratifiedShuffleSplit on Cylinders", "test_size": config.TEST_SIZE, "seed": seed},
         "inputs": input_schema(train, pipeline),
         "metrics": metrics,
         "interval": band,
