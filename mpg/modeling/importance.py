@@ -12,11 +12,7 @@ from mpg import config
 def permutation_importances(
     pipeline: Pipeline, X: pd.DataFrame, y, *, n_repeats: int = 30, seed: int = config.SEED
 ) -> list[dict]:
-    """Rise in RMSE when each of the seven inputs is shuffled (held-out rows), largest first.
-
-    Permuting the raw inputs scores Origin as one feature and each derived
-    ratio together with the inputs it is made from.
-    """
+    """Rise in RMSE when each raw input is shuffled (Origin as one, a ratio with its inputs), largest first."""
     result = permutation_importance(
         pipeline,
         X[config.FEATURES],

@@ -53,8 +53,7 @@ def train_model(
     log: Callable[[str], None] = lambda _message: None,
     candidates: Sequence[Candidate] | None = None,
 ) -> ModelCard:
-    """Load, split, select (among `candidates`, by default every one), evaluate once on the test rows, explain,
-    and save. Returns the model card."""
+    """Load, split, select, evaluate once on the test rows, calibrate, explain and save; returns the model card."""
     data = load_auto_mpg(data_path)
     labelled, unlabelled = labelled_rows(data)
     if unlabelled:
