@@ -1,5 +1,3 @@
-import sys
-
 from mpg.cli import main
 
-sys.exit(main())
+raise SystemExit(main())

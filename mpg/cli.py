@@ -1,7 +1,6 @@
 """Command line: `mpg train | evaluate | predict | monitor` (or `python -m mpg ...`).
 
-Exit status: 0 done; 1 a file with some refused rows (the output still written, each refused row
-with its problem); 2 a user error on stderr (a file unusable as a whole, a bad option), one line per problem.
+Exit status: 0 done; 1 some rows refused (the output still written); 2 a user error, one line per problem on stderr.
 """
 
 from __future__ import annotations
@@ -34,12 +33,6 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _options(parser: argparse.ArgumentParser) -> None:
-    for name in config.FEATURES:
-        flag = "--" + config.SNAKE[name].replace("_", "-")
-        parser.add_argument(flag, dest=name, metavar="VALUE", help=f"{name} ({config.UNITS[name]})")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="mpg", description="Predict a car's fuel efficiency (Auto MPG).")
     parser.add_argument("--version", action="version", version=f"mpg {__version__}")
@@ -57,7 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--model", type=Path, default=config.MODELS_DIR)
     predict.add_argument("--input", type=Path, help="CSV, or JSON as the API takes it (a car, a list, columns)")
     predict.add_argument("--output", type=Path, help="CSV to write (default: standard output)")
-    _options(predict)
+    for name in config.FEATURES:
+        flag = "--" + config.SNAKE[name].replace("_", "-")
+        predict.add_argument(flag, dest=name, metavar="VALUE", help=f"{name} ({config.UNITS[name]})")
     monitor = commands.add_parser("monitor", help="traffic and input drift from the prediction log")
     monitor.add_argument(
         "--database", metavar="URL", help="SQLAlchemy URL (default: DATABASE_URL, else the SQLite log)"

@@ -26,14 +26,7 @@ ACCELERATION = "Acceleration"
 MODEL_YEAR = "Model Year"
 ORIGIN = "Origin"
 
-NUMERIC_FEATURES = [
-    CYLINDERS,
-    DISPLACEMENT,
-    HORSEPOWER,
-    WEIGHT,
-    ACCELERATION,
-    MODEL_YEAR,
-]
+NUMERIC_FEATURES = [CYLINDERS, DISPLACEMENT, HORSEPOWER, WEIGHT, ACCELERATION, MODEL_YEAR]
 FEATURES = [*NUMERIC_FEATURES, ORIGIN]
 COLUMNS = [TARGET, *FEATURES, NAME]
 
@@ -52,9 +45,7 @@ UNITS = {
     ORIGIN: "1 = USA, 2 = Europe, 3 = Japan",
 }
 
-# Physically plausible bounds for a passenger car (inclusive). Values outside are
-# refused as input errors; values inside but outside the training range are
-# predicted with an extrapolation warning.
+# Plausible bounds for a passenger car (inclusive): outside, refused; inside but outside the training range, a warning.
 BOUNDS = {
     TARGET: (1.0, 150.0),
     CYLINDERS: (1, 16),
@@ -66,19 +57,8 @@ BOUNDS = {
 }
 INTEGER_FEATURES = {CYLINDERS, MODEL_YEAR}
 
-# Each column's snake_case name, the one map between the two key styles: accepted wherever cars come in
-# (API, CLI, CSV), and the name of an input in a URL, a v2 tensor, a CLI option and the prediction log.
-SNAKE = {
-    TARGET: "mpg",
-    CYLINDERS: "cylinders",
-    DISPLACEMENT: "displacement",
-    HORSEPOWER: "horsepower",
-    WEIGHT: "weight",
-    ACCELERATION: "acceleration",
-    MODEL_YEAR: "model_year",
-    ORIGIN: "origin",
-    NAME: "car_name",
-}
+# The one map between the key styles: snake_case names an input in a URL, a v2 tensor, a CLI option and the log.
+SNAKE = {name: name.lower().replace(" ", "_") for name in COLUMNS}  # Model Year -> model_year
 CANONICAL = {snake: name for name, snake in SNAKE.items()}
 INPUT_NAMES = [SNAKE[name] for name in FEATURES]  # the seven inputs in snake_case, in feature order
 

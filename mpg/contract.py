@@ -1,15 +1,9 @@
 """The input contract: a car's seven inputs, declared once, checked the same way by every surface.
 
-The API's JSON, the CLI's options and files, the app's sliders, links and uploads, and the training loader all
-go through `check_records` (or `check_json`, `check_columns`; mpg/text.py reads text for it). The rules:
-
-- Names: canonical (`Model Year`) or snake_case (`model_year`), in any letter case (config.SNAKE).
-- Numbers must be JSON numbers (`"93"` and `true` are refused); a CSV cell or an option is text, read as a number
-  first (mpg/text.py: '' is unknown, '93' is 93).
-- Unknown (JSON null, an empty cell) is predicted with the value the pipeline imputes, and flagged; a missing key
-  or column is an error. Unknown keys: refused in the API (they catch typos); files pass them through.
-- Bounds are physically plausible values (config.BOUNDS); outside the training range, a warning.
-- Cylinders and Model Year are whole; a year is 2 or 4 digits (1960-1999). Origin is 1/2/3 or USA/Europe/Japan.
+The API, the CLI, the app and the training loader all go through `check_records` (or `check_json`, `check_columns`).
+Names: canonical (`Model Year`) or snake_case, any letter case. Numbers must be JSON numbers (`"93"` is refused; text
+cells are read first by mpg/text.py). Unknown (null, an empty cell) is imputed and flagged; a missing key is an error.
+Unknown keys are refused in the API (they catch typos); files pass them through.
 """
 
 from __future__ import annotations
@@ -20,15 +14,7 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import (
-    ConfigDict,
-    Field,
-    Strict,
-    StringConstraints,
-    TypeAdapter,
-    ValidationError,
-    create_model,
-)
+from pydantic import ConfigDict, Field, Strict, StringConstraints, TypeAdapter, ValidationError, create_model
 
 from mpg import config
 from mpg.problems import InputError, Problem, shown_value
@@ -40,13 +26,12 @@ MAX_ROWS = 10_000
 def _number(name: str) -> Any:
     low, high = config.BOUNDS[name]
     whole = {"multiple_of": 1} if name in config.INTEGER_FEATURES else {}
-    doc = f"{config.UNITS[name]}, {low:g} to {high:g}; null when unknown"
+    number = Annotated[float, Strict(), Field(ge=low, le=high, **whole)]
     if name == config.MODEL_YEAR:  # 1976 and 76 are the same year; _encode makes it 76
         doc = f"model year, 2 or 4 digits ({low:g}-{high:g} or 19{low:g}-19{high:g}); null when unknown"
-        two = Annotated[float, Strict(), Field(ge=low, le=high, **whole)]
         four = Annotated[float, Strict(), Field(ge=1900 + low, le=1900 + high, **whole)]
-        return Annotated[two | four | None, Field(description=doc, union_mode="left_to_right")]
-    return Annotated[Annotated[float, Strict(), Field(ge=low, le=high, **whole)] | None, Field(description=doc)]
+        return Annotated[number | four | None, Field(description=doc, union_mode="left_to_right")]
+    return Annotated[number | None, Field(description=f"{config.UNITS[name]}, {low:g} to {high:g}; null when unknown")]
 
 
 _ORIGIN_NAME = r"(?i)^\s*(" + "|".join(ORIGIN_NAMES) + r")\s*$"
@@ -96,8 +81,7 @@ def canonical_name(key: object) -> str | None:
 
 
 def check_field(name: str, value: object) -> float:
-    """One input's value checked alone by the contract's rule for it, encoded (Origin as its code, a year as
-    2 digits). Raises InputError naming the input."""
+    """One input's value checked alone and encoded (Origin as its code, a year as 2 digits); InputError if bad."""
     try:  # pydantic's own check of one field, as when a model's attribute is assigned
         Car.__pydantic_validator__.validate_assignment(Car.model_construct(), config.SNAKE[name], value)
     except ValidationError as exc:
@@ -108,8 +92,7 @@ def check_field(name: str, value: object) -> float:
 
 @dataclass
 class Checked:
-    """The valid records as a float64 [n, 7] array (feature order; NaN = unknown; Origin as its code,
-    years as 2 digits), which input rows they are, and the problems of the others."""
+    """The valid records encoded as a float64 [n, 7] array (NaN = unknown), their input rows, the others' problems."""
 
     X: np.ndarray
     rows: np.ndarray
@@ -124,11 +107,7 @@ class Checked:
 def check_records(
     records: list[dict], *, labelled: bool = False, extra: Literal["forbid", "ignore"] = "forbid"
 ) -> Checked:
-    """Validate records (dicts keyed by any accepted name) and encode the valid ones; never raises for bad values.
-
-    With `extra="ignore"` (files) keys that are not inputs are left out before validation. pydantic checks the
-    whole batch once; its errors name the bad rows, and the others are encoded from their values as given.
-    """
+    """Validate records (dicts keyed by any accepted name) and encode the valid ones; never raises for bad values."""
     problems: list[Problem] = []
     renamed = [_rename(record, i, extra, labelled, problems) for i, record in enumerate(records)]
     try:
@@ -142,10 +121,7 @@ def check_records(
 
 
 def check_columns(columns: dict[str, list]) -> Checked:
-    """Cars as columns (name -> values, one list per input, all of one length), validated column by column, once.
-
-    Columns that are missing, unknown or given twice are named car by car, as `check_records` names them.
-    """
+    """Cars as columns (name -> list of values) validated column by column; bad columns are named car by car."""
     renames, twice = _key_plan(tuple(columns), "forbid", False)
     named = columns if renames is None else {new: columns[old] for old, new in renames}
     if twice or set(named) != set(config.INPUT_NAMES):
@@ -162,9 +138,8 @@ def check_columns(columns: dict[str, list]) -> Checked:
 
 
 def _checked(columns: list[Sequence], rows: np.ndarray, problems: list[Problem], count: int) -> Checked:
-    """The valid rows encoded; a car that knows none of the seven inputs (an empty row at a spreadsheet's end,
-    say) is refused, not predicted as the training medians' car."""
-    encoded = _encode(columns, len(rows))
+    """The valid rows encoded; a car with no known input (a spreadsheet's empty last row) is refused, not imputed."""
+    encoded = _encode(columns)
     empty = np.isnan(encoded[:, : len(config.FEATURES)]).all(axis=1)
     if empty.any():
         problems = problems + [Problem(int(i), None, "knows none of the seven inputs") for i in rows[empty]]
@@ -198,8 +173,7 @@ def _rename(record: object, row: int, extra: str, labelled: bool, problems: list
 # together, silently keeps one; we accept any letter case and refuse a field given twice (tests/api/test_api.py).
 @lru_cache(maxsize=256)
 def _key_plan(keys: tuple, extra: str, labelled: bool) -> tuple[tuple | None, tuple]:
-    """How to rename a record with these keys (None: as it is), and the fields given twice. Cached:
-    the records of one request nearly always share their keys."""
+    """How to rename a record with these keys (None: as it is) and the fields given twice; cached: cars share keys."""
     renames, seen, twice = [], set(), []
     for key in keys:
         name = field_key(key)
@@ -215,12 +189,9 @@ def _key_plan(keys: tuple, extra: str, labelled: bool) -> tuple[tuple | None, tu
     return (None if identity else tuple(renames)), tuple(twice)
 
 
-def _encode(columns: list[Sequence], count: int | None = None) -> np.ndarray:
-    """Checked values, one column per input in `config.FEATURES` order (numbers, None, origin names), as float64
-    [n, k]: None is NaN, an origin its code, a year two digits. Column by column: numpy reads a column of
-    numbers and None (as NaN) at once; only a column of origin names is read value by value."""
-    count = len(columns[0]) if count is None else count
-    out = np.empty((count, len(columns)), dtype=np.float64)
+def _encode(columns: list[Sequence]) -> np.ndarray:
+    """Checked columns as float64 [n, k], a column at a time: None is NaN, an origin its code, a year two digits."""
+    out = np.empty((len(columns[0]), len(columns)), dtype=np.float64)
     for k, values in enumerate(columns):
         try:
             out[:, k] = np.array(values, dtype=np.float64)
@@ -232,8 +203,6 @@ def _encode(columns: list[Sequence], count: int | None = None) -> np.ndarray:
 
 
 _HINTS = {
-    "missing": "is missing",
-    "extra_forbidden": "is not a known field",
     "float_type": "must be a number",
     "finite_number": "must be a finite number",
     "multiple_of": "must be a whole number",
@@ -247,7 +216,7 @@ def _problem(error: dict) -> Problem:
     field = config.CANONICAL.get(key, key)
     kind, given = error["type"], error.get("input")
     if kind == "missing":
-        return Problem(row, field, _HINTS[kind], missing=True)
+        return Problem(row, field, "is missing", missing=True)
     shown = f", got {shown_value(given)}"[:80]
     if field == config.ORIGIN:
         return Problem(row, field, f"must be 1, 2, 3, USA, Europe or Japan{shown}")
@@ -264,13 +233,12 @@ def _problem(error: dict) -> Problem:
     return Problem(row, field, _HINTS.get(kind, error["msg"]) + shown)
 
 
-def check_json(value: object, max_rows: int = MAX_ROWS) -> Checked:
-    """Cars in any of the three JSON shapes, checked as `check_records(..., extra="forbid")` checks them; columns
-    stay columns (a 10,000-car request costs a few milliseconds), with the problems named as for records."""
+def check_json(value: object) -> Checked:
+    """Cars in any of the three JSON shapes, checked as `check_records` checks them, as columns where they can be."""
     lists = isinstance(value, dict) and value and all(isinstance(v, list) for v in value.values())
-    if lists and len({len(v) for v in value.values()}) == 1 and 0 < len(next(iter(value.values()))) <= max_rows:
+    if lists and len({len(v) for v in value.values()}) == 1 and 0 < len(next(iter(value.values()))) <= MAX_ROWS:
         return check_columns(value)
-    records = records_from_json(value, max_rows)
+    records = records_from_json(value)
     keys = records[0].keys() if isinstance(records[0], dict) else None
     if keys and all(type(record) is dict and record.keys() == keys for record in records):
         # Cars that all name the same inputs are columns too: pydantic builds no object per car.
@@ -278,7 +246,7 @@ def check_json(value: object, max_rows: int = MAX_ROWS) -> Checked:
     return check_records(records, extra="forbid")
 
 
-def records_from_json(value: object, max_rows: int = MAX_ROWS) -> list:
+def records_from_json(value: object) -> list:
     """The three JSON shapes as records: one car (an object), a list of cars, or columns (an object of lists)."""
     if isinstance(value, dict) and any(isinstance(v, list) for v in value.values()):
         lengths = {key: len(v) if isinstance(v, list) else None for key, v in value.items()}
@@ -292,6 +260,6 @@ def records_from_json(value: object, max_rows: int = MAX_ROWS) -> list:
         raise InputError([Problem(None, None, "must be a car (an object), a list of cars, or columns of values")])
     if not value:
         raise InputError([Problem(None, None, "has no cars")])
-    if len(value) > max_rows:
-        raise InputError([Problem(None, None, f"has {len(value)} cars; at most {max_rows} at once")])
+    if len(value) > MAX_ROWS:
+        raise InputError([Problem(None, None, f"has {len(value)} cars; at most {MAX_ROWS} at once")])
     return value

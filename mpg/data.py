@@ -14,8 +14,6 @@ from mpg.contract import canonical_name, check_records
 from mpg.problems import InputError, Problem
 from mpg.text import csv_line_labels, from_text
 
-_UCI_COLUMNS = [config.TARGET, *config.FEATURES, config.NAME]
-
 
 class StaleDataError(RuntimeError):
     """The data a model was trained on has changed, so its held-out rows are gone."""
@@ -27,7 +25,7 @@ class DataError(InputError):
 
 def _read_raw(path: Path) -> tuple[pd.DataFrame, list[str]]:
     """Read a file as text cells; returns the frame and each row's line in the file (blank lines skipped)."""
-    text = path.read_text(encoding="utf-8", errors="strict")
+    text = path.read_text(encoding="utf-8")
     first = text.split("\n", 1)[0]
     if not first.strip():
         raise DataError([Problem(None, None, "is empty")], source=str(path))
@@ -36,44 +34,22 @@ def _read_raw(path: Path) -> tuple[pd.DataFrame, list[str]]:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True, index_col=False)
         return frame, csv_line_labels(text, len(frame))
     # UCI format: whitespace-separated numbers, then a tab and the quoted car name.
-    frame = pd.read_csv(
-        io.StringIO(text),
-        sep=r"\s+",
-        names=_UCI_COLUMNS,
-        dtype=str,
-        quotechar='"',
-        keep_default_na=False,
-    )
+    frame = pd.read_csv(io.StringIO(text), sep=r"\s+", names=config.COLUMNS, dtype=str, keep_default_na=False)
     frame = frame.replace("?", "")
     lines = [f"line {n}" for n, line in enumerate(text.splitlines(), start=1) if line.strip()]  # pandas skips blanks
     return frame, lines if len(lines) == len(frame) else [f"data row {i + 1}" for i in range(len(frame))]
 
 
 def load_auto_mpg(path: str | Path = config.DATA_PATH, *, with_target: bool = True) -> pd.DataFrame:
-    """Load and validate Auto MPG data: canonical columns, Origin as 1/2/3, NaN for missing.
-
-    Accepts the raw UCI format or a CSV with the canonical header (snake_case
-    too). Raises DataError naming the file, the column and the first bad line;
-    nothing is half-loaded.
-    """
+    """Load and validate Auto MPG data (UCI format, or CSV): canonical columns, Origin as 1/2/3, NaN for missing.
+    All or nothing: DataError names the file, the column and the bad lines."""
     path = Path(path)
+    source = str(path)
     try:
         raw, labels = _read_raw(path)
-    except DataError:
-        raise
-    except (
-        OSError,
-        UnicodeDecodeError,
-        pd.errors.ParserError,
-        pd.errors.EmptyDataError,
-    ) as exc:
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
-        raise DataError([Problem(None, None, f"cannot be read: {reason}")], source=str(path)) from None
-    return _validated(raw, with_target, source=str(path), labels=labels)
-
-
-def _validated(raw: pd.DataFrame, with_target: bool, source: str, labels: list[str]) -> pd.DataFrame:
-    """Text cells through the input contract (MPG added for training); all or nothing, problems by file line."""
+        raise DataError([Problem(None, None, f"cannot be read: {reason}")], source=source) from None
     if raw.empty:
         raise DataError([Problem(None, None, "has no rows")], source=source)
     names = {column: canonical_name(column) for column in raw.columns}
@@ -118,8 +94,7 @@ def split_train_test(
 
 
 def model_rows(card: ModelCard) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The training and test rows of the model's own data file, as its card records them; StaleDataError if the
-    file changed since. What the app shows, explanations compare with and monitoring measures against."""
+    """The model's training and test rows, re-read from its data file; StaleDataError if the file changed since."""
     labelled, _ = labelled_rows(load_auto_mpg(card.data_file))
     if frame_hash(labelled) != card.data.sha256:
         raise StaleDataError(f"{card.data_file}: the data changed since the model was trained; retrain: mpg train")

@@ -1,11 +1,4 @@
-"""Files of cars (the CLI's --input and the app's upload): every row kept, in order, each with its verdict.
-
-A valid row gets its prediction; a row with a bad value keeps its place with an
-empty prediction and a `problem` naming the field. Only a file that is unusable as
-a whole (empty, neither CSV nor JSON, a required column missing, too many rows)
-raises InputError. Extra columns pass through; text cells a user supplied are
-neutralised in the CSV we write, so a spreadsheet never runs them as formulas.
-"""
+"""Files of cars (the CLI's --input, the app's upload): every row kept, in order, with its prediction or its problem."""
 
 from __future__ import annotations
 
@@ -48,20 +41,16 @@ class FileResult:
 
 @dataclass
 class CarFile:
-    """A file as read: `frame` for the output (extra columns included), `records` for the contract, and `labels`,
-    where each row is for a person: "line 7" in a CSV (the header is line 1), "car 3" in JSON (from 1)."""
+    """A file as read: `frame` for the output, `records` for the contract, and `labels` ("line 7", "car 3")."""
 
     frame: pd.DataFrame
     records: list[dict]
     labels: list[str] = field(default_factory=list)
 
 
-def read_cars(data: bytes, name: str = "file", max_rows: int = MAX_ROWS) -> CarFile:
-    """Parse a CSV or JSON (the API's three shapes) file. InputError when the file as a whole is unusable.
-
-    CSV cells are text and go through `from_text` (an empty cell is unknown); JSON values are kept as they
-    are, so a JSON file is checked exactly as the API checks the same body.
-    """
+def read_cars(data: bytes, name: str = "file") -> CarFile:
+    """Parse a CSV or JSON (the API's three shapes) file; InputError when the file as a whole is unusable.
+    JSON values are kept as they are, so a JSON file is checked exactly as the API checks the same body."""
     if not data.strip():
         raise InputError([Problem(None, None, "the file is empty")], source=name)
     if b"\0" in data[:4096]:
@@ -72,7 +61,7 @@ def read_cars(data: bytes, name: str = "file", max_rows: int = MAX_ROWS) -> CarF
         raise InputError([Problem(None, None, "not UTF-8 text")], source=name) from None
     if name.lower().endswith(".json") or text.lstrip().startswith(("{", "[")):
         try:
-            records = records_from_json(json.loads(text), max_rows=max_rows)
+            records = records_from_json(json.loads(text))
         except json.JSONDecodeError as exc:
             raise InputError([Problem(None, None, f"not valid JSON: {exc}")], source=name) from None
         except InputError as exc:
@@ -80,8 +69,7 @@ def read_cars(data: bytes, name: str = "file", max_rows: int = MAX_ROWS) -> CarF
         if not all(isinstance(r, dict) for r in records):
             raise InputError([Problem(None, None, "a JSON file must hold objects, one per car")], source=name)
         frame = pd.DataFrame.from_records(records)
-        if not frame.empty:
-            frame = frame.astype(object).where(frame.notna(), None)
+        frame = frame.astype(object).where(frame.notna(), None)
         labels = [f"car {i + 1}" for i in range(len(frame))]
     else:
         try:
@@ -92,8 +80,8 @@ def read_cars(data: bytes, name: str = "file", max_rows: int = MAX_ROWS) -> CarF
             raise InputError([Problem(None, None, f"not a readable CSV file: {reason}")], source=name) from None
         records = from_text(frame.columns, frame.itertuples(index=False, name=None))
         labels = csv_line_labels(text, len(frame))
-    if len(frame) > max_rows:
-        raise InputError([Problem(None, None, f"has {len(frame)} rows; at most {max_rows} per file")], source=name)
+    if len(frame) > MAX_ROWS:
+        raise InputError([Problem(None, None, f"has {len(frame)} rows; at most {MAX_ROWS} per file")], source=name)
     if frame.empty:
         raise InputError([Problem(None, None, "has no rows")], source=name)
     present = {canonical_name(column) for column in frame.columns}
@@ -105,32 +93,30 @@ def read_cars(data: bytes, name: str = "file", max_rows: int = MAX_ROWS) -> CarF
     return CarFile(frame, records, labels)
 
 
-def predict_file(model: LoadedModel, data: bytes, name: str = "file", max_rows: int = MAX_ROWS) -> FileResult:
+def predict_file(model: LoadedModel, data: bytes, name: str = "file") -> FileResult:
     """Every row of the file, in order, with its prediction or its problem."""
-    return predict_car_file(model, read_cars(data, name, max_rows))
+    return predict_car_file(model, read_cars(data, name))
 
 
 def predict_car_file(model: LoadedModel, cars: CarFile) -> FileResult:
     """Like predict_file, for a file already read."""
-    frame = cars.frame
     result = predict_table(model, cars.records, extra="ignore")
-    notes = [""] * result.count
+    count, predictions = result.checked.count, result.predictions
+    notes = [""] * count
     for warning in result.warnings():
         notes[warning.row] = "; ".join(filter(None, [notes[warning.row], str(warning)]))
-    problems = [""] * result.count
+    problems = [""] * count
     for problem in ordered(result.problems):
         # The row is the file's row already: the problem as "Field: problem", or alone when it is the whole car's
         text = Problem(None, problem.field, problem.problem).describe()
         problems[problem.row] = "; ".join(filter(None, [problems[problem.row], text]))
-    out = frame.reset_index(drop=True).copy()
-    for column, values in zip(
-        OUTPUT_COLUMNS, [result.predictions.mpg, result.predictions.lower, result.predictions.upper], strict=False
-    ):
+    out = cars.frame.reset_index(drop=True).copy()
+    for column, values in zip(OUTPUT_COLUMNS, [predictions.mpg, predictions.lower, predictions.upper], strict=False):
         out[column] = np.round(result.column(values), 3)
     out["warnings"], out["problem"] = notes, problems
     refused = len(result.checked.refused_rows)
-    labels = cars.labels or [f"car {i + 1}" for i in range(result.count)]
-    return FileResult(out, result.count - refused, refused, labels)
+    labels = cars.labels or [f"car {i + 1}" for i in range(count)]
+    return FileResult(out, count - refused, refused, labels)
 
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
@@ -144,11 +130,9 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _neutralise(cell: object) -> object:
-    if not isinstance(cell, str) or not cell.startswith(FORMULA_STARTS):
-        return cell
-    if _is_number(cell):  # "-5" is a number, not a formula
-        return cell
-    return "'" + cell
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) and not _is_number(cell):  # "-5" is no formula
+        return "'" + cell
+    return cell
 
 
 def _is_number(text: str) -> bool:

@@ -1,8 +1,4 @@
-"""Prediction: check the cars against the contract, then run the compiled pipeline. Nothing here fits anything.
-
-Every surface (API routes, CLI, app, files) predicts through `predict_array`, so a car gets
-the same number wherever it is asked about.
-"""
+"""Prediction: check the cars against the contract, then run the compiled pipeline. Nothing here fits anything."""
 
 from __future__ import annotations
 
@@ -46,7 +42,7 @@ class Predictions:
 
 
 def predict_array(model: LoadedModel, X: np.ndarray) -> Predictions:
-    """The one prediction path: X as `check_records` makes it (NaN = unknown, imputed by the graph)."""
+    """The one prediction path, for every surface: X as `check_records` makes it (NaN = unknown, the graph imputes)."""
     mpg = model.compiled.predict(X)
     lower, upper = model.card.interval.around(mpg)
     return Predictions(X, mpg, lower, upper, input_warnings(model, X))
@@ -87,16 +83,12 @@ class TableResult:
     predictions: Predictions
 
     @property
-    def count(self) -> int:
-        return self.checked.count
-
-    @property
     def problems(self) -> list[Problem]:
         return self.checked.problems
 
     def column(self, values: np.ndarray) -> np.ndarray:
         """Per input row: the value for predicted rows, NaN for refused ones."""
-        out = np.full(self.count, np.nan)
+        out = np.full(self.checked.count, np.nan)
         out[self.checked.rows] = values
         return out
 
@@ -113,10 +105,7 @@ def predict_table(model: LoadedModel, records: list, *, extra: str = "ignore") -
 
 
 def predict(model: LoadedModel, cars) -> Predictions:
-    """Predictions for cars that must all be valid (else InputError naming every row and field at fault).
-
-    `cars`: a `Car`, a dict, a list of either, columns (a dict of lists) or a DataFrame (NaN = unknown).
-    """
+    """Predictions for cars (any form `records_from` takes), all valid, else InputError naming every field at fault."""
     checked = check_records(records_from(cars), extra="ignore")
     if checked.problems:
         raise InputError(checked.problems)
@@ -124,16 +113,13 @@ def predict(model: LoadedModel, cars) -> Predictions:
 
 
 def records_from(cars) -> list:
-    """Records from Car objects, a DataFrame (NaN and empty cells are unknown) or any of the JSON shapes."""
+    """Records from a `Car`, a list of them, a DataFrame (NaN is unknown) or any of the JSON shapes."""
     pandas = sys.modules.get("pandas")  # a DataFrame exists only where pandas is loaded; serving never loads it
     if pandas is not None and isinstance(cars, pandas.DataFrame):
-        return [{k: (None if _blank(v) else v) for k, v in row.items()} for row in cars.to_dict("records")]
+        rows = cars.to_dict("records")
+        return [{k: None if isinstance(v, float) and np.isnan(v) else v for k, v in row.items()} for row in rows]
     if isinstance(cars, BaseModel):
         cars = [cars]
     if isinstance(cars, list):
         cars = [car.model_dump() if isinstance(car, BaseModel) else car for car in cars]
     return records_from_json(cars)
-
-
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, float) and np.isnan(value))

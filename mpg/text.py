@@ -1,14 +1,11 @@
-"""Cars given as text (CSV cells, command-line options, URL values), read as JSON would have them.
-
-A cell is always text, so it is read as a number first: '' is unknown (None), '93' is 93.0, 'Japan' stays
-text. Then the contract checks it as it checks JSON (mpg/contract.py).
-"""
+"""Cars given as text (CSV cells, command-line options, URL values), read as JSON would have them, then checked."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 
 from mpg.contract import check_field, field_key
 from mpg.problems import InputError, Problem
@@ -28,23 +25,19 @@ def read_cell(text: object) -> object:
 
 
 def text_columns(names: Sequence[object], rows: Iterable[Sequence]) -> dict[object, list]:
-    """Rows of text cells as columns, input cells read (`read_cell`); other columns stay as they are (files
-    ignore them, the API refuses them)."""
+    """Rows of text cells as columns, input cells read (`read_cell`); other columns stay as they are."""
     cells = list(zip(*rows, strict=True)) or [() for _ in names]
-    inputs = [field_key(name) not in (None, "car_name") for name in names]
     return {
-        name: _read_column(column) if is_input else list(column)
-        for name, is_input, column in zip(names, inputs, cells, strict=True)
+        name: _read_column(column) if field_key(name) not in (None, "car_name") else list(column)
+        for name, column in zip(names, cells, strict=True)
     }
 
 
 def _read_column(cells: Sequence) -> list:
     """`read_cell` for each cell; a column of number texts (a CSV's usual column) at once."""
     if all(type(cell) is str for cell in cells):
-        try:
+        with suppress(ValueError):  # an empty cell, or a name: cell by cell
             return list(map(float, cells))  # float() strips spaces, as read_cell does
-        except ValueError:  # an empty cell, or a name
-            pass
     return [read_cell(cell) for cell in cells]
 
 
@@ -63,8 +56,8 @@ def check_value(name: str, text: str) -> float:
 
 
 def csv_line_labels(text: str, rows: int) -> list[str]:
-    """Each data row's first line in the file. pandas skips blank lines and a quoted cell may span lines, so the
-    line is not the row's index + 2; Python's csv reader counts lines, and skips what pandas skips."""
+    """Each data row's first line in the file (pandas skips blank lines and a quoted cell may span lines, so it is
+    not the row's index + 2); Python's csv reader counts lines, and skips what pandas skips."""
     reader, starts, line = csv.reader(io.StringIO(text, newline="")), [], 0
     try:
         for record in reader:

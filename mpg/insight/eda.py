@@ -11,9 +11,7 @@ from mpg.modeling.features import RatioFeatures
 
 def with_origin_names(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy with Origin as USA/Europe/Japan, for people to read."""
-    out = frame.copy()
-    out[config.ORIGIN] = out[config.ORIGIN].map(config.ORIGINS)
-    return out
+    return frame.assign(**{config.ORIGIN: frame[config.ORIGIN].map(config.ORIGINS)})
 
 
 def missing_values(frame: pd.DataFrame) -> pd.DataFrame:
@@ -31,9 +29,7 @@ def split_proportions(frame: pd.DataFrame, column: str) -> pd.DataFrame:
         for value, share in part[column].value_counts(normalize=True).sort_index().items()
     ]
     out = pd.DataFrame(rows)
-    if column == config.ORIGIN:
-        out[column] = out[column].map(config.ORIGINS)
-    return out
+    return with_origin_names(out) if column == config.ORIGIN else out
 
 
 def with_derived_features(frame: pd.DataFrame) -> pd.DataFrame:
@@ -45,8 +41,7 @@ def with_derived_features(frame: pd.DataFrame) -> pd.DataFrame:
 
 def correlations_with_mpg(frame: pd.DataFrame) -> pd.DataFrame:
     """Pearson correlation of every numeric variable (derived ones included) with MPG, strongest first."""
-    numeric = with_derived_features(frame).drop(columns=[config.NAME], errors="ignore")
-    corr = numeric.corr(numeric_only=True)[config.TARGET].drop(config.TARGET)
+    corr = with_derived_features(frame).corr(numeric_only=True)[config.TARGET].drop(config.TARGET)
     out = corr.rename("correlation").rename_axis("variable").reset_index()
     return out.reindex(out["correlation"].abs().sort_values(ascending=False).index).reset_index(drop=True)
 

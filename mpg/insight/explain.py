@@ -33,27 +33,20 @@ def contributions(
     model: LoadedModel, car: np.ndarray, reference: np.ndarray, prediction: float | None = None
 ) -> tuple[dict[str, float], float]:
     """Exact Shapley values of the seven inputs (Origin as one) for one car, and the baseline.
-
-    The value of a set S of inputs is the mean prediction over the reference cars
-    with the inputs in S set to this car's values. So the contributions add up to
-    prediction - baseline exactly, baseline being the reference cars' mean prediction.
-    All 128 x len(reference) rows go through the compiled model in one call; given the
-    car's own `prediction`, the 127 other coalitions do (the set of all seven is the car).
-    """
+    A set S of inputs is worth the mean prediction over the reference cars given this car's values for S, so the
+    contributions add up to prediction - baseline (the reference cars' mean prediction) exactly."""
     car = np.asarray(car, dtype=np.float64).reshape(1, _N)
-    coalitions = _COALITIONS if prediction is None else _COALITIONS[:-1]  # product() puts all-True last
+    coalitions = _COALITIONS if prediction is None else _COALITIONS[:-1]  # product() puts all-True (the car) last
     rows = np.where(coalitions[:, None, :], car[None, :, :], reference[None, :, :]).reshape(-1, _N)
     value = model.compiled.predict(rows).reshape(len(coalitions), len(reference)).mean(axis=1)
     if prediction is not None:
         value = np.append(value, prediction)
-    index = {tuple(c): k for k, c in enumerate(_COALITIONS)}
     phi = np.zeros(_N)
     for k, coalition in enumerate(_COALITIONS):
         for i in np.flatnonzero(~coalition):
-            with_i = coalition.copy()
-            with_i[i] = True
-            phi[i] += _WEIGHT[_SIZE[k]] * (value[index[tuple(with_i)]] - value[k])
-    baseline = float(value[index[(False,) * _N]])
+            with_i = k + 2 ** (_N - 1 - i)  # product() counts in binary: input i is bit _N - 1 - i
+            phi[i] += _WEIGHT[_SIZE[k]] * (value[with_i] - value[k])
+    baseline = float(value[0])  # the empty coalition: the reference cars' mean prediction
     return dict(zip(config.FEATURES, phi.tolist(), strict=True)), baseline
 
 
@@ -80,10 +73,7 @@ def partial_dependence(model: LoadedModel, data: pd.DataFrame, feature: str, gri
 
 
 class SimilarCars:
-    """Nearest data-set cars on standardised inputs: the six numbers as z-scores, Origin one-hot.
-
-    The data are standardised once; a query is a few vectorised operations.
-    """
+    """Nearest data-set cars on standardised inputs (the six numbers as z-scores, Origin one-hot), standardised once."""
 
     def __init__(self, model: LoadedModel, data: pd.DataFrame):
         self.cars = data.dropna(subset=config.FEATURES).reset_index(drop=True)

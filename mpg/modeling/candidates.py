@@ -6,12 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sklearn.base import clone
-from sklearn.ensemble import (
-    ExtraTreesRegressor,
-    GradientBoostingRegressor,
-    RandomForestRegressor,
-    VotingRegressor,
-)
+from sklearn.ensemble import ExtraTreesRegressor, GradientBoostingRegressor, RandomForestRegressor, VotingRegressor
 from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVR
@@ -25,11 +20,7 @@ REG = "model__regressor__"
 
 @dataclass
 class Candidate:
-    """A pipeline and the grid it is tuned over (an empty grid: scored as it is).
-
-    `pipeline` may instead be a function of the candidates tuned before it (name -> refitted
-    pipeline), for averages of tuned members.
-    """
+    """A pipeline, or a function of the candidates tuned before it, and its grid (empty: scored as it is)."""
 
     name: str
     label: str
@@ -44,15 +35,10 @@ def tutorial_candidates(seed: int = config.SEED) -> list[Candidate]:
         {"model__n_estimators": [3, 10, 30], "model__max_features": [2, 4, 6, 8]},
         {"model__bootstrap": [False], "model__n_estimators": [3, 10], "model__max_features": [2, 3, 4]},
     ]
-    forest = RandomForestRegressor(random_state=seed)
+    tree, forest = DecisionTreeRegressor(random_state=seed), RandomForestRegressor(random_state=seed)
     return [
         Candidate("linear_regression", "Linear regression", build_pipeline(LinearRegression()), source="tutorial"),
-        Candidate(
-            "decision_tree",
-            "Decision tree",
-            build_pipeline(DecisionTreeRegressor(random_state=seed)),
-            source="tutorial",
-        ),
+        Candidate("decision_tree", "Decision tree", build_pipeline(tree), source="tutorial"),
         Candidate("random_forest", "Random forest (100 trees)", build_pipeline(forest), source="tutorial"),
         Candidate("svr_linear", "SVR (linear kernel)", build_pipeline(SVR(kernel="linear")), source="tutorial"),
         Candidate(
@@ -67,6 +53,7 @@ def tutorial_candidates(seed: int = config.SEED) -> list[Candidate]:
 
 def our_candidates(seed: int = config.SEED) -> list[Candidate]:
     """Stronger models, fitted on fuel consumption (gallons per 100 miles) and tuned in CV."""
+    boosting = GradientBoostingRegressor(n_estimators=300, subsample=0.8, random_state=seed)
     return [
         Candidate(
             "svr_rbf_gp100m",
@@ -83,9 +70,7 @@ def our_candidates(seed: int = config.SEED) -> list[Candidate]:
         Candidate(
             "gbr_gp100m",
             "Gradient boosting (300 trees) on gallons/100 mi",
-            build_pipeline(
-                in_gallons_per_100_miles(GradientBoostingRegressor(n_estimators=300, subsample=0.8, random_state=seed))
-            ),
+            build_pipeline(in_gallons_per_100_miles(boosting)),
             {f"{REG}max_depth": [2, 3], f"{REG}learning_rate": [0.03, 0.1]},
         ),
     ]
@@ -100,8 +85,7 @@ def _lighter(tuned: dict[str, Pipeline], name: str, trees: int):
     member = _member(tuned, name)
     params = {"regressor__n_estimators": trees}
     if "learning_rate" in member.regressor.get_params():
-        rate = member.regressor.learning_rate * member.regressor.n_estimators / trees
-        params["regressor__learning_rate"] = rate
+        params["regressor__learning_rate"] = member.regressor.learning_rate * member.regressor.n_estimators / trees
     return clone(member).set_params(**params)
 
 

@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
 
 from mpg import config
@@ -17,7 +16,6 @@ from mpg.prediction import predict
 
 def regression_metrics(y_true, y_pred, prefix: str = "") -> dict[str, float]:
     """RMSE, MAE and R² (keys prefixed, e.g. `test_rmse`)."""
-    y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
     return {
         f"{prefix}rmse": float(root_mean_squared_error(y_true, y_pred)),
         f"{prefix}mae": float(mean_absolute_error(y_true, y_pred)),

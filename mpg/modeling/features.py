@@ -8,22 +8,12 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from mpg import config
 
-DEFAULT_RATIOS = (
-    (config.ACCELERATION, config.HORSEPOWER),
-    (config.ACCELERATION, config.CYLINDERS),
-)
+DEFAULT_RATIOS = ((config.ACCELERATION, config.HORSEPOWER), (config.ACCELERATION, config.CYLINDERS))
 
 
 class RatioFeatures(TransformerMixin, BaseEstimator):
-    """Append numerator/denominator columns to the input columns.
-
-    Parameters
-    ----------
-    ratios : tuple of (numerator, denominator)
-        Column names (when fitted on a DataFrame) or integer positions.
-        The default gives the tutorial's acceleration/horsepower and
-        acceleration/cylinders. A zero denominator gives NaN, never inf.
-    """
+    """Append numerator/denominator columns to the input columns; a zero denominator gives NaN, never inf.
+    `ratios`: pairs of column names (when fitted on a DataFrame) or positions; by default the tutorial's two."""
 
     def __init__(self, ratios=DEFAULT_RATIOS):
         self.ratios = ratios
@@ -46,15 +36,7 @@ class RatioFeatures(TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         check_is_fitted(self, "ratio_indices_")
-        X = validate_data(
-            self,
-            X,
-            dtype="numeric",
-            ensure_all_finite="allow-nan",
-            reset=False,
-            copy=False,
-        )
-        X = np.asarray(X, dtype=float)
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan", reset=False, copy=False)
         with np.errstate(divide="ignore", invalid="ignore"):
             derived = [X[:, a] / X[:, b] for a, b in self.ratio_indices_]
         out = np.column_stack([X, *derived]) if derived else X.copy()
@@ -64,17 +46,13 @@ class RatioFeatures(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features=None):
         check_is_fitted(self, "ratio_indices_")
         names = list(input_features) if input_features is not None else self._names_in_
-        derived = [_ratio_name(names[a], names[b]) for a, b in self.ratio_indices_]
+        derived = [f"{names[a]} per {names[b]}".lower().replace(" ", "_") for a, b in self.ratio_indices_]
         return np.asarray([*names, *derived], dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
         return tags
-
-
-def _ratio_name(numerator: str, denominator: str) -> str:
-    return f"{numerator} per {denominator}".lower().replace(" ", "_")
 
 
 def gallons_per_100_miles(y):

@@ -10,18 +10,9 @@ from mpg import config
 
 
 def permutation_importances(
-    pipeline: Pipeline,
-    X: pd.DataFrame,
-    y,
-    *,
-    n_repeats: int = 30,
-    seed: int = config.SEED,
+    pipeline: Pipeline, X: pd.DataFrame, y, *, n_repeats: int = 30, seed: int = config.SEED
 ) -> list[dict]:
-    """Rise in RMSE when each of the seven inputs is shuffled (held-out rows), largest first.
-
-    Permuting the raw inputs scores Origin as one feature and each derived
-    ratio together with the inputs it is made from.
-    """
+    """Rise in RMSE when each raw input is shuffled (Origin as one, a ratio with its inputs), largest first."""
     result = permutation_importance(
         pipeline,
         X[config.FEATURES],
@@ -33,11 +24,6 @@ def permutation_importances(
     )
     rows = [
         {"feature": name, "mean": float(mean), "std": float(std)}
-        for name, mean, std in zip(
-            config.FEATURES,
-            result.importances_mean,
-            result.importances_std,
-            strict=True,
-        )
+        for name, mean, std in zip(config.FEATURES, result.importances_mean, result.importances_std, strict=True)
     ]
     return sorted(rows, key=lambda r: r["mean"], reverse=True)

@@ -11,9 +11,7 @@ from mpg import config
 from mpg.modeling.features import DEFAULT_RATIOS, RatioFeatures, gallons_per_100_miles
 
 # The imputer hands on a bare array, so the ratios are named by position among the numeric inputs.
-_RATIO_POSITIONS = tuple(
-    (config.NUMERIC_FEATURES.index(a), config.NUMERIC_FEATURES.index(b)) for a, b in DEFAULT_RATIOS
-)
+_RATIO_POSITIONS = tuple(tuple(map(config.NUMERIC_FEATURES.index, pair)) for pair in DEFAULT_RATIOS)
 
 
 def build_preprocessor() -> ColumnTransformer:
@@ -25,35 +23,18 @@ def build_preprocessor() -> ColumnTransformer:
             ("scale", StandardScaler()),
         ]
     )
-    origin = Pipeline(
-        [
-            ("impute", SimpleImputer(strategy="most_frequent")),
-            (
-                "onehot",
-                OneHotEncoder(
-                    categories=[sorted(map(float, config.ORIGINS))],
-                    handle_unknown="ignore",
-                    sparse_output=False,
-                ),
-            ),
-        ]
-    )
+    codes = [sorted(map(float, config.ORIGINS))]
+    onehot = OneHotEncoder(categories=codes, handle_unknown="ignore", sparse_output=False)
+    origin = Pipeline([("impute", SimpleImputer(strategy="most_frequent")), ("onehot", onehot)])
     return ColumnTransformer(
-        [
-            ("num", numeric, config.NUMERIC_FEATURES),
-            ("origin", origin, [config.ORIGIN]),
-        ],
+        [("num", numeric, config.NUMERIC_FEATURES), ("origin", origin, [config.ORIGIN])],
         verbose_feature_names_out=False,
     )
 
 
 def in_gallons_per_100_miles(regressor) -> TransformedTargetRegressor:
     """Fit the regressor on fuel consumption (gallons/100 mi), which is closer to linear in weight."""
-    return TransformedTargetRegressor(
-        regressor=regressor,
-        func=gallons_per_100_miles,
-        inverse_func=gallons_per_100_miles,
-    )
+    return TransformedTargetRegressor(regressor, func=gallons_per_100_miles, inverse_func=gallons_per_100_miles)
 
 
 def build_pipeline(regressor) -> Pipeline:

@@ -1,18 +1,10 @@
-"""Model selection by a rule declared before any held-out figure is seen: as good as the best, then cheapest to serve.
-
-Every candidate is tuned by the same K-fold CV on the training rows. The
-candidates whose fold-by-fold RMSE cannot be told from the best one's are equals
-(the one-standard-error rule on paired differences: every candidate sees the same
-folds). Among the equals the cheapest to serve wins: ONNX Runtime's time for
-10,000 cars on one thread. Timing is noisy, so times within TIE_RATIO of the
-fastest count as equal, and then the smaller graph wins: the same commit gives the
-same model.
-"""
+"""Model selection by RULE, declared before any held-out figure is seen: as good as the best, then cheapest to serve."""
 
 from __future__ import annotations
 
 import statistics
 import time
+import timeit
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -68,12 +60,8 @@ def serving_cost(pipeline: Pipeline, cars: pd.DataFrame) -> tuple[float, int]:
     session = one_thread_session(onnx_bytes)
     X = np.resize(cars[config.FEATURES].to_numpy(dtype=np.float64), (SERVING_ROWS, len(config.FEATURES)))
     session.run(None, {"X": X})  # warm-up
-    times = []
-    for _ in range(SERVING_RUNS):
-        began = time.perf_counter()
-        session.run(None, {"X": X})
-        times.append(1000 * (time.perf_counter() - began))
-    return statistics.median(times), graph_size(onnx_bytes)
+    seconds = timeit.repeat(lambda: session.run(None, {"X": X}), number=1, repeat=SERVING_RUNS)
+    return 1000 * statistics.median(seconds), graph_size(onnx_bytes)
 
 
 def _row(candidate: Candidate, search: GridSearchCV) -> dict:
@@ -97,9 +85,7 @@ def _row(candidate: Candidate, search: GridSearchCV) -> dict:
 
 def apply_rule(rows: list[dict]) -> tuple[list[dict], dict]:
     """Mark the equals of the lowest-CV-RMSE row, rank the rows by the rule (the chosen first) and describe it.
-
-    Each row needs cv_rmse_folds, serving_ms_10k and graph_size; it gains diff_from_best, diff_se and equal.
-    """
+    Each row needs cv_rmse_folds, serving_ms_10k and graph_size; it gains diff_from_best, diff_se and equal."""
     best = min(rows, key=lambda r: (r["cv_rmse_mean"], r["name"]))
     for row in rows:
         diffs = np.subtract(row["cv_rmse_folds"], best["cv_rmse_folds"])
@@ -116,7 +102,7 @@ def apply_rule(rows: list[dict]) -> tuple[list[dict], dict]:
     slower = sorted((r for r in equals if r not in tied), key=lambda r: (r["serving_ms_10k"], r["name"]))
     others = sorted((r for r in rows if not r["equal"]), key=lambda r: (r["cv_rmse_mean"], r["name"]))
     ranked = tied + slower + others
-    rule = {
+    return ranked, {
         "rule": RULE,
         "lowest_cv_rmse": best["name"],
         "equals": [r["name"] for r in tied + slower],
@@ -125,7 +111,6 @@ def apply_rule(rows: list[dict]) -> tuple[list[dict], dict]:
         "serving_runs": SERVING_RUNS,
         "tie_ratio": TIE_RATIO,
     }
-    return ranked, rule
 
 
 def select_model(
@@ -138,11 +123,7 @@ def select_model(
     log: Callable[[str], None] = lambda _message: None,
     measure: Callable[[Pipeline, pd.DataFrame], tuple[float, int]] = serving_cost,
 ) -> Selection:
-    """Tune every candidate by `folds`-fold CV on `train` only, measure its serving cost, and choose by the rule.
-
-    The chosen pipeline is the one GridSearchCV refitted on all of `train`. The test rows are never seen here.
-    `measure` gives a pipeline's serving milliseconds and graph size (tests fix the time, which is noisy).
-    """
+    """Tune each candidate by CV on `train` only, measure its serving cost (`measure`: tests fix it), choose by RULE."""
     started = time.perf_counter()
     candidates = default_candidates(seed) if candidates is None else list(candidates)
     X, y = train[config.FEATURES], train[config.TARGET]
@@ -160,8 +141,7 @@ def select_model(
         rows.append(row)
         log(
             f"[{k}/{len(candidates)}] {candidate.name:<26} {row['configs']:>2} configs x {folds} folds  "
-            f"CV RMSE {row['cv_rmse_mean']:.3f} ± {row['cv_rmse_std']:.3f}  "
-            f"10k cars {row['serving_ms_10k']:6.1f} ms  "
+            f"CV RMSE {row['cv_rmse_mean']:.3f} ± {row['cv_rmse_std']:.3f}  10k cars {row['serving_ms_10k']:6.1f} ms  "
             f"({time.perf_counter() - began:.1f} s, elapsed {time.perf_counter() - started:.1f} s)"
         )
     leaderboard, rule = apply_rule(rows)

@@ -53,8 +53,7 @@ def train_model(
     log: Callable[[str], None] = lambda _message: None,
     candidates: Sequence[Candidate] | None = None,
 ) -> ModelCard:
-    """Load, split, select (among `candidates`, by default every one), evaluate once on the test rows, explain,
-    and save. Returns the model card."""
+    """Load, split, select, evaluate once on the test rows, calibrate, explain and save; returns the model card."""
     data = load_auto_mpg(data_path)
     labelled, unlabelled = labelled_rows(data)
     if unlabelled:
@@ -84,11 +83,7 @@ def train_model(
             "rows_without_mpg": unlabelled,
             "test_rows": sorted(int(i) for i in test.index),
         },
-        "split": {
-            "method": "StratifiedShuffleSplit on Cylinders",
-            "test_size": config.TEST_SIZE,
-            "seed": seed,
-        },
+        "split": {"method": "StratifiedShuffleSplit on Cylinders", "test_size": config.TEST_SIZE, "seed": seed},
         "inputs": input_schema(train, pipeline),
         "metrics": metrics,
         "interval": band,

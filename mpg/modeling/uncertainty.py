@@ -1,14 +1,8 @@
 """90% prediction intervals: a cross-validated split-conformal band on relative residuals.
 
-The model is fitted on fuel consumption (gallons per 100 miles), so its errors
-grow with MPG: a thrifty car's error in MPG is larger than a thirsty one's. The
-band is therefore relative: prediction x (1 ± q), with q the conformal quantile
-of |actual - predicted| / predicted over out-of-fold predictions on the training
-rows (each row's prediction comes from a model that did not see it, as in split
-conformal, with every fold serving as a calibration set). The band is then put
-around the model refitted on all training rows; that last step is not covered by
-split conformal's guarantee, so bench/uncertainty.py measures the coverage. The
-test rows are never used here.
+The model is fitted on gallons per 100 miles, so its errors in MPG grow with MPG: the band is relative,
+prediction x (1 ± q), q calibrated on out-of-fold predictions of the training rows. Around the model refitted on
+all of them the band has no split-conformal guarantee, so bench/uncertainty.py measures its coverage.
 """
 
 from __future__ import annotations
@@ -34,11 +28,6 @@ def conformal_quantile(scores: np.ndarray, level: float = LEVEL) -> float:
     return float(np.sort(scores)[rank - 1])
 
 
-def relative_errors(actual, predicted) -> np.ndarray:
-    actual, predicted = np.asarray(actual, dtype=float), np.asarray(predicted, dtype=float)
-    return np.abs(actual - predicted) / predicted
-
-
 def calibrate(
     pipeline: Pipeline, train: pd.DataFrame, *, seed: int = config.SEED, folds: int = config.CV_FOLDS, n_jobs: int = 2
 ) -> dict:
@@ -46,7 +35,7 @@ def calibrate(
     X, y = train[config.FEATURES], train[config.TARGET].to_numpy()
     cv = KFold(n_splits=folds, shuffle=True, random_state=seed)
     out_of_fold = cross_val_predict(clone(pipeline), X, y, cv=cv, n_jobs=n_jobs)
-    q = conformal_quantile(relative_errors(y, out_of_fold))
+    q = conformal_quantile(np.abs(y - out_of_fold) / out_of_fold)
     rmse = float(np.sqrt(np.mean((y - out_of_fold) ** 2)))
     return {
         "method": (
@@ -60,5 +49,4 @@ def calibrate(
 
 
 def coverage(actual, lower, upper) -> float:
-    actual = np.asarray(actual, dtype=float)
     return float(np.mean((actual >= lower) & (actual <= upper)))
