@@ -53,8 +53,8 @@ def create_app(
         observe.model_served(model.version)
     observe.install(app)
     _register_routes(app)
-    invocations.register(app)
-    oip.register(app)
+    app.register_blueprint(invocations.mlflow)
+    app.register_blueprint(oip.v2)
     _register_errors(app)
     return app
 

@@ -11,31 +11,29 @@ import csv
 import io
 
 import numpy as np
-from flask import Flask, Response, request
+from flask import Blueprint, Response, request
 from pydantic_core import to_json
 
 from api.schemas import RequestError, check_cars, parse_flag, parse_json
 from api.serving import current_model, predict_cars
 from mpg.text import text_columns
 
+mlflow = Blueprint("mlflow", __name__)
 FORMS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 
 
-def register(app: Flask) -> None:
-    app.add_url_rule("/invocations", "invocations", invocations, methods=["POST"])
-    app.add_url_rule("/ping", "mlflow_ping", ping)
-    app.add_url_rule("/version", "version", version)
-
-
+@mlflow.get("/ping")
 def ping() -> Response:
     current_model()  # 503 until the model is loaded
     return Response("\n", mimetype="text/plain")
 
 
+@mlflow.get("/version")
 def version() -> Response:
     return Response(current_model().version, mimetype="text/plain")
 
 
+@mlflow.post("/invocations")
 def invocations() -> Response:
     current_model()
     details = parse_flag("details", request.args.get("details"))

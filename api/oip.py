@@ -14,7 +14,7 @@ import struct
 from typing import Any, Literal
 
 import numpy as np
-from flask import Flask, Response, current_app, request
+from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from api.schemas import RequestError, check_cars
@@ -22,7 +22,9 @@ from api.serving import current_model, predict_cars
 from mpg import __version__, config
 from mpg.contract import MAX_ROWS
 
+v2 = Blueprint("v2", __name__)
 NAME = "mpg"
+MODEL_PATH = f"/v2/models/{NAME}"
 OUTPUTS = ("mpg_prediction", "mpg_lower", "mpg_upper")
 NUMBERS = {
     "UINT8": "<u1", "UINT16": "<u2", "UINT32": "<u4", "UINT64": "<u8", "INT8": "<i1", "INT16": "<i2",
@@ -108,17 +110,6 @@ class V2Error(BaseModel):
     request_id: str
 
 
-def register(app: Flask) -> None:
-    app.add_url_rule("/v2", "v2_server", server_metadata)
-    app.add_url_rule("/v2/health/live", "v2_live", live)
-    app.add_url_rule("/v2/health/ready", "v2_ready", ready)
-    for suffix in ("", "/versions/<version>"):
-        model = f"/v2/models/{NAME}{suffix}"
-        app.add_url_rule(model, f"v2_metadata{suffix}", model_metadata)
-        app.add_url_rule(f"{model}/ready", f"v2_model_ready{suffix}", model_ready)
-        app.add_url_rule(f"{model}/infer", f"v2_infer{suffix}", infer, methods=["POST"])
-
-
 def _json(value: BaseModel, status: int = 200) -> Response:
     return Response(value.model_dump_json(), status=status, mimetype="application/json")
 
@@ -127,24 +118,31 @@ def _loaded() -> bool:
     return current_app.extensions["model"] is not None
 
 
+@v2.get("/v2")
 def server_metadata() -> Response:
     return _json(ServerMetadata(name=NAME, version=__version__, extensions=["binary_tensor_data"]))
 
 
+@v2.get("/v2/health/live")
 def live() -> Response:
     return _json(ServerLive(live=True))
 
 
+@v2.get("/v2/health/ready")
 def ready() -> Response:
     return _json(ServerReady(ready=_loaded()), 200 if _loaded() else 503)
 
 
+@v2.get(f"{MODEL_PATH}/ready")
+@v2.get(f"{MODEL_PATH}/versions/<version>/ready")
 def model_ready(version: str | None = None) -> Response:
     if _loaded():
         _check_version(version)
     return _json(ModelReady(name=NAME, ready=_loaded()), 200 if _loaded() else 503)
 
 
+@v2.get(MODEL_PATH)
+@v2.get(f"{MODEL_PATH}/versions/<version>")
 def model_metadata(version: str | None = None) -> Response:
     model = _check_version(version)
     tensors = [MetadataTensor(name=config.SNAKE[name], datatype="FP64", shape=[-1]) for name in config.FEATURES]
@@ -154,6 +152,8 @@ def model_metadata(version: str | None = None) -> Response:
     return _json(metadata)
 
 
+@v2.post(f"{MODEL_PATH}/infer")
+@v2.post(f"{MODEL_PATH}/versions/<version>/infer")
 def infer(version: str | None = None) -> Response:
     _check_version(version)
     header, binary = _split(request.get_data(cache=False), request.headers.get("Inference-Header-Content-Length"))
