@@ -41,13 +41,10 @@ def openapi_document(model=None) -> dict:
         "400": json_content(error, "malformed JSON"),
         "413": json_content(error, f"body over {MAX_BYTES // (1024 * 1024)} MiB"),
         "415": json_content(error, "body is not sent as application/json"),
-        "422": json_content(
-            error,
-            f"invalid values, more than {MAX_ROWS} vehicles (or {MAX_EXPLAIN_ROWS} with explain), "
-            "or a bad explain value; each detail names row, field, problem",
-        ),
+        "422": json_content(error, f"invalid values, more than {MAX_ROWS} vehicles (or {MAX_EXPLAIN_ROWS} with "
+                                   "explain), or a bad explain value; each detail names row, field, problem"),
         "503": json_content(error, "model not loaded"),
-    }
+    }  # fmt: skip
     description = (
         "Predicts a car's fuel efficiency (miles per US gallon) from seven attributes. "
         "Send one vehicle object, a list of them, or the tutorial's columnar form (every column the same length). "
