@@ -54,7 +54,7 @@ def openapi_document(model=None) -> dict:
         f"with a warning. Limits: {MAX_ROWS} vehicles and {MAX_BYTES // (1024 * 1024)} MiB per request."
     )
     predicted = json_content(ok, "one prediction per vehicle, in order")
-    if model is not None:  # the example answer is the loaded model's own
+    if model is not None:  # the loaded model's own figure and example answer
         description += f" Held-out test RMSE {model.card.metrics.test_rmse:.2f} MPG."
         predicted["content"]["application/json"]["example"] = example_answer(model)
     explain = flag("explain", f"add contributions and baseline per vehicle (at most {MAX_EXPLAIN_ROWS})")
