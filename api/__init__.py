@@ -1,8 +1,7 @@
 """The JSON prediction API: `create_app(model=None, config=None)`; served by `gunicorn api.wsgi:app`.
 
-Three dialects over one prediction path (api.serving): the tutorial's `/predict`, MLflow's
-`/invocations` (api.invocations) and the Open Inference Protocol's `/v2` (api.oip); request IDs,
-metrics, the access log and CORS for all of them (api.observe).
+Three dialects over one prediction path (api.serving): the tutorial's `/predict`, MLflow's `/invocations`
+(api.invocations) and the Open Inference Protocol's `/v2` (api.oip); api.observe adds what an operator sees.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from api import invocations, observe, oip
 from api.openapi import docs_page, openapi_document
-from api.schemas import MAX_BYTES, MAX_EXPLAIN_ROWS, RequestError, parse_flag, parse_request
+from api.schemas import MAX_BYTES, MAX_EXPLAIN_ROWS, RequestError, check_cars, parse_flag, parse_json
 from api.serving import current_model, error_response, predict_cars
 from mpg.artifact.store import LoadedModel, ModelLoadError, load_model, served_directory
 from mpg.contract import MAX_ROWS
@@ -31,11 +30,7 @@ log = logging.getLogger(__name__)
 def create_app(
     model: LoadedModel | None = None, config: dict | None = None, prediction_log: PredictionLog | None = None
 ) -> Flask:
-    """Build the API around a loaded model (the committed one by default), loaded once per process.
-
-    Settings come from the environment (ACCESS_LOG, CORS_ORIGINS; the prediction log's DATABASE_URL,
-    PREDICTION_LOG...) unless `config` or `prediction_log` says otherwise.
-    """
+    """The API around a model (the committed one by default), loaded once per process; settings from the environment."""
     app = Flask(__name__)
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_BYTES, MODEL_DIR=served_directory(os.environ), **observe.settings(os.environ)
@@ -58,8 +53,8 @@ def create_app(
         observe.model_served(model.version)
     observe.install(app)
     _register_routes(app)
-    invocations.register(app)
-    oip.register(app)
+    app.register_blueprint(invocations.mlflow)
+    app.register_blueprint(oip.v2)
     _register_errors(app)
     return app
 
@@ -80,15 +75,10 @@ def _register_routes(app: Flask) -> None:
     @app.get("/model")
     def model_info():
         model = current_model()
-        card = model.card.model_dump(mode="json")
-        fields = ("model", "model_sha256", "onnx_sha256", "trained_at", "versions", "metrics", "inputs")
-        return {
-            **{key: card[key] for key in fields},
-            "model_version": model.version,
-            "limits": {"max_rows": MAX_ROWS, "max_bytes": MAX_BYTES},
-            "leaderboard": card["leaderboard"],
-            "importances": card["importances"],
-        }
+        shown = {"model", "model_sha256", "onnx_sha256", "trained_at", "versions", "metrics", "inputs",
+                 "leaderboard", "importances"}  # fmt: skip
+        card = model.card.model_dump(mode="json", include=shown)
+        return {**card, "model_version": model.version, "limits": {"max_rows": MAX_ROWS, "max_bytes": MAX_BYTES}}
 
     @app.post("/predict")
     def predict():
@@ -96,7 +86,7 @@ def _register_routes(app: Flask) -> None:
         if not request.is_json:
             raise RequestError(415, "send the body as JSON with Content-Type: application/json")
         explain = parse_flag("explain", request.args.get("explain"))
-        X = parse_request(request.get_data(cache=False))  # parsed and validated in one pass
+        X = check_cars(parse_json(request.get_data(cache=False)))
         if explain and len(X) > MAX_EXPLAIN_ROWS:
             raise RequestError(422, f"explain=true takes at most {MAX_EXPLAIN_ROWS} vehicles, got {len(X)}")
         served = predict_cars(X)

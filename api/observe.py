@@ -1,15 +1,8 @@
 """What an operator sees of each request: its ID, Prometheus metrics, an access-log line, and CORS.
 
-- `Server-Timing: app;dur=<ms>` on every answer but the probes' (the time in the app).
-- `X-Request-ID`: the caller's (Heroku's router sets one) when it is 1-200 characters of
-  letters, digits and `+/=._:-`, else a new one; echoed in the response and in error bodies.
-- `/metrics`: prometheus_client's text format. Under gunicorn `PROMETHEUS_MULTIPROC_DIR` is
-  set (gunicorn.conf.py), every process writes its counts to files there, and a scrape adds
-  up every worker's, dead ones included.
-- One logfmt line per request on stdout (Heroku's convention); `ACCESS_LOG=off` turns it off.
-- `METRICS=off` stops the counting (for the benchmark that measures what it costs); /metrics stays.
-- Probes (`/metrics`, health and readiness routes) are neither counted nor logged.
-- CORS only for the origins listed in `CORS_ORIGINS` (comma-separated; flask-cors does the work).
+`X-Request-ID` is the caller's (Heroku's router sets one) if it looks sane, else a new one. The access log is one
+logfmt line per request on stdout, Heroku's convention. Under gunicorn `PROMETHEUS_MULTIPROC_DIR` is set
+(gunicorn.conf.py), so a scrape adds up every worker's counts, dead ones included. Probes are not counted or logged.
 """
 
 from __future__ import annotations
@@ -22,16 +15,8 @@ import time
 import uuid
 
 from flask import Flask, Response, current_app, g, request
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-    multiprocess,
-)
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, multiprocess
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 SANE_ID = re.compile(r"[A-Za-z0-9+/=._:-]{1,200}")
 PROBES = frozenset({
@@ -67,13 +52,9 @@ def install(app: Flask) -> None:
 
 
 def settings(environ) -> dict:
-    """The app's settings from the environment: ACCESS_LOG and CORS_ORIGINS."""
-    origins = [o.strip() for o in environ.get("CORS_ORIGINS", "").split(",") if o.strip()]
-    return {
-        "ACCESS_LOG": environ.get("ACCESS_LOG", "on").strip().lower() not in OFF,
-        "METRICS": environ.get("METRICS", "on").strip().lower() not in OFF,
-        "CORS_ORIGINS": origins,
-    }
+    """ACCESS_LOG, METRICS and CORS_ORIGINS from the environment (METRICS=off is for the benchmark of its cost)."""
+    switches = {name: environ.get(name, "on").strip().lower() not in OFF for name in ("ACCESS_LOG", "METRICS")}
+    return {**switches, "CORS_ORIGINS": [o.strip() for o in environ.get("CORS_ORIGINS", "").split(",") if o.strip()]}
 
 
 def request_id() -> str:

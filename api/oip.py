@@ -1,13 +1,9 @@
 """The Open Inference Protocol (v2), as KServe, NVIDIA Triton and Seldon MLServer speak it over REST.
 
-Routes: `/v2`, `/v2/health/live|ready`, `/v2/models/mpg[/versions/{version}]`, `.../ready`,
-`.../infer`. A request's inputs are either seven 1-D tensors named by the snake_case fields
-(any integer or float datatype; `origin` also BYTES names such as "Japan") or one `[n, 7]`
-tensor `input`, columns in `config.FEATURES` order. Values go to the contract as columns, so
-they are checked and predicted as on every other route; a tensor has no null, so no input is
-unknown here. Tensor data come as JSON or, as tritonclient sends them by default, in binary
-after the JSON header (the `binary_tensor_data` extension); answers are always JSON.
-Errors are the protocol's `{"error": "..."}`, 400 for bad input (api.serving.error_response).
+The inputs are seven 1-D tensors named by the snake_case fields (`origin` may also be BYTES names such as "Japan"),
+or one `[n, 7]` tensor `input`, columns in `config.FEATURES` order; they go to the contract as columns, like every
+route's. A tensor has no null, so no input is unknown here. Tensor data come as JSON or, as tritonclient sends them
+by default, in binary after the JSON header (the `binary_tensor_data` extension); answers are always JSON.
 """
 
 from __future__ import annotations
@@ -18,7 +14,7 @@ import struct
 from typing import Any, Literal
 
 import numpy as np
-from flask import Flask, Response, current_app, request
+from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from api.schemas import RequestError, check_cars
@@ -26,14 +22,15 @@ from api.serving import current_model, predict_cars
 from mpg import __version__, config
 from mpg.contract import MAX_ROWS
 
+v2 = Blueprint("v2", __name__)
 NAME = "mpg"
+MODEL_PATH = f"/v2/models/{NAME}"
 OUTPUTS = ("mpg_prediction", "mpg_lower", "mpg_upper")
 NUMBERS = {
     "UINT8": "<u1", "UINT16": "<u2", "UINT32": "<u4", "UINT64": "<u8", "INT8": "<i1", "INT16": "<i2",
     "INT32": "<i4", "INT64": "<i8", "FP16": "<f2", "FP32": "<f4", "FP64": "<f8",
 }  # fmt: skip
-Datatype = Literal["BOOL", "BYTES", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16", "INT32", "INT64",
-                   "FP16", "FP32", "FP64"]  # fmt: skip
+Datatype = Literal["BOOL", "BYTES", *NUMBERS]
 Parameters = dict[str, str | int | float | bool]
 
 
@@ -113,17 +110,6 @@ class V2Error(BaseModel):
     request_id: str
 
 
-def register(app: Flask) -> None:
-    app.add_url_rule("/v2", "v2_server", server_metadata)
-    app.add_url_rule("/v2/health/live", "v2_live", live)
-    app.add_url_rule("/v2/health/ready", "v2_ready", ready)
-    for suffix in ("", "/versions/<version>"):
-        model = f"/v2/models/{NAME}{suffix}"
-        app.add_url_rule(model, f"v2_metadata{suffix}", model_metadata)
-        app.add_url_rule(f"{model}/ready", f"v2_model_ready{suffix}", model_ready)
-        app.add_url_rule(f"{model}/infer", f"v2_infer{suffix}", infer, methods=["POST"])
-
-
 def _json(value: BaseModel, status: int = 200) -> Response:
     return Response(value.model_dump_json(), status=status, mimetype="application/json")
 
@@ -132,25 +118,31 @@ def _loaded() -> bool:
     return current_app.extensions["model"] is not None
 
 
+@v2.get("/v2")
 def server_metadata() -> Response:
     return _json(ServerMetadata(name=NAME, version=__version__, extensions=["binary_tensor_data"]))
 
 
+@v2.get("/v2/health/live")
 def live() -> Response:
     return _json(ServerLive(live=True))
 
 
+@v2.get("/v2/health/ready")
 def ready() -> Response:
     return _json(ServerReady(ready=_loaded()), 200 if _loaded() else 503)
 
 
+@v2.get(f"{MODEL_PATH}/ready")
+@v2.get(f"{MODEL_PATH}/versions/<version>/ready")
 def model_ready(version: str | None = None) -> Response:
-    if not _loaded():
-        return _json(ModelReady(name=NAME, ready=False), 503)
-    _check_version(version)
-    return _json(ModelReady(name=NAME, ready=True))
+    if _loaded():
+        _check_version(version)
+    return _json(ModelReady(name=NAME, ready=_loaded()), 200 if _loaded() else 503)
 
 
+@v2.get(MODEL_PATH)
+@v2.get(f"{MODEL_PATH}/versions/<version>")
 def model_metadata(version: str | None = None) -> Response:
     model = _check_version(version)
     tensors = [MetadataTensor(name=config.SNAKE[name], datatype="FP64", shape=[-1]) for name in config.FEATURES]
@@ -160,10 +152,11 @@ def model_metadata(version: str | None = None) -> Response:
     return _json(metadata)
 
 
+@v2.post(f"{MODEL_PATH}/infer")
+@v2.post(f"{MODEL_PATH}/versions/<version>/infer")
 def infer(version: str | None = None) -> Response:
     _check_version(version)
-    body = request.get_data(cache=False)
-    header, binary = _split(body, request.headers.get("Inference-Header-Content-Length"))
+    header, binary = _split(request.get_data(cache=False), request.headers.get("Inference-Header-Content-Length"))
     try:
         inference = InferenceRequest.model_validate_json(header)
     except ValidationError as exc:
@@ -239,20 +232,13 @@ def _flat(data: list, shape: list[int]) -> list:
     # Whole-list checks (map and set run in C): a 10,000-car tensor is 70,000 values.
     if len(shape) == 2 and set(map(type, data)) == {list} and set(map(len, data)) == {shape[1]}:
         data = list(itertools.chain.from_iterable(data))  # [n, 7] nested as rows: the usual case
-    if set(map(type, data)) - {int, float, str}:  # a null, or values nested otherwise
-        return _flat_nested(data)
-    return data
-
-
-def _flat_nested(data: list) -> list:
-    out = []
+    if not set(map(type, data)) - {int, float, str}:
+        return data
+    out = []  # a null, or values nested otherwise
     for value in data:
-        if isinstance(value, list):
-            out += _flat_nested(value)
-        elif value is None:
+        if value is None:
             raise RequestError(400, "a tensor has no null values (null is not a number)")
-        else:
-            out.append(value)
+        out += _flat(value, []) if isinstance(value, list) else [value]
     return out
 
 

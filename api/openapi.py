@@ -7,13 +7,14 @@ import json
 import re
 
 import numpy as np
-from pydantic import TypeAdapter
 
+from api.openapi_dialects import flag, get, json_content, schema_of, text_content
 from api.openapi_dialects import paths as dialect_paths
-from api.schemas import MAX_BYTES, MAX_EXPLAIN_ROWS, MAX_ROWS, ErrorResponse, PredictResponse, request_schema
+from api.schemas import MAX_BYTES, MAX_EXPLAIN_ROWS, ErrorResponse, PredictResponse, check_cars, request_schema
 from mpg import __version__, config
+from mpg.contract import MAX_ROWS
+from mpg.prediction import predict_array
 
-REF = "#/components/schemas/{model}"
 TUTORIAL_EXAMPLE = {
     "Cylinders": [4, 6, 8],
     "Displacement": [155.0, 160.0, 165.5],
@@ -32,33 +33,18 @@ STYLE = (
 )
 
 
-def _schema(adapter: TypeAdapter, components: dict) -> dict:
-    schema = adapter.json_schema(ref_template=REF, mode="validation")
-    components.update(schema.pop("$defs", {}))
-    return schema
-
-
-def _json(schema: dict, description: str) -> dict:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
 def openapi_document(model=None) -> dict:
     components: dict = {}
-    body_schema = request_schema()
-    ok = _schema(TypeAdapter(PredictResponse), components)
-    error = _schema(TypeAdapter(ErrorResponse), components)
+    ok = schema_of(PredictResponse, components)
+    error = schema_of(ErrorResponse, components)
     errors = {
-        "400": _json(error, "malformed JSON"),
-        "413": _json(error, f"body over {MAX_BYTES // (1024 * 1024)} MiB"),
-        "415": _json(error, "body is not sent as application/json"),
-        "422": _json(
-            error,
-            f"invalid values, more than {MAX_ROWS} vehicles (or {MAX_EXPLAIN_ROWS} with explain), "
-            "or a bad explain value; each detail names row, field, problem",
-        ),
-        "503": _json(error, "model not loaded"),
-    }
-    metrics = model.card.metrics if model is not None else None
+        "400": json_content(error, "malformed JSON"),
+        "413": json_content(error, f"body over {MAX_BYTES // (1024 * 1024)} MiB"),
+        "415": json_content(error, "body is not sent as application/json"),
+        "422": json_content(error, f"invalid values, more than {MAX_ROWS} vehicles (or {MAX_EXPLAIN_ROWS} with "
+                                   "explain), or a bad explain value; each detail names row, field, problem"),
+        "503": json_content(error, "model not loaded"),
+    }  # fmt: skip
     description = (
         "Predicts a car's fuel efficiency (miles per US gallon) from seven attributes. "
         "Send one vehicle object, a list of them, or the tutorial's columnar form (every column the same length). "
@@ -67,96 +53,46 @@ def openapi_document(model=None) -> dict:
         f"Bounds are physically plausible values; inside them but outside the training range a value is predicted "
         f"with a warning. Limits: {MAX_ROWS} vehicles and {MAX_BYTES // (1024 * 1024)} MiB per request."
     )
-    if metrics:
-        description += f" Held-out test RMSE {metrics.test_rmse:.2f} MPG."
+    predicted = json_content(ok, "one prediction per vehicle, in order")
+    if model is not None:  # the loaded model's own figure and example answer
+        description += f" Held-out test RMSE {model.card.metrics.test_rmse:.2f} MPG."
+        predicted["content"]["application/json"]["example"] = example_answer(model)
+    explain = flag("explain", f"add contributions and baseline per vehicle (at most {MAX_EXPLAIN_ROWS})")
+    examples = {"tutorial columns": {"value": TUTORIAL_EXAMPLE}, "one vehicle": {"value": ONE_EXAMPLE},
+                "list of vehicles": {"value": [ONE_EXAMPLE, {**ONE_EXAMPLE, "Origin": "USA"}]}}  # fmt: skip
     simple = {"type": "object"}
-    document = {
+    paths = {
+        "/predict": {"post": {
+            "summary": "Predict MPG for one or more vehicles",
+            "operationId": "predict",
+            "parameters": [explain],
+            "requestBody": {"required": True,
+                            "content": {"application/json": {"schema": request_schema(), "examples": examples}}},
+            "responses": {"200": predicted, **errors},
+        }},
+        "/health": get("200 when the model is loaded and answers", "health",
+                       {"200": json_content(simple, "healthy"), "503": errors["503"]}),
+        "/model": get("Model metadata: version, metrics, input schema with ranges and origin codes", "model",
+                      {"200": json_content(simple, "metadata"), "503": errors["503"]}),
+        "/test": get("The tutorial's ping", "ping", {"200": text_content("ping")}),
+        "/": get("Where things are", "index", {"200": json_content(simple, "links")}),
+        "/openapi.json": get("This document", "openapi", {"200": json_content(simple, "OpenAPI 3.1")}),
+        "/docs": get("This API described for people", "docs", {"200": text_content("HTML", "text/html")}),
+        **dialect_paths(components, errors, model.version if model is not None else None),
+    }  # fmt: skip
+    return {
         "openapi": "3.1.0",
         "info": {"title": "mpg prediction API", "version": __version__, "description": description},
-        "paths": {
-            "/predict": {
-                "post": {
-                    "summary": "Predict MPG for one or more vehicles",
-                    "operationId": "predict",
-                    "parameters": [
-                        {
-                            "name": "explain",
-                            "in": "query",
-                            "required": False,
-                            "description": f"add contributions and baseline per vehicle (at most {MAX_EXPLAIN_ROWS})",
-                            "schema": {"type": "string", "enum": ["true", "false"]},
-                        }
-                    ],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": body_schema,
-                                "examples": {
-                                    "tutorial columns": {"value": TUTORIAL_EXAMPLE},
-                                    "one vehicle": {"value": ONE_EXAMPLE},
-                                    "list of vehicles": {"value": [ONE_EXAMPLE, {**ONE_EXAMPLE, "Origin": "USA"}]},
-                                },
-                            }
-                        },
-                    },
-                    "responses": {"200": _json(ok, "one prediction per vehicle, in order"), **errors},
-                }
-            },
-            "/health": {
-                "get": {
-                    "summary": "200 when the model is loaded and answers",
-                    "operationId": "health",
-                    "responses": {"200": _json(simple, "healthy"), "503": errors["503"]},
-                }
-            },
-            "/model": {
-                "get": {
-                    "summary": "Model metadata: version, metrics, input schema with ranges and origin codes",
-                    "operationId": "model",
-                    "responses": {"200": _json(simple, "metadata"), "503": errors["503"]},
-                }
-            },
-            "/test": {
-                "get": {
-                    "summary": "The tutorial's ping",
-                    "operationId": "ping",
-                    "responses": {
-                        "200": {"description": "ping", "content": {"text/plain": {"schema": {"type": "string"}}}}
-                    },
-                }
-            },
-        },
+        "paths": paths,
         "components": {"schemas": components},
     }
-    html_page = {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}
-    document["paths"] |= {
-        "/": {"get": {"summary": "Where things are", "operationId": "index",
-                      "responses": {"200": _json(simple, "links")}}},
-        "/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
-                                  "responses": {"200": _json(simple, "OpenAPI 3.1")}}},
-        "/docs": {"get": {"summary": "This API described for people", "operationId": "docs",
-                          "responses": {"200": html_page}}},
-        **dialect_paths(components, errors, _json, model.version if model is not None else None),
-    }  # fmt: skip
-    if model is not None:  # the example answer is the loaded model's own
-        answer = document["paths"]["/predict"]["post"]["responses"]["200"]["content"]["application/json"]
-        answer["example"] = example_answer(model)
-    return document
 
 
 def example_answer(model) -> dict:
-    from mpg.contract import check_records, records_from_json
-    from mpg.prediction import predict_array
-
-    result = predict_array(model, check_records(records_from_json(TUTORIAL_EXAMPLE)).X)
-    return {
-        "mpg_prediction": np.round(result.mpg, 4).tolist(),
-        "mpg_lower": np.round(result.lower, 4).tolist(),
-        "mpg_upper": np.round(result.upper, 4).tolist(),
-        "model_version": model.version,
-        "warnings": [],
-    }
+    result = predict_array(model, check_cars(TUTORIAL_EXAMPLE))
+    mpg, lower, upper = np.round([result.mpg, result.lower, result.upper], 4).tolist()
+    return {"mpg_prediction": mpg, "mpg_lower": lower, "mpg_upper": upper,
+            "model_version": model.version, "warnings": []}  # fmt: skip
 
 
 def _prose(text: str) -> str:
@@ -174,9 +110,7 @@ def docs_page(document: dict) -> str:
             f"<tr><td><code>{html.escape(name)}</code></td><td><code>{config.SNAKE[name]}</code></td>"
             f"<td>{html.escape(config.UNITS[name])}</td><td>{bounds}</td></tr>"
         )
-    example = json.dumps(TUTORIAL_EXAMPLE)
-    ok = document["paths"]["/predict"]["post"]["responses"]["200"]["content"]["application/json"]
-    computed = ok.get("example")
+    computed = document["paths"]["/predict"]["post"]["responses"]["200"]["content"]["application/json"].get("example")
     answer = f"<p>Answer: <code>{html.escape(json.dumps(computed))}</code>.</p>" if computed else ""
     paths = "".join(
         f"<li><code>{method.upper()} {html.escape(path)}</code>: {_prose(op['summary'])}</li>"
@@ -194,7 +128,7 @@ def docs_page(document: dict) -> str:
 <table><tr><th>field</th><th>snake_case</th><th>unit</th><th>accepted</th></tr>{"".join(rows)}</table>
 <h2>Example</h2>
 <pre>curl -s -X POST http://localhost:8000/predict -H 'Content-Type: application/json' \\
-  -d '{html.escape(example)}'</pre>
+  -d '{html.escape(json.dumps(TUTORIAL_EXAMPLE))}'</pre>
 {answer}
 <p>The same car through MLflow's dialect (add <code>?details=true</code> for the interval and warnings):</p>
 <pre>curl -s -X POST http://localhost:8000/invocations -H 'Content-Type: application/json' \\

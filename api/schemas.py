@@ -1,8 +1,4 @@
-"""The API's payloads: requests are checked by the input contract (mpg.contract); answers are pydantic models.
-
-The request's JSON Schema in /openapi.json is generated from the contract's `Car`
-declaration, in the three shapes and both key styles.
-"""
+"""The API's payloads: requests are checked by the input contract (mpg.contract); answers are pydantic models."""
 
 from __future__ import annotations
 
@@ -75,21 +71,16 @@ def parse_flag(name: str, value: str | None) -> bool:
     raise RequestError(422, f"{name} must be true or false, got {value!r}", [Problem(None, name, "not a boolean")])
 
 
-def parse_request(body: bytes) -> np.ndarray:
-    """A /predict body (JSON bytes, any of the three shapes) checked by the contract: float64 [n, 7].
-
-    All or nothing: 422 listing every problem of every bad vehicle.
-    """
+def parse_json(body: bytes) -> object:
     try:
-        value = pydantic_core.from_json(body)
+        return pydantic_core.from_json(body)
     except ValueError as exc:
         raise RequestError(400, "the body is not valid JSON", [Problem(None, None, str(exc))]) from None
-    return check_cars(value)
 
 
 def check_cars(value: object) -> np.ndarray:
-    """Cars in any of the three JSON shapes (one, a list, columns; keys in any accepted form) checked by the
-    contract, all or nothing: float64 [n, 7]. Every route's input goes through here."""
+    """Cars in any of the contract's three JSON shapes, checked all or nothing: float64 [n, 7], or 422 listing
+    every problem of every bad vehicle. Every route's input goes through here."""
     try:
         checked = check_json(value)
     except InputError as exc:
@@ -104,7 +95,10 @@ def request_schema() -> dict:
     """JSON Schema of a /predict body, generated from the contract's Car: a car, a list, or columns;
     snake_case or canonical keys (any letter case is accepted, which JSON Schema cannot say)."""
     snake = Car.model_json_schema()
-    canonical = _renamed(snake, config.CANONICAL, "Car (canonical names)")
+    canonical = copy.deepcopy(snake)
+    canonical["title"] = "Car (canonical names)"
+    canonical["properties"] = {config.CANONICAL[key]: spec for key, spec in snake["properties"].items()}
+    canonical["required"] = [config.CANONICAL[key] for key in snake["required"]]
     shapes = []
     for car in (snake, canonical):
         columns = copy.deepcopy(car)
@@ -113,20 +107,7 @@ def request_schema() -> dict:
             key: {"type": "array", "items": spec, "minItems": 1, "maxItems": MAX_ROWS}
             for key, spec in car["properties"].items()
         }
-        listing = {
-            "type": "array",
-            "items": car,
-            "minItems": 1,
-            "maxItems": MAX_ROWS,
-            "title": f"List of {car['title']}",
-        }
+        listing = {"type": "array", "items": car, "minItems": 1, "maxItems": MAX_ROWS}
+        listing["title"] = f"List of {car['title']}"
         shapes += [car, listing, columns]
     return {"anyOf": shapes}
-
-
-def _renamed(schema: dict, names: dict[str, str], title: str) -> dict:
-    out = copy.deepcopy(schema)
-    out["title"] = title
-    out["properties"] = {names[key]: spec for key, spec in schema["properties"].items()}
-    out["required"] = [names[key] for key in schema["required"]]
-    return out

@@ -1,9 +1,7 @@
-"""The one path every route predicts through, and the one error shape every route answers with.
+"""The one path every route predicts through (`predict_cars`), and the one error shape every route answers with.
 
-Each route turns its dialect into cars checked by the contract (`api.schemas.check_cars`),
-then calls `predict_cars`: `mpg.prediction.predict_array`, the metrics, the prediction log,
-and one rounding. So a car gets the same number from `/predict`, `/invocations` and
-`/v2/models/mpg/infer`, and every car served is counted and logged once.
+Every dialect's cars are checked by the contract (`api.schemas.check_cars`) and predicted here, so a car gets
+the same number from `/predict`, `/invocations` and `/v2/models/mpg/infer`, and is counted and logged once.
 """
 
 from __future__ import annotations
@@ -11,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from flask import Response, current_app, jsonify, request
+from flask import Response, current_app, make_response, request
 
 from api import observe
 from api.schemas import RequestError
@@ -60,10 +58,9 @@ def error_response(status: int, message: str, details: list | None = None) -> Re
     """`{"error": {"message", "details", "request_id"}}`; under /v2 the protocol's `{"error": "..."}`."""
     if request.path == V2_PREFIX or request.path.startswith(V2_PREFIX + "/"):
         # The message already lists the problems (mpg.problems.problem_lines), as the protocol's one string needs.
-        response = jsonify({"error": message, "request_id": observe.request_id()})
-        response.status_code = 400 if status in (415, 422) else status
-        return response
-    body = {"message": message, "details": [d.to_dict() for d in details or []], "request_id": observe.request_id()}
-    response = jsonify({"error": body})
-    response.status_code = status
-    return response
+        body = {"error": message, "request_id": observe.request_id()}
+        status = 400 if status in (415, 422) else status
+    else:
+        details = [d.to_dict() for d in details or []]
+        body = {"error": {"message": message, "details": details, "request_id": observe.request_id()}}
+    return make_response(body, status)
