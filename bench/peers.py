@@ -129,7 +129,7 @@ def measure(server: Server, workdir: Path, cars: dict[int, Columns], reference: 
                 continue
             entry = _latency(_wrk(port, route, cars[BIG], workdir, 1, plan["big_seconds"]))
             if name in server.server_timing:
-                # Each on a new connection, so both workers answer some: 15, as a worker's first big batches are slower
+                # On new connections, so both workers likely answer some; 15: a worker's first big batches are slower
                 entry["server_ms"] = statistics.median(_post(port, route, cars[BIG])[1] for _ in range(SERVER_TIMES))
             result["big"][name] = entry
     print(server.name, json.dumps(result), flush=True)

@@ -131,8 +131,9 @@ def log_write_section(lines: list[str], results: Results) -> None:
         "",
         f"Measured {result['measured_at']} (`bench/log_write.py`): {result['rows']:,} cars made `predictions` rows and "
         "written in one transaction by `insert_rows` (SQLite: multi-row INSERTs; PostgreSQL: COPY) and by the "
-        "driver's `executemany` of SQLAlchemy's one-row INSERT; and the same cars as one request, which the log "
-        f"writes as one `prediction_batches` row. Alternating, median of {result['runs']} runs.",
+        "driver's `executemany` of SQLAlchemy's one-row INSERT (making the rows timed apart); and the same cars as one "
+        "request, which the log writes as one `prediction_batches` row (making its bytes included). Alternating, "
+        f"median of {result['runs']} runs.",
         "",
         "| database | making the rows (ms) | insert_rows (ms) | executemany (ms) | executemany / insert_rows "
         "| one request's row (ms) |",

@@ -1,12 +1,13 @@
 """The prediction log's writer: `record` only enqueues; a thread writes to the database (mpg.monitoring.table).
 
 `PredictionLog.from_env(os.environ)` reads `PREDICTION_LOG=off`, `DATABASE_URL` and the retention limits
-`PREDICTION_LOG_MAX_DAYS` (30) and `PREDICTION_LOG_MAX_ROWS` (1,000,000; 0: no limit), which the writer applies
-every 10 minutes, never a request. `record` adds a request's arrays to a list bounded in cars and returns; a daemon
-thread, started by the first `record` in each process (gunicorn forks after building the app), writes them every
-second or every 100 cars. When the list is full or the database slow, down or unwritable, cars are dropped,
-counted in `mpg_prediction_log_dropped_total{reason}` and logged once a minute at most. The API records once per
-request, after building its response, and gunicorn.conf.py's `worker_exit` calls `close` (as does `atexit`).
+`PREDICTION_LOG_MAX_DAYS` (30) and `PREDICTION_LOG_MAX_ROWS` (1,000,000 cars in all; 0: no limit), which the
+writer applies every 10 minutes, never a request. `record` adds a request's arrays to a list bounded in cars and
+returns; a daemon thread, started by the first `record` in each process (gunicorn forks after building the app),
+writes them every second or every 100 cars. When the list is full or the database slow, down or unwritable, cars
+are dropped, counted in `mpg_prediction_log_dropped_total{reason}` and logged once a minute at most. The API
+records once per request, after building its response; gunicorn.conf.py's `worker_exit` calls `close`, as does
+`atexit`.
 """
 
 from __future__ import annotations
@@ -162,7 +163,8 @@ class PredictionLog:
         item: Batch | list[tuple] = batch
         if len(batch) <= SMALL_BATCH and self._stored_time is not None:
             # Made rows here, a few microseconds: in the writer thread, hundreds of one-car batches a second
-            # held the GIL for 2 ms at a time, and a request waiting for it made p99 several times p50.
+            # held the GIL for 2 ms at a time, and a request waiting for it made p99 several times p50. (Without
+            # a stored_time the URL is unusable: the batch goes on to a write that fails and counts its drops.)
             try:
                 item = batch.small_rows(self._stored_time)
             except ValueError:  # its arrays disagree: as a write of it would fail

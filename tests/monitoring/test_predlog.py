@@ -218,8 +218,8 @@ def test_retention_by_age_and_rows(database):
     assert weights(database) == cars[-1:]  # the newest is kept
 
 
-def test_retention_counts_the_cars_of_each_table(database):
-    # Requests of more than 10 cars are a row each in prediction_batches; max_rows counts their cars.
+def test_retention_keeps_the_newest_cars_of_both_tables(database):
+    # Requests of more than 10 cars are a row each in prediction_batches: max_rows counts their cars with the others.
     log = PredictionLog(database, max_days=30, max_rows=0)
     now = time.time()
     log.record(batch(25, request_id="old many", when=now - 40 * 86400))
@@ -230,8 +230,9 @@ def test_retention_counts_the_cars_of_each_table(database):
     engine = connect(database)
     assert apply_retention(engine, max_days=30, max_rows=0) == 1  # the old request's one row
     assert logged_ids(database) == {"many", "newer many", "few"}
-    assert apply_retention(engine, max_days=0, max_rows=20) == 1  # 12 + 30 cars > 20: the older batch goes
-    assert logged_ids(database) == {"newer many", "few"} and count(database) == 15
+    assert apply_retention(engine, max_days=0, max_rows=14) == 2  # 3 + 12 cars > 14: a batch goes whole
+    assert logged_ids(database) == {"few"} and count(database) == 3
+    assert apply_retention(engine, max_days=0, max_rows=2) == 1 and count(database) == 2
 
 
 def test_retention_deletes_in_chunks_of_bounded_size(database):
