@@ -21,6 +21,7 @@ import functools
 import itertools
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -203,15 +204,18 @@ def _statement(dialect: Dialect, rows: int) -> str:
 
 # Rows per DELETE. SQLite gathers the rowids a DELETE removes in memory: one statement over what the memory
 # bench logged in 10 minutes grew a worker by 126 MB that it kept (bench/results/memory.json at d7caa70). In chunks,
-# each its own transaction, memory stays bounded and the writers wait one chunk at most.
-RETENTION_CHUNK = 50_000
+# each its own transaction, memory stays bounded and the writers wait one chunk at most. Deleting 15 million
+# cars grew a thread's process by 0.8-1.0 MB in chunks of 5,000, 2.1-2.2 MB in chunks of 50,000 (ad hoc).
+RETENTION_CHUNK = 5_000
 
 
 def apply_retention(
-    engine: Engine, *, max_days: int, max_rows: int, now: datetime | None = None, chunk: int = RETENTION_CHUNK
-) -> int:
+    engine: Engine, *, max_days: int, max_rows: int, now: datetime | None = None, chunk: int = RETENTION_CHUNK,
+    pause: float = 0.0,
+) -> int:  # fmt: skip
     """Delete rows older than `max_days` and those beyond the newest `max_rows` cars of both tables (0: no limit;
-    a `prediction_batches` row is kept or deleted whole); returns how many rows."""
+    a `prediction_batches` row is kept or deleted whole), waiting `pause` seconds after each chunk; returns how many
+    rows."""
     tables = {table.name: table for table in (predictions, batches)}
     doomed: dict[str, list] = {name: [] for name in tables}
     if max_days:
@@ -242,6 +246,7 @@ def apply_retention(
                 deleted += count
                 if count < chunk:
                     break
+                time.sleep(pause)
     return deleted
 
 

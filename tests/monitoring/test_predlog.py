@@ -235,6 +235,27 @@ def test_retention_keeps_the_newest_cars_of_both_tables(database):
     assert apply_retention(engine, max_days=0, max_rows=2) == 1 and count(database) == 2
 
 
+def test_the_writer_keeps_writing_while_a_retention_pass_runs(database, monkeypatch):
+    """A pass over a big log takes seconds: a writer that waited for it let its queue fill and dropped cars."""
+    running, release = threading.Event(), threading.Event()
+
+    def slow_retention(engine, **limits):
+        running.set()
+        release.wait(30)
+        return 0
+
+    monkeypatch.setattr("mpg.monitoring.log.apply_retention", slow_retention)
+    log = PredictionLog(database, flush_seconds=0.05, retention_seconds=0)
+    try:
+        log.record(batch(1, request_id="first"))
+        assert running.wait(20)
+        log.record(batch(12, request_id="during"))
+        wait_for(lambda: logged_ids(database) == {"first", "during"})
+    finally:
+        release.set()
+        log.close()
+
+
 def test_retention_deletes_in_chunks_of_bounded_size(database):
     """A big trim runs as DELETEs of at most `chunk` rows, each committed: memory and lock time stay bounded."""
     from sqlalchemy import event
