@@ -11,13 +11,12 @@ import os
 
 import numpy as np
 from flask import Flask, Response, current_app, request
-from pydantic_core import to_json
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from api import invocations, observe, oip
 from api.openapi import docs_page, openapi_document
 from api.schemas import MAX_BYTES, MAX_EXPLAIN_ROWS, RequestError, check_cars, parse_flag, parse_json
-from api.serving import current_model, error_response, predict_cars
+from api.serving import current_model, error_response, json_response, predict_cars
 from mpg.artifact.store import LoadedModel, ModelLoadError, load_model, served_directory
 from mpg.contract import MAX_ROWS
 from mpg.insight import explain as explanations
@@ -102,7 +101,7 @@ def _register_routes(app: Flask) -> None:
             explained = [explanations.contributions(model, row, background) for row in X]
             body["contributions"] = [{k: round(v, 6) for k, v in phi.items()} for phi, _ in explained]
             body["baseline"] = [round(baseline, 6) for _, baseline in explained]
-        return Response(to_json(body), mimetype="application/json")
+        return json_response(body)
 
     @app.get("/openapi.json")
     def openapi():

@@ -18,7 +18,7 @@ from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from api.schemas import RequestError, check_cars
-from api.serving import current_model, predict_cars
+from api.serving import current_model, json_response, predict_cars
 from mpg import __version__, config
 from mpg.contract import MAX_ROWS
 
@@ -169,9 +169,10 @@ def infer(version: str | None = None) -> Response:
         raise RequestError(400, f"unknown output {unknown[0]!r}; the outputs are {', '.join(OUTPUTS)}")
     served = predict_cars(check_cars(_cars(inference.inputs, binary)))
     columns = {"mpg_prediction": served.mpg, "mpg_lower": served.lower, "mpg_upper": served.upper}
-    outputs = [ResponseOutput(name=name, shape=[len(served.mpg)], data=columns[name]) for name in wanted]
-    return _json(InferenceResponse(model_name=NAME, model_version=served.model_version, id=inference.id,
-                                   outputs=outputs))  # fmt: skip
+    # InferenceResponse's fields, in its order, the arrays as they are (json_response encodes them)
+    outputs = [{"name": name, "shape": [len(served.mpg)], "datatype": "FP64", "data": columns[name]} for name in wanted]
+    return json_response({"model_name": NAME, "model_version": served.model_version, "id": inference.id,
+                          "outputs": outputs})  # fmt: skip
 
 
 def _check_version(version: str | None):
@@ -208,8 +209,9 @@ def _cars(inputs: list[RequestInput], binary: bytes) -> dict[str, list] | list:
     return columns or []  # no tensor at all: no cars
 
 
-def _values(tensor: RequestInput, binary: bytes, offset: int) -> tuple[list, int]:
-    """A tensor's values, flat, as Python numbers (or strings for BYTES), and where the next binary one starts."""
+def _values(tensor: RequestInput, binary: bytes, offset: int) -> tuple[list | np.ndarray, int]:
+    """A tensor's values, flat (JSON's as Python numbers, binary ones an array, BYTES strings), and where the next
+    binary one starts."""
     if tensor.datatype == "BOOL" or (tensor.datatype == "BYTES" and tensor.name != config.SNAKE[config.ORIGIN]):
         raise RequestError(400, f"input {tensor.name!r}: datatype {tensor.datatype} is not a number")
     if any(size < 0 for size in tensor.shape) or math.prod(tensor.shape) > MAX_ROWS * len(config.FEATURES):
@@ -242,11 +244,12 @@ def _flat(data: list, shape: list[int]) -> list:
     return out
 
 
-def _numbers(raw: bytes, tensor: RequestInput) -> list:
+def _numbers(raw: bytes, tensor: RequestInput) -> np.ndarray:
+    """A binary tensor as an array: the contract checks an array of numbers whole (mpg.contract)."""
     dtype = np.dtype(NUMBERS[tensor.datatype])
     if len(raw) % dtype.itemsize:
         raise RequestError(400, f"input {tensor.name!r}: {len(raw)} bytes is not a whole number of {tensor.datatype}")
-    return np.frombuffer(raw, dtype=dtype).tolist()
+    return np.frombuffer(raw, dtype=dtype)
 
 
 def _strings(raw: bytes, name: str) -> list:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import orjson
 from flask import Response, current_app, make_response, request
 
 from api import observe
@@ -24,11 +25,17 @@ V2_PREFIX = "/v2"  # the Open Inference Protocol's errors are {"error": "..."}, 
 class Served:
     """One request's answers, rounded to 4 decimals (per car, in order) as every route returns them."""
 
-    mpg: list[float]
-    lower: list[float]
-    upper: list[float]
+    mpg: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
     warnings: list[InputWarning]
     model_version: str
+
+
+def json_response(body: dict) -> Response:
+    """An answer as JSON, its arrays encoded straight from numpy by orjson (10,000 cars' three columns in half
+    the time of pydantic_core.to_json on lists, to the same bytes; ad hoc)."""
+    return Response(orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY), mimetype="application/json")
 
 
 def current_model() -> LoadedModel:
@@ -43,7 +50,7 @@ def predict_cars(X: np.ndarray) -> Served:
     model = current_model()
     result = predict_array(model, X)
     # One rounding for the three columns: per-call overhead is what a one-row request costs.
-    mpg, lower, upper = np.round(np.stack([result.mpg, result.lower, result.upper]), 4).tolist()
+    mpg, lower, upper = np.round(np.stack([result.mpg, result.lower, result.upper]), 4)
     observe.predicted(len(X), result.warnings)
     current_app.extensions["prediction_log"].record(
         Batch(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from mpg import config
+
 LIMIT = 10  # a person reads ten lines; the API's `details` and a file's problem column keep them all
 
 
@@ -65,3 +67,35 @@ class InputError(ValueError):
     def lines(self, *, with_source: bool = True) -> list[str]:
         """The problems as `problem_lines` gives them, each naming the source unless `with_source` is False."""
         return problem_lines(self.problems, self.source if with_source else None, self.row_label)
+
+
+_HINTS = {
+    "float_type": "must be a number",
+    "finite_number": "must be a finite number",
+    "multiple_of": "must be a whole number",
+}
+
+
+def from_pydantic(error: dict) -> Problem:
+    """A pydantic error of the contract (mpg.contract) as the Problem every surface shows."""
+    loc = error["loc"]
+    row = loc[0] if loc and isinstance(loc[0], int) else None  # check_value passes None
+    key = next((part for part in loc[1:] if isinstance(part, str)), None)
+    field = config.CANONICAL.get(key, key)
+    kind, given = error["type"], error.get("input")
+    if kind == "missing":
+        return Problem(row, field, "is missing", missing=True)
+    shown = f", got {shown_value(given)}"[:80]
+    if field == config.ORIGIN:
+        return Problem(row, field, f"must be 1, 2, 3, USA, Europe or Japan{shown}")
+    if kind in ("greater_than_equal", "less_than_equal"):
+        low, high = config.BOUNDS[field]
+        if field == config.MODEL_YEAR:
+            return Problem(row, field, f"must be a year of 19{low:g}-19{high:g}, as 2 or 4 digits{shown}")
+        return Problem(row, field, f"must be between {low:g} and {high:g} ({config.UNITS[field]}){shown}")
+    if kind == "value_error":
+        return Problem(row, field, error["msg"].removeprefix("Value error, "))
+    if kind == "extra_forbidden":
+        names = ", ".join(config.INPUT_NAMES)
+        return Problem(row, key, f"is not a known field (the inputs are {names}, or their canonical names)")
+    return Problem(row, field, _HINTS.get(kind, error["msg"]) + shown)

@@ -46,7 +46,9 @@ class Batch:
             kind = getattr(problem, "kind", None)  # mpg.prediction.InputWarning: extrapolation or unknown
             notes.setdefault(problem.row, []).append(note | {"kind": kind} if kind else note)
         whole = notes.pop(None, [])  # a problem of the whole request concerns every car
-        return {i: notes.get(i, []) + whole for i in range(len(self)) if i in notes or whole}
+        if not whole:  # the cars with warnings only: a loop over 10,000 cars held the GIL for 0.3 ms (ad hoc)
+            return dict(sorted(notes.items()))
+        return {i: notes.get(i, []) + whole for i in range(len(self))}
 
     def check(self) -> None:
         """Raises ValueError if the arrays' lengths disagree: a car must not be written with another's prediction."""

@@ -42,7 +42,8 @@ def test_one_row_vs_batch_over_http(live_api):
 def test_openapi_fuzz_with_schemathesis(live_api, tmp_path):
     """Every default check of schemathesis, positive and negative data, against the real server."""
     command = [
-        str(Path(sys.executable).parent / "schemathesis"), "run", f"{live_api}/openapi.json",
+        str(Path(sys.executable).parent / "schemathesis"),
+        "--config-file", str(config.PROJ_ROOT / "tests" / "schemathesis.toml"), "run", f"{live_api}/openapi.json",
         "--max-examples", "80", "--seed", "42", "--workers", "1",
         "--report", "junit", "--report-dir", str(tmp_path),
     ]  # fmt: skip
