@@ -85,9 +85,7 @@ def read_cars(data: bytes, name: str = "file") -> CarFile:
     if frame.empty:
         raise InputError([Problem(None, None, "has no rows")], source=name)
     present = {canonical_name(column) for column in frame.columns}
-    missing = [
-        Problem(None, field, "column is missing", missing=True) for field in config.FEATURES if field not in present
-    ]
+    missing = [Problem(None, f, "column is missing", missing=True) for f in config.FEATURES if f not in present]
     if missing:
         raise InputError(missing, source=name)
     return CarFile(frame, records, labels)

@@ -80,9 +80,7 @@ def traffic_chart(report: Report) -> alt.Chart:
     """Predictions per source and requests per bin (minutes to days, as the report chose for its window)."""
     label = {"api": "API predictions", "app": "app predictions"}
     rows = [
-        {"start": t.start, "what": label.get(source, source), "count": count}
-        for t in report.traffic
-        for source, count in t.sources.items()
+        {"start": t.start, "what": label.get(s, s), "count": n} for t in report.traffic for s, n in t.sources.items()
     ]
     rows += [{"start": t.start, "what": "requests", "count": t.requests} for t in report.traffic]
     data = pd.DataFrame(rows, columns=["start", "what", "count"])

@@ -48,6 +48,7 @@ def stages(card: ModelCard, data: pd.DataFrame) -> list[Stage]:
     strongest = correlations_with_mpg(data).iloc[0]
     horsepower = card.inputs.features[config.HORSEPOWER]
     years = data[config.MODEL_YEAR]
+    sklearn_version = card.versions.get("scikit-learn", "unknown")
     tutorial_models = [row for row in card.leaderboard if row.tutorial_cv_rmse is not None]
     forest = [row for row in tutorial_models if row.name == "tutorial_forest_grid"]
     coverage = card.interval.test_coverage
@@ -148,10 +149,7 @@ def stages(card: ModelCard, data: pd.DataFrame) -> list[Stage]:
             "loads with today's scikit-learn.",
             "The whole Pipeline is saved, with its ONNX export and a model card (metrics, inputs, versions, sha256 "
             "of every file). A changed or mismatched file is refused when loading.",
-            [
-                Figure("Model version", card.version),
-                Figure("Trained with scikit-learn", card.versions.get("scikit-learn", "unknown")),
-            ],
+            [Figure("Model version", card.version), Figure("Trained with scikit-learn", sklearn_version)],
             ["mpg/artifact/store.py", "mpg/artifact/card.py", "mpg/artifact/export.py"],
         ),
         Stage(

@@ -9,18 +9,11 @@ from sklearn.pipeline import Pipeline
 from mpg import config
 
 
-def permutation_importances(
-    pipeline: Pipeline, X: pd.DataFrame, y, *, n_repeats: int = 30, seed: int = config.SEED
-) -> list[dict]:
+def permutation_importances(pipeline: Pipeline, X: pd.DataFrame, y, *, seed: int = config.SEED) -> list[dict]:
     """Rise in RMSE when each raw input is shuffled (Origin as one, a ratio with its inputs), largest first."""
+    scoring = "neg_root_mean_squared_error"
     result = permutation_importance(
-        pipeline,
-        X[config.FEATURES],
-        y,
-        scoring="neg_root_mean_squared_error",
-        n_repeats=n_repeats,
-        random_state=seed,
-        n_jobs=1,
+        pipeline, X[config.FEATURES], y, scoring=scoring, n_repeats=30, random_state=seed, n_jobs=1
     )
     rows = [
         {"feature": name, "mean": float(mean), "std": float(std)}

@@ -16,13 +16,8 @@ _RATIO_POSITIONS = tuple(tuple(map(config.NUMERIC_FEATURES.index, pair)) for pai
 
 def build_preprocessor() -> ColumnTransformer:
     """The tutorial's preprocessing, fitted on training rows only (inside each CV fold)."""
-    numeric = Pipeline(
-        [
-            ("impute", SimpleImputer(strategy="median")),
-            ("ratios", RatioFeatures(ratios=_RATIO_POSITIONS)),
-            ("scale", StandardScaler()),
-        ]
-    )
+    ratios = RatioFeatures(ratios=_RATIO_POSITIONS)
+    numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("ratios", ratios), ("scale", StandardScaler())])
     codes = [sorted(map(float, config.ORIGINS))]
     onehot = OneHotEncoder(categories=codes, handle_unknown="ignore", sparse_output=False)
     origin = Pipeline([("impute", SimpleImputer(strategy="most_frequent")), ("onehot", onehot)])

@@ -105,15 +105,9 @@ def apply_rule(rows: list[dict]) -> tuple[list[dict], dict]:
     slower = sorted((r for r in equals if r not in tied), key=lambda r: (r["serving_ms_10k"], r["name"]))
     others = sorted((r for r in rows if not r["equal"]), key=lambda r: (r["cv_rmse_mean"], r["name"]))
     ranked = tied + slower + others
-    return ranked, {
-        "rule": RULE,
-        "lowest_cv_rmse": best["name"],
-        "equals": [r["name"] for r in tied + slower],
-        "chosen": ranked[0]["name"],
-        "serving_rows": SERVING_ROWS,
-        "serving_runs": SERVING_RUNS,
-        "tie_ratio": TIE_RATIO,
-    }
+    return ranked, {"rule": RULE, "lowest_cv_rmse": best["name"], "equals": [r["name"] for r in tied + slower],
+                    "chosen": ranked[0]["name"], "serving_rows": SERVING_ROWS, "serving_runs": SERVING_RUNS,
+                    "tie_ratio": TIE_RATIO}  # fmt: skip
 
 
 def select_model(

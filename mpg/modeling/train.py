@@ -29,15 +29,9 @@ def input_schema(train: pd.DataFrame, pipeline: Pipeline) -> dict:
     features = {}
     for name in config.FEATURES:
         low, high = config.BOUNDS.get(name, (None, None))
-        features[name] = {
-            "unit": config.UNITS[name],
-            "train_min": float(train[name].min()),
-            "train_max": float(train[name].max()),
-            "min": low,
-            "max": high,
-            "integer": name in config.INTEGER_FEATURES,
-            "fill": fills[name],
-        }
+        features[name] = {"unit": config.UNITS[name], "train_min": float(train[name].min()),
+                          "train_max": float(train[name].max()), "min": low, "max": high,
+                          "integer": name in config.INTEGER_FEATURES, "fill": fills[name]}  # fmt: skip
     return {
         "features": features,
         "origins": {str(code): label for code, label in config.ORIGINS.items()},
@@ -99,8 +93,7 @@ def train_model(
 def _band_on_test(band: dict, test: pd.DataFrame, predicted: np.ndarray) -> dict:
     """Final evaluation of the band (and of the naive one) on the held-out rows."""
     lower, upper = relative_band(predicted, band["q"])
-    half = band["naive_half_width"]
-    actual = test[config.TARGET]
+    half, actual = band["naive_half_width"], test[config.TARGET]
     return {
         "test_coverage": uncertainty.coverage(actual, lower, upper),
         "test_mean_width": float(np.mean(upper - lower)),

@@ -28,24 +28,18 @@ def conformal_quantile(scores: np.ndarray, level: float = LEVEL) -> float:
     return float(np.sort(scores)[rank - 1])
 
 
-def calibrate(
-    pipeline: Pipeline, train: pd.DataFrame, *, seed: int = config.SEED, folds: int = config.CV_FOLDS, n_jobs: int = 2
-) -> dict:
-    """Fit clones of `pipeline` in `folds` folds of the training rows and calibrate the band on their errors."""
+def calibrate(pipeline: Pipeline, train: pd.DataFrame, *, seed: int = config.SEED, n_jobs: int = 2) -> dict:
+    """Fit clones of `pipeline` in the CV folds of the training rows and calibrate the band on their errors."""
     X, y = train[config.FEATURES], train[config.TARGET].to_numpy()
-    cv = KFold(n_splits=folds, shuffle=True, random_state=seed)
+    cv = KFold(n_splits=config.CV_FOLDS, shuffle=True, random_state=seed)
     out_of_fold = cross_val_predict(clone(pipeline), X, y, cv=cv, n_jobs=n_jobs)
     q = conformal_quantile(np.abs(y - out_of_fold) / out_of_fold)
     rmse = float(np.sqrt(np.mean((y - out_of_fold) ** 2)))
-    return {
-        "method": (
-            f"cross-validated split conformal on relative residuals: q = conformal {LEVEL:.0%} quantile of "
-            f"|actual - predicted| / predicted over {folds}-fold out-of-fold predictions; band = pred x (1 ± q)"
-        ),
-        "level": LEVEL,
-        "q": q,
-        "naive_half_width": NAIVE_Z * rmse,
-    }
+    method = (
+        f"cross-validated split conformal on relative residuals: q = conformal {LEVEL:.0%} quantile of "
+        f"|actual - predicted| / predicted over {config.CV_FOLDS}-fold out-of-fold predictions; band = pred x (1 ± q)"
+    )
+    return {"method": method, "level": LEVEL, "q": q, "naive_half_width": NAIVE_Z * rmse}
 
 
 def coverage(actual, lower, upper) -> float:

@@ -89,6 +89,7 @@ def compare(training: pd.Series, served: pd.Series, *, categorical: bool = False
     reference = training.dropna().to_numpy(dtype=np.float64)
     values = served.to_numpy(dtype=np.float64)
     known = values[~np.isnan(values)]
+    unknown = len(values) - len(known)
     labels, index = _binner(reference, categorical, label)
     train_counts = np.bincount(index(reference), minlength=len(labels))
     served_counts = np.bincount(index(known), minlength=len(labels))
@@ -96,20 +97,14 @@ def compare(training: pd.Series, served: pd.Series, *, categorical: bool = False
     served_share = served_counts / max(served_counts.sum(), 1)
     bins = [Bin(label=b, training=t, served=s) for b, t, s in zip(labels, train_share, served_share, strict=True)]
     if not len(known):
-        return Drift(statistic=None, p_value=None, drifted=None, known=0, unknown=len(values), bins=bins)
+        return Drift(statistic=None, p_value=None, drifted=None, known=0, unknown=unknown, bins=bins)
     p, q = np.maximum(served_share, _FLOOR), np.maximum(train_share, _FLOOR)
     psi = float(np.sum((p - q) * np.log(p / q)))
     table = np.array([train_counts, served_counts])
     table = table[:, table.sum(axis=0) > 0]  # a bin empty in both says nothing (and breaks the test)
     p_value = float(chi2_contingency(table).pvalue) if table.shape[1] > 1 else 1.0
-    return Drift(
-        statistic=psi,
-        p_value=p_value,
-        drifted=psi > PSI_THRESHOLD and p_value < P_THRESHOLD if len(known) >= MIN_PREDICTIONS else None,
-        known=len(known),
-        unknown=len(values) - len(known),
-        bins=bins,
-    )
+    drifted = psi > PSI_THRESHOLD and p_value < P_THRESHOLD if len(known) >= MIN_PREDICTIONS else None
+    return Drift(statistic=psi, p_value=p_value, drifted=drifted, known=len(known), unknown=unknown, bins=bins)
 
 
 def input_drift(training: pd.DataFrame, served: pd.DataFrame) -> dict[str, Drift]:

@@ -97,11 +97,7 @@ def _traffic(log: pd.DataFrame, since: datetime | None) -> tuple[Period, list[Tr
 
 
 def build_report(
-    log: pd.DataFrame,
-    training: pd.DataFrame,
-    schema: InputSchema,
-    since: datetime | None = None,
-    source: Source | None = None,
+    log: pd.DataFrame, training: pd.DataFrame, schema: InputSchema, since: datetime | None, source: Source | None
 ) -> Report:
     """The report over logged rows (`mpg.monitoring.table.read_log`'s frame) against the model's training rows;
     `since` and `source` say what the rows were chosen by."""
@@ -208,11 +204,9 @@ def format_report(report: Report) -> str:
                      f"{flag.get(drift.verdict, '')}")  # fmt: skip
     lines += ["", f"traffic per {report.traffic_period} (last 24)"]
     fmt = "%Y-%m-%d" if report.traffic_period == "day" else "%Y-%m-%d %H:%M"
-    for point in report.traffic[-24:]:
-        by_source = "" if report.source else "  " + ", ".join(f"{k} {v:,}" for k, v in point.sources.items())
-        lines.append(
-            f"  {point.start:{fmt}}  {point.predictions:>8,} predictions {point.requests:>7,} requests{by_source}"
-        )
+    for t in report.traffic[-24:]:
+        by_source = "" if report.source else "  " + ", ".join(f"{k} {v:,}" for k, v in t.sources.items())
+        lines.append(f"  {t.start:{fmt}}  {t.predictions:>8,} predictions {t.requests:>7,} requests{by_source}")
     return "\n".join(lines)
 
 
