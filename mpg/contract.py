@@ -36,7 +36,7 @@ def _number(name: str) -> Any:
 
 _ORIGIN_NAME = r"(?i)^\s*(" + "|".join(ORIGIN_NAMES) + r")\s*$"
 ORIGIN = Annotated[
-    Annotated[float, Strict(), Field(ge=1, le=3, multiple_of=1)]
+    Annotated[float, Strict(), Field(ge=min(config.ORIGINS), le=max(config.ORIGINS), multiple_of=1)]
     | Annotated[str, StringConstraints(pattern=_ORIGIN_NAME)]
     | None,
     Field(description="1 = USA, 2 = Europe, 3 = Japan, or the name in any letter case; null when unknown",
@@ -143,7 +143,8 @@ def check_columns(columns: dict[str, list]) -> Checked:
     return _checked([named[name] for name in config.INPUT_NAMES], rows, problems, count)  # the columns as they came
 
 
-# What `_number` and ORIGIN let through as numbers, per input once encoded: lowest, highest, whether whole.
+# What `_number` and ORIGIN let through as numbers, per input once encoded: lowest, highest, whether whole (from
+# the same config as they are).
 _LOW, _HIGH, _WHOLE = np.array([
     (*config.BOUNDS[name], name in config.INTEGER_FEATURES) if name != config.ORIGIN
     else (min(config.ORIGINS), max(config.ORIGINS), True)
