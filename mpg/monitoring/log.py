@@ -1,13 +1,13 @@
 """The prediction log's writer: `record` only enqueues; a thread writes to the database (mpg.monitoring.table).
 
 `PredictionLog.from_env(os.environ)` reads `PREDICTION_LOG=off`, `DATABASE_URL` and the retention limits
-`PREDICTION_LOG_MAX_DAYS` (30) and `PREDICTION_LOG_MAX_ROWS` (1,000,000 cars in all; 0: no limit), which a thread
-beside the writer applies every 10 minutes, never a request. `record` adds a request's arrays to a list bounded in
-cars and returns; a daemon thread, started by the first `record` in each process (gunicorn forks after building
-the app), writes them every second or every 100 cars. When the list is full or the database slow, down or
-unwritable, cars are dropped, counted in `mpg_prediction_log_dropped_total{reason}` and logged once a minute at
-most. The API records once per request, after building its response; gunicorn.conf.py's `worker_exit` calls
-`close`, as does `atexit`.
+`PREDICTION_LOG_MAX_DAYS` (30) and `PREDICTION_LOG_MAX_ROWS` (1,000,000 cars in all; 0: no limit), which a pass in a
+child process applies every 10 minutes (mpg.monitoring.retention), never a request. `record` adds a request's arrays
+to a list bounded in cars and returns; a daemon thread, started by the first `record` in each process (gunicorn
+forks after building the app), writes them every second or every 100 cars. When the list is full or the database
+slow, down or unwritable, cars are dropped, counted in `mpg_prediction_log_dropped_total{reason}` and logged once a
+minute at most. The API records once per request, after building its response; gunicorn.conf.py's `worker_exit`
+calls `close`, as does `atexit`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from sqlalchemy.engine import make_url
 from mpg.artifact.runtime import gevent_threads
 from mpg.monitoring import table
 from mpg.monitoring.batch import Batch
-from mpg.monitoring.table import apply_retention, connect, create_schema, database_url
+from mpg.monitoring.retention import run_pass
+from mpg.monitoring.table import connect, create_schema, database_url
 
 log = logging.getLogger(__name__)
 DROPPED = Counter("mpg_prediction_log_dropped", "Predictions not logged: queue full or write failed", ["reason"])
@@ -48,6 +49,7 @@ SMALL_BATCH = 10
 # Seconds between two of retention's DELETEs: SQLite's writer waiting for the lock retries after at most 100 ms,
 # and retention's chunks back to back kept it waiting (ad hoc: with none, 107,392 cars dropped in 2 minutes).
 RETENTION_PAUSE = 0.1
+RETENTION_TIMEOUT = 600.0  # seconds: a pass stuck longer (a lock held) is stopped; the next tries again
 
 
 def _write(engine: Engine, items: Sequence[Batch | list[tuple]]) -> int:
@@ -237,7 +239,7 @@ class PredictionLog:
             due = engine is not None and now - retained_at >= self.retention_seconds
             if due and not (self._retention and self._retention.is_alive()):
                 retained_at = now
-                self._retention = threading.Thread(target=self._retain, args=(engine,), daemon=True)
+                self._retention = threading.Thread(target=self._retain, daemon=True)
                 try:
                     self._retention.start()
                 except RuntimeError as exc:  # no thread to be had: the next pass tries again
@@ -246,12 +248,13 @@ class PredictionLog:
                 last_report = now
                 self._report(last_error)
 
-    def _retain(self, engine: Engine) -> None:
+    def _retain(self) -> None:
         """One retention pass, beside the writer: a pass over a big log takes seconds (5.8 s for 15 million cars,
-        ad hoc), and a writer waiting for it let its queue fill and dropped the cars after."""
+        ad hoc), and a writer waiting for it let its queue fill and dropped the cars after. (Under gevent, the
+        child's wait is cooperative: gunicorn's worker patches subprocess.)"""
         limits = {"max_days": self.max_days, "max_rows": self.max_rows, "pause": RETENTION_PAUSE}
         try:
-            deleted = off_the_event_loop(apply_retention, engine, **limits)
+            deleted = run_pass(self.url, timeout=RETENTION_TIMEOUT, **limits)
             if deleted:
                 log.info("prediction log: retention deleted %d rows", deleted)
         except Exception as exc:

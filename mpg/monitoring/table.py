@@ -1,4 +1,4 @@
-"""The prediction log's database: the tables, engines with timeouts, retention and reading.
+"""The prediction log's database: the tables, engines with timeouts, writing and reading (retention: retention.py).
 
 Where: `DATABASE_URL` (Heroku Postgres sets it; its `postgres://` scheme is accepted), else the
 SQLite file `var/predictions.sqlite3` under the project root. Any URL SQLAlchemy knows works.
@@ -21,9 +21,8 @@ import functools
 import itertools
 import json
 import sqlite3
-import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,12 +42,8 @@ from sqlalchemy import (
     Table,
     Text,
     create_engine,
-    delete,
     event,
-    func,
-    literal,
     select,
-    union_all,
 )
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -200,54 +195,6 @@ def _statement(dialect: Dialect, rows: int) -> str:
         raise RuntimeError(f"the INSERT's parameters come in another order: {compiled.positiontup}")
     head, values = str(compiled).split(" VALUES ")
     return f"{head} VALUES {', '.join([values] * rows)}"
-
-
-# Rows per DELETE. SQLite gathers the rowids a DELETE removes in memory: one statement over what the memory
-# bench logged in 10 minutes grew a worker by 126 MB that it kept (bench/results/memory.json at d7caa70). In chunks,
-# each its own transaction, memory stays bounded and the writers wait one chunk at most. Deleting 15 million
-# cars grew a thread's process by 0.8-1.0 MB in chunks of 5,000, 2.1-2.2 MB in chunks of 50,000 (ad hoc).
-RETENTION_CHUNK = 5_000
-
-
-def apply_retention(
-    engine: Engine, *, max_days: int, max_rows: int, now: datetime | None = None, chunk: int = RETENTION_CHUNK,
-    pause: float = 0.0,
-) -> int:  # fmt: skip
-    """Delete rows older than `max_days` and those beyond the newest `max_rows` cars of both tables (0: no limit;
-    a `prediction_batches` row is kept or deleted whole), waiting `pause` seconds after each chunk; returns how many
-    rows."""
-    tables = {table.name: table for table in (predictions, batches)}
-    doomed: dict[str, list] = {name: [] for name in tables}
-    if max_days:
-        for name, table in tables.items():
-            doomed[name].append(table.c.time < (now or datetime.now(UTC)) - timedelta(days=max_days))
-    if max_rows:
-        cars = {predictions.name: literal(1), batches.name: batches.c.cars}
-        each = [
-            select(literal(name).label("kind"), t.c.id, t.c.time, cars[name].label("cars"))
-            for name, t in tables.items()
-        ]
-        both = union_all(*each).subquery()
-        newest_first = (both.c.time.desc(), both.c.kind, both.c.id.desc())
-        newer = func.sum(both.c.cars).over(order_by=newest_first, rows=(None, 0)).label("newer")  # this row's included
-        ranked = select(both.c.kind, both.c.id, newer).subquery()
-        beyond = select(ranked.c.kind, func.max(ranked.c.id)).where(ranked.c.newer > max_rows).group_by(ranked.c.kind)
-        with engine.connect() as connection:
-            for name, newest_dropped in connection.execute(beyond).all():
-                doomed[name].append(tables[name].c.id <= newest_dropped)
-    deleted = 0
-    for name, conditions in doomed.items():
-        table = tables[name]
-        for condition in conditions:
-            while True:
-                oldest = select(table.c.id).where(condition).order_by(table.c.id).limit(chunk)
-                with engine.begin() as connection:
-                    count = connection.execute(delete(table).where(table.c.id.in_(oldest))).rowcount
-                deleted += count
-                if count < chunk:
-                    break
-                time.sleep(pause)
-    return deleted
 
 
 def read_log(engine: Engine, since: datetime | None = None, source: str | None = None) -> pd.DataFrame:

@@ -19,7 +19,8 @@ from sqlalchemy.engine import make_url
 
 from mpg import config
 from mpg.monitoring.log import Batch, PredictionLog
-from mpg.monitoring.table import apply_retention, connect, database_url, predictions, read_log
+from mpg.monitoring.retention import apply_retention
+from mpg.monitoring.table import connect, database_url, predictions, read_log
 from mpg.prediction import InputWarning
 from mpg.problems import Problem
 
@@ -239,12 +240,12 @@ def test_the_writer_keeps_writing_while_a_retention_pass_runs(database, monkeypa
     """A pass over a big log takes seconds: a writer that waited for it let its queue fill and dropped cars."""
     running, release = threading.Event(), threading.Event()
 
-    def slow_retention(engine, **limits):
+    def slow_retention(url, **settings):
         running.set()
         release.wait(30)
         return 0
 
-    monkeypatch.setattr("mpg.monitoring.log.apply_retention", slow_retention)
+    monkeypatch.setattr("mpg.monitoring.log.run_pass", slow_retention)
     log = PredictionLog(database, flush_seconds=0.05, retention_seconds=0)
     try:
         log.record(batch(1, request_id="first"))
@@ -253,6 +254,25 @@ def test_the_writer_keeps_writing_while_a_retention_pass_runs(database, monkeypa
         wait_for(lambda: logged_ids(database) == {"first", "during"})
     finally:
         release.set()
+        log.close()
+
+
+def test_a_retention_pass_runs_in_a_process_of_its_own(database, monkeypatch):
+    """The memory a pass over a big log needs goes back to the system when its process exits; a worker's allocator
+    kept it (mpg/monitoring/retention.py). Here, retention in this process would fail."""
+
+    def not_here(*args, **kwargs):
+        raise AssertionError("retention ran in the writer's process")
+
+    for module in ("mpg.monitoring.retention", "mpg.monitoring.log"):
+        monkeypatch.setattr(f"{module}.apply_retention", not_here, raising=False)
+    log = PredictionLog(database, max_days=0, max_rows=2, flush_seconds=0.05, retention_seconds=0)
+    try:
+        for i in range(5):
+            log.record(batch(1, request_id=f"r{i}"))
+        log.record(batch(1, request_id="last"))
+        wait_for(lambda: count(database) == 2 and "last" in logged_ids(database))
+    finally:
         log.close()
 
 

@@ -1,0 +1,83 @@
+"""The prediction log's retention: which rows go (`apply_retention`), and the pass the writer runs every 10 minutes
+in a process of its own (`run_pass`: `python -m mpg.monitoring.retention`, its settings as JSON on stdin).
+
+Why a process: a pass over millions of cars needs several MB (SQLite's sorter and page cache, the DELETEs' rowids),
+and a worker's allocator kept them after it. With the pass on a thread beside the writer, each worker grew 4-9 MB at
+a pass over 2-10 million cars, and malloc_trim gave back half (ad hoc, smaps: anonymous memory). A process returns
+all of it when it exits; it costs a Python start, about 0.4 s of CPU every 10 minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, delete, func, literal, select, union_all
+
+from mpg.monitoring.table import batches, connect, predictions
+
+# Rows per DELETE. SQLite gathers the rowids a DELETE removes in memory: one statement over what the memory
+# bench logged in 10 minutes grew a worker by 126 MB that it kept (bench/results/memory.json at d7caa70). In chunks,
+# each its own transaction, memory stays bounded and the writers wait one chunk at most. Deleting 15 million
+# cars grew a thread's process by 0.8-1.0 MB in chunks of 5,000, 2.1-2.2 MB in chunks of 50,000 (ad hoc).
+RETENTION_CHUNK = 5_000
+
+
+def apply_retention(
+    engine: Engine, *, max_days: int, max_rows: int, now: datetime | None = None, chunk: int = RETENTION_CHUNK,
+    pause: float = 0.0,
+) -> int:  # fmt: skip
+    """Delete rows older than `max_days` and those beyond the newest `max_rows` cars of both tables (0: no limit;
+    a `prediction_batches` row is kept or deleted whole), waiting `pause` seconds after each chunk; returns how many
+    rows."""
+    tables = {table.name: table for table in (predictions, batches)}
+    doomed: dict[str, list] = {name: [] for name in tables}
+    if max_days:
+        for name, table in tables.items():
+            doomed[name].append(table.c.time < (now or datetime.now(UTC)) - timedelta(days=max_days))
+    if max_rows:
+        cars = {predictions.name: literal(1), batches.name: batches.c.cars}
+        each = [
+            select(literal(name).label("kind"), t.c.id, t.c.time, cars[name].label("cars"))
+            for name, t in tables.items()
+        ]
+        both = union_all(*each).subquery()
+        newest_first = (both.c.time.desc(), both.c.kind, both.c.id.desc())
+        newer = func.sum(both.c.cars).over(order_by=newest_first, rows=(None, 0)).label("newer")  # this row's included
+        ranked = select(both.c.kind, both.c.id, newer).subquery()
+        beyond = select(ranked.c.kind, func.max(ranked.c.id)).where(ranked.c.newer > max_rows).group_by(ranked.c.kind)
+        with engine.connect() as connection:
+            for name, newest_dropped in connection.execute(beyond).all():
+                doomed[name].append(tables[name].c.id <= newest_dropped)
+    deleted = 0
+    for name, conditions in doomed.items():
+        table = tables[name]
+        for condition in conditions:
+            while True:
+                oldest = select(table.c.id).where(condition).order_by(table.c.id).limit(chunk)
+                with engine.begin() as connection:
+                    count = connection.execute(delete(table).where(table.c.id.in_(oldest))).rowcount
+                deleted += count
+                if count < chunk:
+                    break
+                time.sleep(pause)
+    return deleted
+
+
+def run_pass(url: str, *, timeout: float, **limits) -> int:
+    """One pass (`apply_retention` with `limits`) over the log at `url`, in a child process; returns the rows deleted.
+    The URL goes on stdin, not the command line, which other users of the machine can read."""
+    settings = json.dumps({"url": url, **limits})
+    done = subprocess.run([sys.executable, "-m", __name__], input=settings, capture_output=True, text=True,
+                          timeout=timeout)  # fmt: skip
+    if done.returncode:
+        raise RuntimeError((done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1])
+    return int(done.stdout)
+
+
+if __name__ == "__main__":
+    settings = json.load(sys.stdin)
+    print(apply_retention(connect(settings.pop("url")), **settings))
