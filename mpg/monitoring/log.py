@@ -2,12 +2,12 @@
 
 `PredictionLog.from_env(os.environ)` reads `PREDICTION_LOG=off`, `DATABASE_URL` and the retention limits
 `PREDICTION_LOG_MAX_DAYS` (30) and `PREDICTION_LOG_MAX_ROWS` (1,000,000 cars in all; 0: no limit), which a pass in a
-child process applies every 10 minutes (mpg.monitoring.retention), never a request. `record` adds a request's arrays
-to a list bounded in cars and returns; a daemon thread, started by the first `record` in each process (gunicorn
-forks after building the app), writes them every second or every 100 cars. When the list is full or the database
-slow, down or unwritable, cars are dropped, counted in `mpg_prediction_log_dropped_total{reason}` and logged once a
-minute at most. The API records once per request, after building its response; gunicorn.conf.py's `worker_exit`
-calls `close`, as does `atexit`.
+child process applies every 10 minutes (mpg.monitoring.retention), never a request. `record` adds a request's arrays to
+a list bounded in cars and returns; a daemon thread, started by the first `record` in each process (gunicorn forks after
+building the app), writes them every second or every 100 cars. When the list is full or the database slow, down or
+unwritable, cars are dropped, counted in `mpg_prediction_log_dropped_total{reason}` and logged once a minute at most.
+The API records once per request, after building its response; gunicorn.conf.py's `worker_exit` calls `close`, as does
+`atexit`.
 """
 
 from __future__ import annotations
@@ -249,9 +249,8 @@ class PredictionLog:
                 self._report(last_error)
 
     def _retain(self) -> None:
-        """One retention pass, beside the writer: a pass over a big log takes seconds (5.8 s for 15 million cars,
-        ad hoc), and a writer waiting for it let its queue fill and dropped the cars after. (Under gevent, the
-        child's wait is cooperative: gunicorn's worker patches subprocess.)"""
+        """A retention pass beside the writer, which would drop cars waiting seconds for it (gunicorn's gevent
+        worker patches subprocess: waiting for the child is cooperative)."""
         limits = {"max_days": self.max_days, "max_rows": self.max_rows, "pause": RETENTION_PAUSE}
         try:
             deleted = run_pass(self.url, timeout=RETENTION_TIMEOUT, **limits)

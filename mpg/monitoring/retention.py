@@ -1,11 +1,7 @@
 """The prediction log's retention: which rows go (`apply_retention`), and the pass the writer runs every 10 minutes
-in a process of its own (`run_pass`: `python -m mpg.monitoring.retention`, its settings as JSON on stdin).
-
-Why a process: a pass over millions of cars needs several MB (SQLite's sorter and page cache, the DELETEs' rowids),
-and a worker's allocator kept them after it. With the pass on a thread beside the writer, each worker grew 4-9 MB at
-a pass over 2-10 million cars, and malloc_trim gave back half (ad hoc, smaps: anonymous memory). A process returns
-all of it when it exits; it costs a Python start, about 0.4 s of CPU every 10 minutes.
-"""
+in a process of its own (`run_pass`: `python -m mpg.monitoring.retention`, settings as JSON on stdin). A process: on
+a thread, a pass over 2-10 million cars grew each worker 4-9 MB, half of it kept after malloc_trim (ad hoc, smaps);
+a process gives it all back when it exits, for a Python start (0.4 s of CPU) every 10 minutes."""
 
 from __future__ import annotations
 
@@ -19,20 +15,15 @@ from sqlalchemy import Engine, delete, func, literal, select, union_all
 
 from mpg.monitoring.table import batches, connect, predictions
 
-# Rows per DELETE. SQLite gathers the rowids a DELETE removes in memory: one statement over what the memory
-# bench logged in 10 minutes grew a worker by 126 MB that it kept (bench/results/memory.json at d7caa70). In chunks,
-# each its own transaction, memory stays bounded and the writers wait one chunk at most. Deleting 15 million
-# cars grew a thread's process by 0.8-1.0 MB in chunks of 5,000, 2.1-2.2 MB in chunks of 50,000 (ad hoc).
+# Rows per DELETE, each its own transaction: SQLite gathers a DELETE's rowids in memory (one over 10 minutes of bench
+# memory's log took 126 MB: memory.json at d7caa70), and the writers wait one chunk at most.
 RETENTION_CHUNK = 5_000
 
 
-def apply_retention(
-    engine: Engine, *, max_days: int, max_rows: int, now: datetime | None = None, chunk: int = RETENTION_CHUNK,
-    pause: float = 0.0,
-) -> int:  # fmt: skip
-    """Delete rows older than `max_days` and those beyond the newest `max_rows` cars of both tables (0: no limit;
-    a `prediction_batches` row is kept or deleted whole), waiting `pause` seconds after each chunk; returns how many
-    rows."""
+def apply_retention(engine: Engine, *, max_days: int, max_rows: int, now: datetime | None = None,
+                    chunk: int = RETENTION_CHUNK, pause: float = 0.0) -> int:  # fmt: skip
+    """Delete rows older than `max_days` and those beyond the newest `max_rows` cars of both tables (0: no limit; a
+    batch's row goes whole), `pause` seconds after each chunk; returns how many rows."""
     tables = {table.name: table for table in (predictions, batches)}
     doomed: dict[str, list] = {name: [] for name in tables}
     if max_days:
@@ -40,10 +31,8 @@ def apply_retention(
             doomed[name].append(table.c.time < (now or datetime.now(UTC)) - timedelta(days=max_days))
     if max_rows:
         cars = {predictions.name: literal(1), batches.name: batches.c.cars}
-        each = [
-            select(literal(name).label("kind"), t.c.id, t.c.time, cars[name].label("cars"))
-            for name, t in tables.items()
-        ]
+        each = [select(literal(name).label("kind"), t.c.id, t.c.time, cars[name].label("cars"))
+                for name, t in tables.items()]  # fmt: skip
         both = union_all(*each).subquery()
         newest_first = (both.c.time.desc(), both.c.kind, both.c.id.desc())
         newer = func.sum(both.c.cars).over(order_by=newest_first, rows=(None, 0)).label("newer")  # this row's included
@@ -53,23 +42,20 @@ def apply_retention(
             for name, newest_dropped in connection.execute(beyond).all():
                 doomed[name].append(tables[name].c.id <= newest_dropped)
     deleted = 0
-    for name, conditions in doomed.items():
-        table = tables[name]
-        for condition in conditions:
-            while True:
-                oldest = select(table.c.id).where(condition).order_by(table.c.id).limit(chunk)
-                with engine.begin() as connection:
-                    count = connection.execute(delete(table).where(table.c.id.in_(oldest))).rowcount
-                deleted += count
-                if count < chunk:
-                    break
-                time.sleep(pause)
+    for table, condition in ((tables[name], c) for name, conditions in doomed.items() for c in conditions):
+        while True:
+            oldest = select(table.c.id).where(condition).order_by(table.c.id).limit(chunk)
+            with engine.begin() as connection:
+                count = connection.execute(delete(table).where(table.c.id.in_(oldest))).rowcount
+            deleted += count
+            if count < chunk:
+                break
+            time.sleep(pause)
     return deleted
 
 
 def run_pass(url: str, *, timeout: float, **limits) -> int:
-    """One pass (`apply_retention` with `limits`) over the log at `url`, in a child process; returns the rows deleted.
-    The URL goes on stdin, not the command line, which other users of the machine can read."""
+    """`apply_retention` in a child process; returns the rows deleted. The URL goes on stdin: others can read argv."""
     settings = json.dumps({"url": url, **limits})
     done = subprocess.run([sys.executable, "-m", __name__], input=settings, capture_output=True, text=True,
                           timeout=timeout)  # fmt: skip

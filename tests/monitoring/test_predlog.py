@@ -490,3 +490,9 @@ def test_sqlite_writes_prepare_statements_of_a_few_sizes_only(tmp_path):
             insert_rows(connection, batch(n).small_rows(stored_time(engine.dialect)))
     assert count(url) == sum(sizes)
     assert len(prepared) <= 6, len(prepared)
+
+
+def test_sqlite_frees_deleted_rows_without_zeroing_them(tmp_path):
+    """FAST (2): retention's DELETEs zero only pages they write anyway; Debian's default (1) halved a pass's speed."""
+    with connect(f"sqlite:///{tmp_path / 'log.sqlite3'}").connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 2
