@@ -56,9 +56,8 @@ def apply_retention(engine: Engine, *, max_days: int, max_rows: int, now: dateti
 
 def run_pass(url: str, *, timeout: float, **limits) -> int:
     """`apply_retention` in a child process; returns the rows deleted. The URL goes on stdin: others can read argv."""
-    settings = json.dumps({"url": url, **limits})
-    done = subprocess.run([sys.executable, "-m", __name__], input=settings, capture_output=True, text=True,
-                          timeout=timeout)  # fmt: skip
+    done = subprocess.run([sys.executable, "-m", __name__], input=json.dumps({"url": url, **limits}),
+                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
     if done.returncode:
         raise RuntimeError((done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1])
     return int(done.stdout)
