@@ -1,8 +1,7 @@
 """The JSON prediction API: `create_app(model=None, config=None)`; served by `gunicorn api.wsgi:app`.
 
 Three dialects over one prediction path (api.serving): the tutorial's `/predict`, MLflow's `/invocations`
-(api.invocations) and the Open Inference Protocol's `/v2` (api.oip); api.observe adds what an operator sees.
-"""
+(api.invocations) and the Open Inference Protocol's `/v2` (api.oip); api.observe adds what an operator sees."""
 
 from __future__ import annotations
 

@@ -2,8 +2,7 @@
 
 `X-Request-ID` is the caller's (Heroku's router sets one) if it looks sane, else a new one. The access log is one
 logfmt line per request on stdout, Heroku's convention. Under gunicorn `PROMETHEUS_MULTIPROC_DIR` is set
-(gunicorn.conf.py), so a scrape adds up every worker's counts, dead ones included. Probes are not counted or logged.
-"""
+(gunicorn.conf.py), so a scrape adds up every worker's counts, dead ones included. Probes are not counted or logged."""
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
 """OpenAPI paths of the MLflow and Open Inference Protocol dialects and of the operational routes, and helpers.
 
 Body schemas are built from the contract's `Car`, so the document promises what the routes accept. JSON Schema
-cannot say that columns are all one length, or that a v2 tensor's shape matches its data: the text says it.
-"""
+cannot say that columns are all one length, or that a v2 tensor's shape matches its data: the text says it."""
 
 from __future__ import annotations
 

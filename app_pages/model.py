@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app_pages.shared import accuracy_headline, chart, get_model, held_out_predictions
-from app_pages.view.labels import LEADERBOARD_MORE, equals_note, equals_table, leaderboard_table, selected_model
+from app_pages.view.labels import EQUALS, LEADERBOARD_MORE, equals_note, leaderboard_table, selected_model
 from mpg import config
 
 model = get_model()
@@ -42,7 +42,7 @@ with st.expander("CV MAE, R² and fit time"):
 st.subheader("How it was chosen")
 st.write(card.selection.rule)
 st.caption(equals_note(card))
-st.table(equals_table(card), hide_index=True)  # a static table wraps: it fits a phone
+st.table(leaderboard_table(card, EQUALS), hide_index=True)  # a static table wraps: it fits a phone
 
 st.subheader(f"The {card.test_row_count} held-out cars")
 frame = held_out_predictions()

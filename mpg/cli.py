@@ -1,7 +1,6 @@
 """Command line: `mpg train | evaluate | predict | monitor` (or `python -m mpg ...`).
 
-Exit status: 0 done; 1 some rows refused (the output still written); 2 a user error, one line per problem on stderr.
-"""
+Exit status: 0 done; 1 some rows refused (the output still written); 2 a user error, one line per problem on stderr."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
 """Cars side by side, and why two cars differ: the same exact Shapley values as one car's contributions, with the
-other car as the only reference, so the parts add up to the difference and an input both cars share counts 0.
-"""
+other car as the only reference, so the parts add up to the difference and an input both cars share counts 0."""
 
 from __future__ import annotations
 

@@ -26,7 +26,8 @@ LEADERBOARD = {
     "tutorial_cv_rmse": "Tutorial's CV RMSE (MPG)",
 }
 LEADERBOARD_MORE = {"label": "Model", "cv_mae": "CV MAE (MPG)", "cv_r2": "CV R²", "fit_time_s": "Fit time (s)"}
-# Without the CV RMSE (the leaderboard just above has it, the note beside it quotes it) the table fits a phone.
+# The selection: each candidate against the lowest-CV-RMSE one, and its serving cost. Without the CV RMSE (the
+# leaderboard just above has it, the note beside it quotes it) the table fits a phone.
 EQUALS = {
     "chosen": "Model",
     "diff": "Worse than the lowest, per fold (MPG, mean ± SE)",
@@ -63,11 +64,6 @@ def leaderboard_table(card: ModelCard, columns: dict[str, str] = LEADERBOARD) ->
         for row in card.leaderboard
     ]
     return pd.DataFrame(rows, columns=list(columns)).rename(columns=columns)
-
-
-def equals_table(card: ModelCard) -> pd.DataFrame:
-    """The selection as people read it: each candidate against the lowest-CV-RMSE one, and its serving cost."""
-    return leaderboard_table(card, EQUALS)
 
 
 def equals_note(card: ModelCard) -> str:

@@ -1,6 +1,5 @@
 """The Monitoring page's logic and charts (from a `mpg.monitoring.report.Report`). The page shows what callers
-sent, so it exists only when `MONITOR_TOKEN` is set, and only to whoever enters it.
-"""
+sent, so it exists only when `MONITOR_TOKEN` is set, and only to whoever enters it."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
 """The car on the Predict page as URL query parameters (the inputs' snake_case names), and back. A link never
-breaks the page: a bad, missing or out-of-range value gives that input its default, and a notice names it.
-"""
+breaks the page: a bad, missing or out-of-range value gives that input its default, and a notice names it."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
 """The tutorial, stage by stage: what it did, what was wrong with it, what this project does instead. Every figure
-is read from the card or the data as the page is drawn; the tutorial's own come from `mpg.config`, as in the reports.
-"""
+is read from the card or the data as the page is drawn; the tutorial's own come from `mpg.config`, as in the reports."""
 
 from __future__ import annotations
 

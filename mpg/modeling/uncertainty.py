@@ -2,8 +2,7 @@
 
 The model is fitted on gallons per 100 miles, so its errors in MPG grow with MPG: the band is relative,
 prediction x (1 ± q), q calibrated on out-of-fold predictions of the training rows. Around the model refitted on
-all of them the band has no split-conformal guarantee, so bench/uncertainty.py measures its coverage.
-"""
+all of them the band has no split-conformal guarantee, so bench/uncertainty.py measures its coverage."""
 
 from __future__ import annotations
 
