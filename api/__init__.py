@@ -88,13 +88,8 @@ def _register_routes(app: Flask) -> None:
         if explain and len(X) > MAX_EXPLAIN_ROWS:
             raise RequestError(422, f"explain=true takes at most {MAX_EXPLAIN_ROWS} vehicles, got {len(X)}")
         served = predict_cars(X)
-        body = {
-            "mpg_prediction": served.mpg,
-            "mpg_lower": served.lower,
-            "mpg_upper": served.upper,
-            "model_version": served.model_version,
-            "warnings": [w.to_dict() for w in served.warnings],
-        }
+        body = {"mpg_prediction": served.mpg, "mpg_lower": served.lower, "mpg_upper": served.upper,
+                "model_version": served.model_version, "warnings": [w.to_dict() for w in served.warnings]}  # fmt: skip
         if explain:
             model, background = current_model(), current_app.extensions["background"]
             explained = [explanations.contributions(model, row, background) for row in X]

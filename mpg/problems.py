@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -54,7 +55,12 @@ def shown_value(value: object) -> str:
     so a Cylinders of 99 would otherwise come back as 'got 99.0')."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:  # beyond, floats skip integers
         return str(int(value))
-    return repr(value)
+    return _SHOWN.repr(value)
+
+
+# repr's text, but nesting beyond 20 levels shown as "[...]": orjson reads JSON 1,024 deep, past repr's recursion.
+_SHOWN = reprlib.Repr()
+vars(_SHOWN).update(dict.fromkeys([name for name in vars(_SHOWN) if name.startswith("max")], 10**9), maxlevel=20)
 
 
 class InputError(ValueError):

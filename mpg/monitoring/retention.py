@@ -65,4 +65,7 @@ def run_pass(url: str, *, timeout: float, **limits) -> int:
 
 if __name__ == "__main__":
     settings = json.load(sys.stdin)
-    print(apply_retention(connect(settings.pop("url")), **settings))
+    try:
+        print(apply_retention(connect(settings.pop("url")), **settings))
+    except Exception as exc:  # one line, its first, for the worker's log (a traceback's last is SQLAlchemy's link)
+        sys.exit(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)

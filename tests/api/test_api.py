@@ -228,6 +228,15 @@ def test_the_body_is_read_as_pydantic_core_reads_it(value):
     assert repr(parse_json(body)) == repr(pydantic_core.from_json(body))  # the same types and values
 
 
+def test_a_value_nested_as_deep_as_json_goes_is_named_not_a_crash(client):
+    # orjson reads JSON up to 1,024 levels deep; repr of such a value passed Python's recursion limit
+    deep = "[" * 1000 + "2500.0" + "]" * 1000
+    body = json.dumps([{**ONE, "Weight": "deep"}]).replace('"deep"', deep)  # a list of one car
+    response = client.post("/predict", data=body, content_type="application/json")
+    assert response.status_code == 422
+    assert [d["field"] for d in response.json["error"]["details"]] == ["Weight"]
+
+
 def test_malformed_json_is_400(client):
     response = client.post("/predict", data='{"Weight": ', content_type="application/json")
     assert response.status_code == 400

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from mpg import config
 from mpg.monitoring.log import Batch, PredictionLog
-from mpg.monitoring.retention import apply_retention
+from mpg.monitoring.retention import apply_retention, run_pass
 from mpg.monitoring.table import connect, database_url, predictions, read_log
 from mpg.prediction import InputWarning
 from mpg.problems import Problem
@@ -274,6 +274,11 @@ def test_a_retention_pass_runs_in_a_process_of_its_own(database, monkeypatch):
         wait_for(lambda: count(database) == 2 and "last" in logged_ids(database))
     finally:
         log.close()
+
+
+def test_a_failed_retention_pass_says_why_in_one_line(tmp_path):
+    with pytest.raises(RuntimeError, match=r"^\(sqlite3.OperationalError\) no such table"):
+        run_pass(f"sqlite:///{tmp_path / 'no-tables.sqlite3'}", timeout=60, max_days=1, max_rows=1)
 
 
 def test_retention_deletes_in_chunks_of_bounded_size(database):
