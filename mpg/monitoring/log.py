@@ -46,10 +46,6 @@ def _ready_engine(url: str, timeout: float) -> Engine:
 # Cars: a request of up to this many is made `predictions` rows by `record` itself (Batch.small_rows, a few
 # microseconds); a bigger one is one `prediction_batches` row, made by the writer (mpg.monitoring.table).
 SMALL_BATCH = 10
-# Seconds between two of retention's DELETEs: SQLite's writer waiting for the lock retries after at most 100 ms,
-# and retention's chunks back to back kept it waiting (ad hoc: with none, 107,392 cars dropped in 2 minutes).
-RETENTION_PAUSE = 0.1
-RETENTION_TIMEOUT = 600.0  # seconds: a pass stuck longer (a lock held) is stopped; the next tries again
 
 
 def _write(engine: Engine, items: Sequence[Batch | list[tuple]]) -> int:
@@ -251,9 +247,8 @@ class PredictionLog:
     def _retain(self) -> None:
         """A retention pass beside the writer, which would drop cars waiting seconds for it (gunicorn's gevent
         worker patches subprocess: waiting for the child is cooperative)."""
-        limits = {"max_days": self.max_days, "max_rows": self.max_rows, "pause": RETENTION_PAUSE}
         try:
-            deleted = run_pass(self.url, timeout=RETENTION_TIMEOUT, **limits)
+            deleted = run_pass(self.url, max_days=self.max_days, max_rows=self.max_rows)
             if deleted:
                 log.info("prediction log: retention deleted %d rows", deleted)
         except Exception as exc:

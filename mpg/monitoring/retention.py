@@ -18,6 +18,10 @@ from mpg.monitoring.table import batches, connect, predictions
 # Rows per DELETE, each its own transaction: SQLite gathers a DELETE's rowids in memory (one over 10 minutes of bench
 # memory's log took 126 MB: memory.json at d7caa70), and the writers wait one chunk at most.
 RETENTION_CHUNK = 5_000
+# Seconds between two of a pass's DELETEs: SQLite's writer waiting for the lock retries after at most 100 ms, and
+# chunks back to back kept it waiting (ad hoc: with none, 107,392 cars dropped in 2 minutes).
+RETENTION_PAUSE = 0.1
+RETENTION_TIMEOUT = 600.0  # seconds: a pass stuck longer (a lock held) is stopped; the next tries again
 
 
 def apply_retention(engine: Engine, *, max_days: int, max_rows: int, now: datetime | None = None,
@@ -54,9 +58,9 @@ def apply_retention(engine: Engine, *, max_days: int, max_rows: int, now: dateti
     return deleted
 
 
-def run_pass(url: str, *, timeout: float, **limits) -> int:
+def run_pass(url: str, *, pause: float = RETENTION_PAUSE, timeout: float = RETENTION_TIMEOUT, **limits) -> int:
     """`apply_retention` in a child process; returns the rows deleted. The URL goes on stdin: others can read argv."""
-    done = subprocess.run([sys.executable, "-m", __name__], input=json.dumps({"url": url, **limits}),
+    done = subprocess.run([sys.executable, "-m", __name__], input=json.dumps({"url": url, "pause": pause, **limits}),
                           capture_output=True, text=True, timeout=timeout)  # fmt: skip
     if done.returncode:
         raise RuntimeError((done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1])
