@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from api import invocations, observe, oip
 from api.openapi import docs_page, openapi_document
-from api.schemas import MAX_BYTES, MAX_EXPLAIN_ROWS, RequestError, check_cars, parse_flag, parse_json
+from api.schemas import MAX_BYTES, MAX_EXPLAIN_ROWS, RequestError, object_columns, parse_flag, read_cars
 from api.serving import current_model, error_response, json_response, predict_cars
 from mpg.artifact.store import LoadedModel, ModelLoadError, load_model, served_directory
 from mpg.contract import MAX_ROWS
@@ -84,7 +84,7 @@ def _register_routes(app: Flask) -> None:
         if not request.is_json:
             raise RequestError(415, "send the body as JSON with Content-Type: application/json")
         explain = parse_flag("explain", request.args.get("explain"))
-        X = check_cars(parse_json(request.get_data(cache=False)))
+        X = read_cars(request.get_data(cache=False), object_columns)
         if explain and len(X) > MAX_EXPLAIN_ROWS:
             raise RequestError(422, f"explain=true takes at most {MAX_EXPLAIN_ROWS} vehicles, got {len(X)}")
         served = predict_cars(X)

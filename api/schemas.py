@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import copy
+from collections.abc import Callable
 
 import numpy as np
 import orjson
 import pydantic_core
+import simdjson
 from pydantic import BaseModel, Field
 
 from mpg import config
@@ -82,6 +85,50 @@ def parse_json(body: bytes) -> object:
         return pydantic_core.from_json(body)
     except ValueError as exc:
         raise RequestError(400, "the body is not valid JSON", [Problem(None, None, str(exc))]) from None
+
+
+def number_array(node: object) -> np.ndarray | None:
+    """An array of json_document's of numbers only (at any depth), flat as float64 straight from the text: no Python
+    object per number. None for anything else (a null, a bool, text...)."""
+    try:
+        return np.frombuffer(node.as_buffer(of_type="d"))
+    except (AttributeError, TypeError, ValueError, RuntimeError):
+        return None
+
+
+def json_document(body: bytes) -> simdjson.Object | simdjson.Array:
+    """simdjson's lazy reading of a JSON body; ValueError for what it cannot read, and for a UTF-8 byte order mark,
+    which it reads but orjson and pydantic refuse."""
+    if body.startswith(codecs.BOM_UTF8):
+        raise ValueError("a UTF-8 byte order mark")
+    return simdjson.Parser().parse(body)
+
+
+Found = tuple[dict[str, np.ndarray], int]  # cars as columns of numbers, and how many arrays their body holds
+
+
+def read_cars(body: bytes, find: Callable[[bytes], Found | None], shape: Callable = lambda v: v) -> np.ndarray:
+    """The cars of a JSON body, as `check_cars(shape(parse_json(body)))` checks them; read straight to arrays when
+    `find` reads them as columns of numbers (json_document) and the contract takes every car: 10,000 cars in 0.6 ms
+    against 2.7 (ad hoc). `find` says how many arrays the body holds: one nested where a number goes (simdjson
+    flattens it) or a "[" in a name, and any refusal, are left to the usual reading, which words it as before."""
+    with contextlib.suppress(ValueError, TypeError, KeyError, AttributeError, RuntimeError, InputError):
+        found = find(body)
+        if found is not None and body.count(b"[") == found[1] and not (checked := check_json(found[0])).problems:
+            return checked.X
+    return check_cars(shape(parse_json(body)))
+
+
+def object_columns(body: bytes) -> Found | None:
+    """An object of arrays of numbers: the contract's columns (`POST /predict`), and one array each."""
+    if not body.lstrip().startswith(b"{"):  # a list of cars: not read twice
+        return None
+    document = json_document(body)
+    keys = list(document.keys())
+    columns = {key: number_array(document[key]) for key in keys}
+    if len(columns) < len(keys) or any(values is None for values in columns.values()):
+        return None  # a key given twice (the usual reading keeps its last value), or a column not of numbers
+    return columns, len(columns)
 
 
 def check_cars(value: object) -> np.ndarray:
