@@ -52,14 +52,6 @@ def source_counts(report: Report) -> str:
     return ", ".join(f"{names.get(source, source)} {count:,}" for source, count in report.sources.items())
 
 
-def shares(report: Report) -> dict[str, float | None]:
-    return {
-        "extrapolated": report.extrapolated_share,
-        "unknown input": report.unknown_input_share,
-        "with warnings": report.warning_share,
-    }
-
-
 def distribution_chart(name: str, drift: Drift) -> alt.Chart:
     """The served shares per bin beside the training shares; the title says whether it drifted."""
     rows = [{"bin": b.label, "set": s, "share": getattr(b, s)} for b in drift.bins for s in ("training", "served")]
