@@ -22,10 +22,9 @@ def missing_values(frame: pd.DataFrame) -> pd.DataFrame:
 def split_proportions(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     """Share of each value of `column` in the whole data and in the stratified train and test sets."""
     train, test = split_train_test(frame)
-    parts = {"all": frame, "train": train, "test": test}
     rows = [
         {"set": name, column: value, "share": share}
-        for name, part in parts.items()
+        for name, part in {"all": frame, "train": train, "test": test}.items()
         for value, share in part[column].value_counts(normalize=True).sort_index().items()
     ]
     out = pd.DataFrame(rows)
