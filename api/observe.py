@@ -43,8 +43,7 @@ def install(app: Flask) -> None:
     app.before_request(_begin)
     app.after_request(_end)
     app.add_url_rule("/metrics", "metrics", metrics)
-    origins = app.config["CORS_ORIGINS"]
-    if origins:
+    if origins := app.config["CORS_ORIGINS"]:
         from flask_cors import CORS
 
         CORS(app, origins=origins, expose_headers=["X-Request-ID", "Server-Timing"])
