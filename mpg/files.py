@@ -31,9 +31,8 @@ class FileResult:
 
     @property
     def summary(self) -> str:
-        total = self.predicted + self.refused
         refused = f"; {self.refused:,} refused (see the problem column)" if self.refused else ""
-        return f"predicted {self.predicted:,} of {total:,} rows{refused}"
+        return f"predicted {self.predicted:,} of {self.predicted + self.refused:,} rows{refused}"
 
     def csv_bytes(self) -> bytes:
         return spreadsheet_safe(self.frame).to_csv(index=False).encode("utf-8")
