@@ -81,9 +81,8 @@ def _strata(frame: pd.DataFrame) -> pd.Series:
     return cylinders.where(cylinders.map(counts) >= 2, counts.idxmax())
 
 
-def split_train_test(
-    frame: pd.DataFrame, test_size: float = config.TEST_SIZE, seed: int = config.SEED
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_train_test(frame: pd.DataFrame, test_size: float = config.TEST_SIZE,
+                     seed: int = config.SEED) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
     """The tutorial's split: StratifiedShuffleSplit on Cylinders, 20% test, random_state 42."""
     from sklearn.model_selection import StratifiedShuffleSplit  # here: loading data needs no scikit-learn
 

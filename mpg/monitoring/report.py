@@ -99,9 +99,8 @@ def _traffic(log: pd.DataFrame, since: datetime | None) -> tuple[Period, list[Tr
     ]  # fmt: skip
 
 
-def build_report(
-    log: pd.DataFrame, training: pd.DataFrame, schema: InputSchema, since: datetime | None, source: Source | None
-) -> Report:
+def build_report(log: pd.DataFrame, training: pd.DataFrame, schema: InputSchema, since: datetime | None,
+                 source: Source | None) -> Report:  # fmt: skip
     """The report over logged rows (`mpg.monitoring.table.read_log`'s frame) against the model's training rows;
     `since` and `source` say what the rows were chosen by."""
     n = len(log)
@@ -139,13 +138,8 @@ class MonitorError(Exception):
     """The log cannot be read: reported as one line."""
 
 
-def load_report(
-    url: str,
-    card: ModelCard,
-    since: datetime | None = None,
-    training: pd.DataFrame | None = None,
-    source: Source | None = None,
-) -> Report:
+def load_report(url: str, card: ModelCard, since: datetime | None = None, training: pd.DataFrame | None = None,
+                source: Source | None = None) -> Report:  # fmt: skip
     """Read the log at `url` (from `since`, of `source` only, when given) and build its report against the model's
     training rows (`training`, when the caller has them already); MonitorError when the database cannot be read."""
     try:
