@@ -15,15 +15,9 @@ from mpg import __version__, config
 from mpg.contract import MAX_ROWS
 from mpg.prediction import predict_array
 
-TUTORIAL_EXAMPLE = {
-    "Cylinders": [4, 6, 8],
-    "Displacement": [155.0, 160.0, 165.5],
-    "Horsepower": [93.0, 130.0, 98.0],
-    "Weight": [2500.0, 3150.0, 2600.0],
-    "Acceleration": [15.0, 14.0, 16.0],
-    "Model Year": [81, 80, 78],
-    "Origin": [3, 2, 1],
-}
+TUTORIAL_EXAMPLE = {"Cylinders": [4, 6, 8], "Displacement": [155.0, 160.0, 165.5], "Horsepower": [93.0, 130.0, 98.0],
+                    "Weight": [2500.0, 3150.0, 2600.0], "Acceleration": [15.0, 14.0, 16.0], "Model Year": [81, 80, 78],
+                    "Origin": [3, 2, 1]}  # fmt: skip
 ONE_EXAMPLE = {k: v[0] for k, v in TUTORIAL_EXAMPLE.items()}
 ERROR = {"error": {"message": "...", "details": [{"row": 0, "field": "Weight", "problem": "..."}]}}
 STYLE = (
