@@ -126,8 +126,7 @@ if pinned:
     for other in cars[1:]:
         diff = compare.difference(model, other, this)
         st.markdown(compare.summary(diff))
-        shown = diff.by_input.drop(columns="same").style.format({"MPG change": "{:+.2f}"})
-        st.table(shown, hide_index=True)
+        st.table(diff.by_input.drop(columns="same").style.format({"MPG change": "{:+.2f}"}), hide_index=True)
 
 
 @st.fragment

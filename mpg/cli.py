@@ -144,8 +144,7 @@ def _predict(args) -> int:
         args.output.write_bytes(result.csv_bytes())
     else:
         sys.stdout.write(result.csv_bytes().decode("utf-8"))
-    where = f" to {args.output}" if args.output else ""
-    print(f"{result.summary}{where}", file=sys.stderr)
+    print(result.summary + (f" to {args.output}" if args.output else ""), file=sys.stderr)
     return SOME_REFUSED if result.refused else 0
 
 

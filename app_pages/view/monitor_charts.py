@@ -38,12 +38,11 @@ def since(period: str, now: datetime | None = None) -> datetime | None:
 
 def drift_table(report: Report) -> pd.DataFrame:
     """One row per input: its verdict first, so a phone's narrow screen shows it; then PSI, p-value, unknown values."""
-    rows = [
+    return pd.DataFrame([
         {"input": name, "verdict": d.verdict, "PSI": None if d.statistic is None else round(d.statistic, 2),
          "p-value": format_p_value(d.p_value), "unknown": d.unknown}
         for name, d in report.drift.items()
-    ]  # fmt: skip
-    return pd.DataFrame(rows)
+    ])  # fmt: skip
 
 
 def source_counts(report: Report) -> str:
