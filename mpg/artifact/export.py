@@ -115,9 +115,8 @@ def export_onnx(pipeline) -> bytes:
     """The fitted Pipeline as one ONNX graph: input `X`, float64 [n, 7] in FEATURES order; output `mpg`, [n, 1]."""
     # skl2onnx learns our transformer and our target (VotingRegressor's converter finds members by type).
     update_registered_converter(RatioFeatures, "MpgRatioFeatures", _ratios_shape, _ratios)
-    update_registered_converter(
-        TransformedTargetRegressor, "MpgGallonsPer100Miles", calculate_linear_regressor_output_shapes, _gallons_target
-    )
+    update_registered_converter(TransformedTargetRegressor, "MpgGallonsPer100Miles",
+                                calculate_linear_regressor_output_shapes, _gallons_target)  # fmt: skip
     # The ColumnTransformer picks columns by name, so skl2onnx makes one graph input per column (" " written "_");
     # serving passes one [n, 7] array `X`, which the graph opens by splitting: in order, or it would mislabel them.
     graph = convert_sklearn(
