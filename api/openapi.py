@@ -51,7 +51,6 @@ def openapi_document(model=None) -> dict:
     if model is not None:  # the loaded model's own figure and example answer
         description += f" Held-out test RMSE {model.card.metrics.test_rmse:.2f} MPG."
         predicted["content"]["application/json"]["example"] = example_answer(model)
-    explain = flag("explain", f"add contributions and baseline per vehicle (at most {MAX_EXPLAIN_ROWS})")
     examples = {"tutorial columns": {"value": TUTORIAL_EXAMPLE}, "one vehicle": {"value": ONE_EXAMPLE},
                 "list of vehicles": {"value": [ONE_EXAMPLE, {**ONE_EXAMPLE, "Origin": "USA"}]}}  # fmt: skip
     simple = {"type": "object"}
@@ -59,7 +58,7 @@ def openapi_document(model=None) -> dict:
         "/predict": {"post": {
             "summary": "Predict MPG for one or more vehicles",
             "operationId": "predict",
-            "parameters": [explain],
+            "parameters": [flag("explain", f"add contributions and baseline per vehicle (at most {MAX_EXPLAIN_ROWS})")],
             "requestBody": {"required": True,
                             "content": {"application/json": {"schema": request_schema(), "examples": examples}}},
             "responses": {"200": predicted, **errors},
