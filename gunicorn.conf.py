@@ -33,8 +33,7 @@ def on_starting(server) -> None:
     """Give prometheus_client's multiprocess mode an empty directory, once in the master before the first fork.
 
     Not on a reload (SIGHUP): the counts so far must stay. A named one is emptied of a previous run's counts."""
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if directory:
+    if directory := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         shutil.rmtree(directory, ignore_errors=True)
         os.makedirs(directory, exist_ok=True)
     else:
@@ -82,6 +81,5 @@ def child_exit(server, worker) -> None:
 
 def on_exit(server) -> None:
     """Remove the metrics directory this run made (one named in PROMETHEUS_MULTIPROC_DIR is left)."""
-    made = getattr(server, "mpg_metrics_made", None)
-    if made:
+    if made := getattr(server, "mpg_metrics_made", None):
         shutil.rmtree(made, ignore_errors=True)

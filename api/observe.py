@@ -26,11 +26,8 @@ OFF = {"off", "0", "false", "no"}
 
 REQUESTS = Counter("mpg_http_requests", "Requests answered, by route and status", ["method", "route", "status"])
 DURATION = Histogram(
-    "mpg_http_request_duration_seconds",
-    "Time in the app per request (parse, validate, predict, encode), by route",
-    ["route"],
-    buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
-)
+    "mpg_http_request_duration_seconds", "Time in the app per request (parse, validate, predict, encode), by route",
+    ["route"], buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0))  # fmt: skip
 ROWS = Counter("mpg_rows_predicted", "Cars predicted, whichever route answered")
 WARNINGS = Counter("mpg_prediction_warnings", "Warnings on predicted cars, by kind", ["kind"])
 MODEL_INFO = Gauge("mpg_model_info", "The model served (always 1)", ["version"], multiprocess_mode="max")
@@ -43,8 +40,7 @@ def install(app: Flask) -> None:
     app.before_request(_begin)
     app.after_request(_end)
     app.add_url_rule("/metrics", "metrics", metrics)
-    origins = app.config["CORS_ORIGINS"]
-    if origins:
+    if origins := app.config["CORS_ORIGINS"]:
         from flask_cors import CORS
 
         CORS(app, origins=origins, expose_headers=["X-Request-ID", "Server-Timing"])

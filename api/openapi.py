@@ -15,15 +15,9 @@ from mpg import __version__, config
 from mpg.contract import MAX_ROWS
 from mpg.prediction import predict_array
 
-TUTORIAL_EXAMPLE = {
-    "Cylinders": [4, 6, 8],
-    "Displacement": [155.0, 160.0, 165.5],
-    "Horsepower": [93.0, 130.0, 98.0],
-    "Weight": [2500.0, 3150.0, 2600.0],
-    "Acceleration": [15.0, 14.0, 16.0],
-    "Model Year": [81, 80, 78],
-    "Origin": [3, 2, 1],
-}
+TUTORIAL_EXAMPLE = {"Cylinders": [4, 6, 8], "Displacement": [155.0, 160.0, 165.5], "Horsepower": [93.0, 130.0, 98.0],
+                    "Weight": [2500.0, 3150.0, 2600.0], "Acceleration": [15.0, 14.0, 16.0], "Model Year": [81, 80, 78],
+                    "Origin": [3, 2, 1]}  # fmt: skip
 ONE_EXAMPLE = {k: v[0] for k, v in TUTORIAL_EXAMPLE.items()}
 ERROR = {"error": {"message": "...", "details": [{"row": 0, "field": "Weight", "problem": "..."}]}}
 STYLE = (
@@ -57,7 +51,6 @@ def openapi_document(model=None) -> dict:
     if model is not None:  # the loaded model's own figure and example answer
         description += f" Held-out test RMSE {model.card.metrics.test_rmse:.2f} MPG."
         predicted["content"]["application/json"]["example"] = example_answer(model)
-    explain = flag("explain", f"add contributions and baseline per vehicle (at most {MAX_EXPLAIN_ROWS})")
     examples = {"tutorial columns": {"value": TUTORIAL_EXAMPLE}, "one vehicle": {"value": ONE_EXAMPLE},
                 "list of vehicles": {"value": [ONE_EXAMPLE, {**ONE_EXAMPLE, "Origin": "USA"}]}}  # fmt: skip
     simple = {"type": "object"}
@@ -65,7 +58,7 @@ def openapi_document(model=None) -> dict:
         "/predict": {"post": {
             "summary": "Predict MPG for one or more vehicles",
             "operationId": "predict",
-            "parameters": [explain],
+            "parameters": [flag("explain", f"add contributions and baseline per vehicle (at most {MAX_EXPLAIN_ROWS})")],
             "requestBody": {"required": True,
                             "content": {"application/json": {"schema": request_schema(), "examples": examples}}},
             "responses": {"200": predicted, **errors},

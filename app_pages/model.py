@@ -33,8 +33,7 @@ st.caption(
 )
 
 st.subheader(f"Leaderboard ({config.CV_FOLDS}-fold CV on the training rows)")
-rows = [row.model_dump(mode="json") | {"name": row.label} for row in card.leaderboard]
-chart("leaderboard_chart", rows)
+chart("leaderboard_chart", [row.model_dump(mode="json") | {"name": row.label} for row in card.leaderboard])
 st.table(leaderboard_table(card), hide_index=True)  # static: every row and column shows, wrapped on a phone
 with st.expander("CV MAE, R² and fit time"):
     st.table(leaderboard_table(card, LEADERBOARD_MORE), hide_index=True)

@@ -50,7 +50,7 @@ if not shown.predictions:
 columns = st.columns(5)
 columns[0].metric("Predictions", f"{shown.predictions:,}")
 columns[1].metric("Requests", f"{shown.requests:,}")
-for column, (label, share) in zip(columns[2:], monitor_charts.shares(shown).items(), strict=True):
+for column, (label, share) in zip(columns[2:], shown.shares().items(), strict=True):
     column.metric(label.capitalize(), f"{share:.1%}")
 st.caption(f"Predictions by source: {monitor_charts.source_counts(shown)}.")
 

@@ -108,9 +108,8 @@ with result:
     full = len(pinned) >= compare.MAX_PINNED or car in pinned
     pin_help = f"Keep this car beside the sliders (up to {compare.MAX_PINNED})."
     pin_button.button("Pin this car", on_click=pin, args=(car,), width="stretch", disabled=full, help=pin_help)
-    clear.button(
-        "Clear pinned", on_click=lambda: st.session_state.update(pinned=()), width="stretch", disabled=not pinned
-    )
+    clear.button("Clear pinned", on_click=lambda: st.session_state.update(pinned=()), width="stretch",
+                 disabled=not pinned)  # fmt: skip
 
 # The address bar follows the sliders, without reloading the page; set after the prediction is drawn, so a
 # changed address means the new prediction is on screen (bench/app.py waits for it).
@@ -126,8 +125,7 @@ if pinned:
     for other in cars[1:]:
         diff = compare.difference(model, other, this)
         st.markdown(compare.summary(diff))
-        shown = diff.by_input.drop(columns="same").style.format({"MPG change": "{:+.2f}"})
-        st.table(shown, hide_index=True)
+        st.table(diff.by_input.drop(columns="same").style.format({"MPG change": "{:+.2f}"}), hide_index=True)
 
 
 @st.fragment
@@ -142,9 +140,8 @@ def why(this: compare.Explained) -> None:
             f"(baseline {this.baseline:.1f} MPG: their average prediction). The bars add up to the prediction."
         )
     with right:
-        feature = st.selectbox(
-            "What if this input changed?", config.NUMERIC_FEATURES, index=3, key="whatif", format_func=INPUTS.get
-        )
+        feature = st.selectbox("What if this input changed?", config.NUMERIC_FEATURES, index=3, key="whatif",
+                               format_func=INPUTS.get)  # fmt: skip
         grid = explain.sweep(model, feature)
         curve = explain.individual_curve(model, this.row, feature, grid)
         rows = plots.whatif_frame(grid, curve, shared.average_curve(feature), float(this.car.inputs()[feature]))

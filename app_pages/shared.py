@@ -70,8 +70,7 @@ def spec(name: str, *args) -> dict:
 @st.cache_data(show_spinner=False)
 def template(name: str, *args) -> dict:
     """A data-free spec: Altair's placeholder dataset removed, so the rows passed with it are drawn."""
-    built = spec(name, *args)
-    clean = {k: v for k, v in built.items() if k not in {"data", "datasets"}}
+    clean = {k: v for k, v in spec(name, *args).items() if k not in {"data", "datasets"}}
     if "layer" in clean:
         clean["layer"] = [{k: v for k, v in layer.items() if k != "data"} for layer in clean["layer"]]
     return clean

@@ -53,13 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
         flag = "--" + config.SNAKE[name].replace("_", "-")
         predict.add_argument(flag, dest=name, metavar="VALUE", help=f"{name} ({config.UNITS[name]})")
     monitor = commands.add_parser("monitor", help="traffic and input drift from the prediction log")
-    monitor.add_argument(
-        "--database", metavar="URL", help="SQLAlchemy URL (default: DATABASE_URL, else the SQLite log)"
-    )
+    monitor.add_argument("--database", metavar="URL",
+                         help="SQLAlchemy URL (default: DATABASE_URL, else the SQLite log)")  # fmt: skip
     monitor.add_argument("--since", type=_since, metavar="ISO-TIME", help="only predictions from then on (UTC)")
-    monitor.add_argument(
-        "--source", choices=("app", "api"), help="only the app's visitors or only the API's callers (default: both)"
-    )
+    monitor.add_argument("--source", choices=("app", "api"),
+                         help="only the app's visitors or only the API's callers (default: both)")  # fmt: skip
     monitor.add_argument("--json", action="store_true", help="print one JSON object")
     monitor.set_defaults(monitor_parser=monitor)
     return parser
@@ -144,8 +142,7 @@ def _predict(args) -> int:
         args.output.write_bytes(result.csv_bytes())
     else:
         sys.stdout.write(result.csv_bytes().decode("utf-8"))
-    where = f" to {args.output}" if args.output else ""
-    print(f"{result.summary}{where}", file=sys.stderr)
+    print(result.summary + (f" to {args.output}" if args.output else ""), file=sys.stderr)
     return SOME_REFUSED if result.refused else 0
 
 

@@ -40,7 +40,7 @@ def _read_raw(path: Path) -> tuple[pd.DataFrame, list[str]]:
     return frame, lines if len(lines) == len(frame) else [f"data row {i + 1}" for i in range(len(frame))]
 
 
-def load_auto_mpg(path: str | Path = config.DATA_PATH, *, with_target: bool = True) -> pd.DataFrame:
+def load_auto_mpg(path: str | Path = config.DATA_PATH) -> pd.DataFrame:
     """Load and validate Auto MPG data (UCI format, or CSV): canonical columns, Origin as 1/2/3, NaN for missing.
     All or nothing: DataError names the file, the column and the bad lines."""
     path = Path(path)
@@ -53,16 +53,15 @@ def load_auto_mpg(path: str | Path = config.DATA_PATH, *, with_target: bool = Tr
     if raw.empty:
         raise DataError([Problem(None, None, "has no rows")], source=source)
     names = {column: canonical_name(column) for column in raw.columns}
-    required = [config.TARGET, *config.FEATURES] if with_target else config.FEATURES
+    required = [config.TARGET, *config.FEATURES]
     missing = [Problem(None, name, "is missing", missing=True) for name in required if name not in names.values()]
     if missing:
         raise DataError(missing, source=source)
     records = from_text(raw.columns, raw.itertuples(index=False, name=None))
-    checked = check_records(records, labelled=with_target, extra="ignore")
+    checked = check_records(records, labelled=True, extra="ignore")
     if checked.problems:
         raise DataError(checked.problems, source=source, row_label=labels.__getitem__)
-    columns = [*config.FEATURES, *([config.TARGET] if with_target else [])]
-    frame = pd.DataFrame(checked.X, columns=columns)
+    frame = pd.DataFrame(checked.X, columns=[*config.FEATURES, config.TARGET])
     name_column = next((column for column, name in names.items() if name == config.NAME), None)
     if name_column is not None:
         frame[config.NAME] = raw[name_column].astype("string").str.strip()
@@ -82,9 +81,8 @@ def _strata(frame: pd.DataFrame) -> pd.Series:
     return cylinders.where(cylinders.map(counts) >= 2, counts.idxmax())
 
 
-def split_train_test(
-    frame: pd.DataFrame, test_size: float = config.TEST_SIZE, seed: int = config.SEED
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def split_train_test(frame: pd.DataFrame, test_size: float = config.TEST_SIZE,
+                     seed: int = config.SEED) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
     """The tutorial's split: StratifiedShuffleSplit on Cylinders, 20% test, random_state 42."""
     from sklearn.model_selection import StratifiedShuffleSplit  # here: loading data needs no scikit-learn
 

@@ -31,9 +31,8 @@ class FileResult:
 
     @property
     def summary(self) -> str:
-        total = self.predicted + self.refused
         refused = f"; {self.refused:,} refused (see the problem column)" if self.refused else ""
-        return f"predicted {self.predicted:,} of {total:,} rows{refused}"
+        return f"predicted {self.predicted:,} of {self.predicted + self.refused:,} rows{refused}"
 
     def csv_bytes(self) -> bytes:
         return spreadsheet_safe(self.frame).to_csv(index=False).encode("utf-8")
@@ -100,18 +99,16 @@ def predict_car_file(model: LoadedModel, cars: CarFile) -> FileResult:
     """Like predict_file, for a file already read."""
     result = predict_table(model, cars.records, extra="ignore")
     count, predictions = result.checked.count, result.predictions
-    notes = [""] * count
+    notes, problems = [[] for _ in range(count)], [[] for _ in range(count)]
     for warning in result.warnings():
-        notes[warning.row] = "; ".join(filter(None, [notes[warning.row], str(warning)]))
-    problems = [""] * count
+        notes[warning.row].append(str(warning))
     for problem in ordered(result.problems):
         # The row is the file's row already: the problem as "Field: problem", or alone when it is the whole car's
-        text = Problem(None, problem.field, problem.problem).describe()
-        problems[problem.row] = "; ".join(filter(None, [problems[problem.row], text]))
+        problems[problem.row].append(Problem(None, problem.field, problem.problem).describe())
     out = cars.frame.reset_index(drop=True).copy()
     for column, values in zip(OUTPUT_COLUMNS, [predictions.mpg, predictions.lower, predictions.upper], strict=False):
         out[column] = np.round(result.column(values), 3)
-    out["warnings"], out["problem"] = notes, problems
+    out["warnings"], out["problem"] = ["; ".join(row) for row in notes], ["; ".join(row) for row in problems]
     refused = len(result.checked.refused_rows)
     labels = cars.labels or [f"car {i + 1}" for i in range(count)]
     return FileResult(out, count - refused, refused, labels)

@@ -58,14 +58,10 @@ def input_ranges(card: ModelCard) -> dict[str, InputRange]:
     return ranges
 
 
-def on_grid(value: float, step: float) -> float:
-    return round(round(value / step) * step, 1)
-
-
 def default_car(card: ModelCard) -> SliderCar:
     """The training medians (what the pipeline fills in for an unknown input), on the sliders' grid."""
     fill = {feature: spec.fill for feature, spec in card.inputs.features.items()}
-    return car_of(fill | {feature: on_grid(fill[feature], step) for feature, step in STEPS.items()})
+    return car_of(fill | {feature: round(round(fill[feature] / step) * step, 1) for feature, step in STEPS.items()})
 
 
 def presets(frame: pd.DataFrame) -> dict[str, int]:

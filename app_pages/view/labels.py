@@ -19,22 +19,13 @@ INPUTS = {
 
 # The leaderboard in two tables of four columns, so that each fits a phone's width: the figures that rank the
 # candidates, then (behind an expander) the others.
-LEADERBOARD = {
-    "label": "Model",
-    "source": "From",
-    "cv_rmse": "CV RMSE ± std (MPG)",
-    "tutorial_cv_rmse": "Tutorial's CV RMSE (MPG)",
-}
+LEADERBOARD = {"label": "Model", "source": "From", "cv_rmse": "CV RMSE ± std (MPG)",
+               "tutorial_cv_rmse": "Tutorial's CV RMSE (MPG)"}  # fmt: skip
 LEADERBOARD_MORE = {"label": "Model", "cv_mae": "CV MAE (MPG)", "cv_r2": "CV R²", "fit_time_s": "Fit time (s)"}
 # The selection: each candidate against the lowest-CV-RMSE one, and its serving cost. Without the CV RMSE (the
 # leaderboard just above has it, the note beside it quotes it) the table fits a phone.
-EQUALS = {
-    "chosen": "Model",
-    "diff": "Worse than the lowest, per fold (MPG, mean ± SE)",
-    "equal": "An equal?",
-    "serving_ms_10k": "Serving 10,000 cars (ms)",
-    "graph_size": "Graph size (numbers)",
-}
+EQUALS = {"chosen": "Model", "diff": "Worse than the lowest, per fold (MPG, mean ± SE)", "equal": "An equal?",
+          "serving_ms_10k": "Serving 10,000 cars (ms)", "graph_size": "Graph size (numbers)"}  # fmt: skip
 SOURCES = {"tutorial": "the tutorial", "ours": "this project"}
 NOT_PUBLISHED = "–"  # a blank that reads as "no figure", where pandas would show None
 

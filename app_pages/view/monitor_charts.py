@@ -38,26 +38,17 @@ def since(period: str, now: datetime | None = None) -> datetime | None:
 
 def drift_table(report: Report) -> pd.DataFrame:
     """One row per input: its verdict first, so a phone's narrow screen shows it; then PSI, p-value, unknown values."""
-    rows = [
+    return pd.DataFrame([
         {"input": name, "verdict": d.verdict, "PSI": None if d.statistic is None else round(d.statistic, 2),
          "p-value": format_p_value(d.p_value), "unknown": d.unknown}
         for name, d in report.drift.items()
-    ]  # fmt: skip
-    return pd.DataFrame(rows)
+    ])  # fmt: skip
 
 
 def source_counts(report: Report) -> str:
     """Predictions per source, named as the page's control names them."""
     names = {source: label for label, source in SOURCES.items() if source}
     return ", ".join(f"{names.get(source, source)} {count:,}" for source, count in report.sources.items())
-
-
-def shares(report: Report) -> dict[str, float | None]:
-    return {
-        "extrapolated": report.extrapolated_share,
-        "unknown input": report.unknown_input_share,
-        "with warnings": report.warning_share,
-    }
 
 
 def distribution_chart(name: str, drift: Drift) -> alt.Chart:

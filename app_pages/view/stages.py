@@ -49,7 +49,6 @@ def stages(card: ModelCard, data: pd.DataFrame) -> list[Stage]:
     years = data[config.MODEL_YEAR]
     sklearn_version = card.versions.get("scikit-learn", "unknown")
     tutorial_models = [row for row in card.leaderboard if row.tutorial_cv_rmse is not None]
-    forest = [row for row in tutorial_models if row.name == "tutorial_forest_grid"]
     coverage = card.interval.test_coverage
     inside = [] if coverage is None else [Figure("Held-out cars inside their 90% interval", f"{coverage:.0%}")]
     return [
@@ -122,7 +121,7 @@ def stages(card: ModelCard, data: pd.DataFrame) -> list[Stage]:
             [
                 Figure("Candidates", f"{len(card.leaderboard)}"),
                 Figure("Configurations scored", f"{sum(row.configs for row in card.leaderboard)}"),
-                *(_cv("Forest grid", row) for row in forest),
+                *(_cv("Forest grid", row) for row in tutorial_models if row.name == "tutorial_forest_grid"),
                 Figure("Selected", selected_model(card)),
             ],
             ["mpg/modeling/selection.py", "mpg/modeling/train.py"],

@@ -105,14 +105,6 @@ def _svr(scope, operator, container):
     OnnxAdd(total, bias, op_version=opv, output_names=operator.outputs[:1]).add_to(scope, container)
 
 
-def _register() -> None:
-    """Teach skl2onnx our transformer and our target (VotingRegressor's converter finds members by type)."""
-    update_registered_converter(RatioFeatures, "MpgRatioFeatures", _ratios_shape, _ratios)
-    update_registered_converter(
-        TransformedTargetRegressor, "MpgGallonsPer100Miles", calculate_linear_regressor_output_shapes, _gallons_target
-    )
-
-
 def _replaced() -> dict:
     """The stock converters replaced for this conversion only (skl2onnx's own stay as they are elsewhere)."""
     trees = (DecisionTreeRegressor, RandomForestRegressor, GradientBoostingRegressor)
@@ -121,7 +113,10 @@ def _replaced() -> dict:
 
 def export_onnx(pipeline) -> bytes:
     """The fitted Pipeline as one ONNX graph: input `X`, float64 [n, 7] in FEATURES order; output `mpg`, [n, 1]."""
-    _register()
+    # skl2onnx learns our transformer and our target (VotingRegressor's converter finds members by type).
+    update_registered_converter(RatioFeatures, "MpgRatioFeatures", _ratios_shape, _ratios)
+    update_registered_converter(TransformedTargetRegressor, "MpgGallonsPer100Miles",
+                                calculate_linear_regressor_output_shapes, _gallons_target)  # fmt: skip
     # The ColumnTransformer picks columns by name, so skl2onnx makes one graph input per column (" " written "_");
     # serving passes one [n, 7] array `X`, which the graph opens by splitting: in order, or it would mislabel them.
     graph = convert_sklearn(

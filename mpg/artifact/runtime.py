@@ -19,8 +19,7 @@ THREADS = 2
 def one_thread_session(onnx_bytes: bytes):
     """An ONNX Runtime session on one thread (what each chunk of a prediction runs on)."""
     options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = 1
-    options.inter_op_num_threads = 1
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
     return onnxruntime.InferenceSession(onnx_bytes, options, providers=["CPUExecutionProvider"])
 
 

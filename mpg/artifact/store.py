@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import os
 import platform
 import tempfile
@@ -41,13 +42,6 @@ class LoadedModel:
         return self.card.version
 
 
-def library_versions() -> dict[str, str]:
-    from importlib.metadata import version
-
-    names = ("scikit-learn", "numpy", "pandas", "joblib")
-    return {"python": platform.python_version()} | {name: version(name) for name in names}
-
-
 def file_sha256(path: Path) -> str:
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
@@ -73,7 +67,9 @@ def save_model(pipeline: Pipeline, fields: dict, directory: str | Path = config.
 
     directory = Path(directory)
     onnx_bytes = export_onnx(pipeline)
-    card = ModelCard.model_validate({**fields, "versions": library_versions(), "model_sha256": "", "onnx_sha256": ""})
+    libraries = ("scikit-learn", "numpy", "pandas", "joblib")
+    versions = {"python": platform.python_version()} | {name: importlib.metadata.version(name) for name in libraries}
+    card = ModelCard.model_validate({**fields, "versions": versions, "model_sha256": "", "onnx_sha256": ""})
     directory.mkdir(parents=True, exist_ok=True)
     model_path, onnx_path = directory / config.MODEL_FILE, directory / config.ONNX_FILE
     _atomic_write(model_path, lambda p: joblib.dump(pipeline, p, compress=3))

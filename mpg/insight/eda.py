@@ -22,26 +22,21 @@ def missing_values(frame: pd.DataFrame) -> pd.DataFrame:
 def split_proportions(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     """Share of each value of `column` in the whole data and in the stratified train and test sets."""
     train, test = split_train_test(frame)
-    parts = {"all": frame, "train": train, "test": test}
     rows = [
         {"set": name, column: value, "share": share}
-        for name, part in parts.items()
+        for name, part in {"all": frame, "train": train, "test": test}.items()
         for value, share in part[column].value_counts(normalize=True).sort_index().items()
     ]
     out = pd.DataFrame(rows)
     return with_origin_names(out) if column == config.ORIGIN else out
 
 
-def with_derived_features(frame: pd.DataFrame) -> pd.DataFrame:
-    """The data plus the tutorial's derived features (NaN where horsepower is missing)."""
+def correlations_with_mpg(frame: pd.DataFrame) -> pd.DataFrame:
+    """Pearson correlation of every numeric variable (the tutorial's two ratios included) with MPG, strongest first."""
     numeric = frame[config.NUMERIC_FEATURES]
     derived = RatioFeatures().set_output(transform="pandas").fit(numeric).transform(numeric)
-    return pd.concat([frame, derived.iloc[:, len(config.NUMERIC_FEATURES) :]], axis=1)
-
-
-def correlations_with_mpg(frame: pd.DataFrame) -> pd.DataFrame:
-    """Pearson correlation of every numeric variable (derived ones included) with MPG, strongest first."""
-    corr = with_derived_features(frame).corr(numeric_only=True)[config.TARGET].drop(config.TARGET)
+    data = pd.concat([frame, derived.iloc[:, len(config.NUMERIC_FEATURES) :]], axis=1)
+    corr = data.corr(numeric_only=True)[config.TARGET].drop(config.TARGET)
     out = corr.rename("correlation").rename_axis("variable").reset_index()
     return out.reindex(out["correlation"].abs().sort_values(ascending=False).index).reset_index(drop=True)
 

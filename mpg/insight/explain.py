@@ -29,9 +29,8 @@ _SIZE = _COALITIONS.sum(axis=1)
 _WEIGHT = np.array([math.factorial(s) * math.factorial(_N - s - 1) / math.factorial(_N) for s in range(_N)])
 
 
-def contributions(
-    model: LoadedModel, car: np.ndarray, reference: np.ndarray, prediction: float | None = None
-) -> tuple[dict[str, float], float]:
+def contributions(model: LoadedModel, car: np.ndarray, reference: np.ndarray,
+                  prediction: float | None = None) -> tuple[dict[str, float], float]:  # fmt: skip
     """Exact Shapley values of the seven inputs (Origin as one) for one car, and the baseline.
     A set S of inputs is worth the mean prediction over the reference cars given this car's values for S, so the
     contributions add up to prediction - baseline (the reference cars' mean prediction) exactly."""

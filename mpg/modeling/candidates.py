@@ -41,39 +41,25 @@ def tutorial_candidates(seed: int = config.SEED) -> list[Candidate]:
         Candidate("decision_tree", "Decision tree", build_pipeline(tree), source="tutorial"),
         Candidate("random_forest", "Random forest (100 trees)", build_pipeline(forest), source="tutorial"),
         Candidate("svr_linear", "SVR (linear kernel)", build_pipeline(SVR(kernel="linear")), source="tutorial"),
-        Candidate(
-            "tutorial_forest_grid",
-            "Random forest, the tutorial's grid search",
-            build_pipeline(RandomForestRegressor(random_state=seed)),
-            forest_grid,
-            source="tutorial",
-        ),
-    ]
+        Candidate("tutorial_forest_grid", "Random forest, the tutorial's grid search",
+                  build_pipeline(RandomForestRegressor(random_state=seed)), forest_grid, source="tutorial"),
+    ]  # fmt: skip
 
 
 def our_candidates(seed: int = config.SEED) -> list[Candidate]:
     """Stronger models, fitted on fuel consumption (gallons per 100 miles) and tuned in CV."""
     boosting = GradientBoostingRegressor(n_estimators=300, subsample=0.8, random_state=seed)
     return [
-        Candidate(
-            "svr_rbf_gp100m",
-            "SVR (RBF kernel) on gallons/100 mi",
-            build_pipeline(in_gallons_per_100_miles(SVR(kernel="rbf"))),
-            {f"{REG}C": [3, 10, 30], f"{REG}gamma": [0.03, 0.1], f"{REG}epsilon": [0.05, 0.1]},
-        ),
-        Candidate(
-            "extra_trees_gp100m",
-            "Extra trees (200) on gallons/100 mi",
-            build_pipeline(in_gallons_per_100_miles(ExtraTreesRegressor(n_estimators=200, random_state=seed))),
-            {f"{REG}min_samples_leaf": [1, 2], f"{REG}max_features": [0.5, 1.0]},
-        ),
-        Candidate(
-            "gbr_gp100m",
-            "Gradient boosting (300 trees) on gallons/100 mi",
-            build_pipeline(in_gallons_per_100_miles(boosting)),
-            {f"{REG}max_depth": [2, 3], f"{REG}learning_rate": [0.03, 0.1]},
-        ),
-    ]
+        Candidate("svr_rbf_gp100m", "SVR (RBF kernel) on gallons/100 mi",
+                  build_pipeline(in_gallons_per_100_miles(SVR(kernel="rbf"))),
+                  {f"{REG}C": [3, 10, 30], f"{REG}gamma": [0.03, 0.1], f"{REG}epsilon": [0.05, 0.1]}),
+        Candidate("extra_trees_gp100m", "Extra trees (200) on gallons/100 mi",
+                  build_pipeline(in_gallons_per_100_miles(ExtraTreesRegressor(n_estimators=200, random_state=seed))),
+                  {f"{REG}min_samples_leaf": [1, 2], f"{REG}max_features": [0.5, 1.0]}),
+        Candidate("gbr_gp100m", "Gradient boosting (300 trees) on gallons/100 mi",
+                  build_pipeline(in_gallons_per_100_miles(boosting)),
+                  {f"{REG}max_depth": [2, 3], f"{REG}learning_rate": [0.03, 0.1]}),
+    ]  # fmt: skip
 
 
 def _member(tuned: dict[str, Pipeline], name: str):
@@ -95,27 +81,16 @@ def ensemble_candidates() -> list[Candidate]:
     def average(*members):
         return build_pipeline(VotingRegressor(list(members)))
 
+    svr, trees, boosting = "svr_rbf_gp100m", "extra_trees_gp100m", "gbr_gp100m"  # our_candidates' names
     return [
-        Candidate(
-            "ensemble_svr_et_gbr",
-            "Average of SVR, 200 extra trees and 300 boosted trees",
-            lambda t: average(*[(n, _member(t, n)) for n in ("svr_rbf_gp100m", "extra_trees_gp100m", "gbr_gp100m")]),
-        ),
-        Candidate(
-            "ensemble_svr_et_gbr_light",
-            "Average of SVR, 50 extra trees and 100 boosted trees",
-            lambda t: average(
-                ("svr_rbf_gp100m", _member(t, "svr_rbf_gp100m")),
-                ("extra_trees_gp100m", _lighter(t, "extra_trees_gp100m", 50)),
-                ("gbr_gp100m", _lighter(t, "gbr_gp100m", 100)),
-            ),
-        ),
-        Candidate(
-            "ensemble_svr_gbr",
-            "Average of SVR and 300 boosted trees",
-            lambda t: average(*[(n, _member(t, n)) for n in ("svr_rbf_gp100m", "gbr_gp100m")]),
-        ),
-    ]
+        Candidate("ensemble_svr_et_gbr", "Average of SVR, 200 extra trees and 300 boosted trees",
+                  lambda t: average(*[(n, _member(t, n)) for n in (svr, trees, boosting)])),
+        Candidate("ensemble_svr_et_gbr_light", "Average of SVR, 50 extra trees and 100 boosted trees",
+                  lambda t: average((svr, _member(t, svr)), (trees, _lighter(t, trees, 50)),
+                                    (boosting, _lighter(t, boosting, 100)))),
+        Candidate("ensemble_svr_gbr", "Average of SVR and 300 boosted trees",
+                  lambda t: average(*[(n, _member(t, n)) for n in (svr, boosting)])),
+    ]  # fmt: skip
 
 
 def default_candidates(seed: int = config.SEED) -> list[Candidate]:

@@ -11,10 +11,8 @@ from mpg import config
 
 def permutation_importances(pipeline: Pipeline, X: pd.DataFrame, y, *, seed: int = config.SEED) -> list[dict]:
     """Rise in RMSE when each raw input is shuffled (Origin as one, a ratio with its inputs), largest first."""
-    scoring = "neg_root_mean_squared_error"
-    result = permutation_importance(
-        pipeline, X[config.FEATURES], y, scoring=scoring, n_repeats=30, random_state=seed, n_jobs=1
-    )
+    result = permutation_importance(pipeline, X[config.FEATURES], y, scoring="neg_root_mean_squared_error",
+                                    n_repeats=30, random_state=seed, n_jobs=1)  # fmt: skip
     rows = [
         {"feature": name, "mean": float(mean), "std": float(std)}
         for name, mean, std in zip(config.FEATURES, result.importances_mean, result.importances_std, strict=True)

@@ -108,16 +108,10 @@ def apply_rule(rows: list[dict]) -> tuple[list[dict], dict]:
                     "tie_ratio": TIE_RATIO}  # fmt: skip
 
 
-def select_model(
-    train: pd.DataFrame,
-    candidates: Sequence[Candidate] | None = None,
-    *,
-    seed: int = config.SEED,
-    folds: int = config.CV_FOLDS,
-    n_jobs: int = 2,
-    log: Callable[[str], None] = lambda _message: None,
-    measure: Callable[[Pipeline, pd.DataFrame], tuple[float, int]] = serving_cost,
-) -> Selection:
+def select_model(train: pd.DataFrame, candidates: Sequence[Candidate] | None = None, *, seed: int = config.SEED,
+                 folds: int = config.CV_FOLDS, n_jobs: int = 2, log: Callable[[str], None] = lambda _message: None,
+                 measure: Callable[[Pipeline, pd.DataFrame], tuple[float, int]] = serving_cost,
+                 ) -> Selection:  # fmt: skip
     """Tune each candidate by CV on `train` only, measure its serving cost (`measure`: tests fix it), choose by RULE."""
     started = time.perf_counter()
     candidates = default_candidates(seed) if candidates is None else list(candidates)

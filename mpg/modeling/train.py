@@ -39,14 +39,9 @@ def input_schema(train: pd.DataFrame, pipeline: Pipeline) -> dict:
     }
 
 
-def train_model(
-    data_path: str | Path = config.DATA_PATH,
-    out_dir: str | Path = config.MODELS_DIR,
-    *,
-    seed: int = config.SEED,
-    log: Callable[[str], None] = lambda _message: None,
-    candidates: Sequence[Candidate] | None = None,
-) -> ModelCard:
+def train_model(data_path: str | Path = config.DATA_PATH, out_dir: str | Path = config.MODELS_DIR, *,
+                seed: int = config.SEED, log: Callable[[str], None] = lambda _message: None,
+                candidates: Sequence[Candidate] | None = None) -> ModelCard:  # fmt: skip
     """Load, split, select, evaluate once on the test rows, calibrate, explain and save; returns the model card."""
     data = load_auto_mpg(data_path)
     labelled, unlabelled = labelled_rows(data)

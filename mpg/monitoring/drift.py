@@ -13,8 +13,7 @@ One rule for every input (and for predicted MPG against training MPG):
 Unknown values (NaN) are left out of the comparison and counted.
 
 Why scipy and not Evidently: the statistics are a few lines over scipy (already a dependency),
-while Evidently 0.7 would add 45 packages to the product (a web server, plotly, nltk, statsmodels).
-"""
+while Evidently 0.7 would add 45 packages to the product (a web server, plotly, nltk, statsmodels)."""
 
 from __future__ import annotations
 

@@ -4,8 +4,7 @@
 What callers sent, against the rows the model was trained on (its card names the file and the test rows):
 predictions and requests per source (API callers, app visitors), traffic over time, the shares of cars
 extrapolated (an input outside the training range), with an unknown input or with a warning, predicted MPG
-against training MPG, and each input's drift (statistic, threshold and minimum sample in mpg.monitoring.drift).
-"""
+against training MPG, and each input's drift (statistic, threshold and minimum sample in mpg.monitoring.drift)."""
 
 from __future__ import annotations
 
@@ -39,7 +38,6 @@ TRAFFIC_BINS: list[tuple[timedelta, Period, str]] = [
     (timedelta(days=2), "hour", "h"),
     (timedelta.max, "day", "D"),
 ]
-TOO_FEW = "too few predictions to judge drift"
 
 
 class Traffic(BaseModel):
@@ -70,8 +68,13 @@ class Report(BaseModel):
     drift_judged: bool  # False: too few predictions to judge drift, every `drifted` is None
     drift: dict[str, Drift]  # canonical input name -> its drift
 
-    def to_json(self) -> str:
-        return self.model_dump_json()
+    def shares(self) -> dict[str, float | None]:
+        """The shares of cars extrapolated, with an unknown input and with a warning, by what people call them."""
+        return {
+            "extrapolated": self.extrapolated_share,
+            "unknown input": self.unknown_input_share,
+            "with warnings": self.warning_share,
+        }
 
 
 def _summary(values: pd.Series) -> dict[str, float | None]:
@@ -96,9 +99,8 @@ def _traffic(log: pd.DataFrame, since: datetime | None) -> tuple[Period, list[Tr
     ]  # fmt: skip
 
 
-def build_report(
-    log: pd.DataFrame, training: pd.DataFrame, schema: InputSchema, since: datetime | None, source: Source | None
-) -> Report:
+def build_report(log: pd.DataFrame, training: pd.DataFrame, schema: InputSchema, since: datetime | None,
+                 source: Source | None) -> Report:  # fmt: skip
     """The report over logged rows (`mpg.monitoring.table.read_log`'s frame) against the model's training rows;
     `since` and `source` say what the rows were chosen by."""
     n = len(log)
@@ -136,13 +138,8 @@ class MonitorError(Exception):
     """The log cannot be read: reported as one line."""
 
 
-def load_report(
-    url: str,
-    card: ModelCard,
-    since: datetime | None = None,
-    training: pd.DataFrame | None = None,
-    source: Source | None = None,
-) -> Report:
+def load_report(url: str, card: ModelCard, since: datetime | None = None, training: pd.DataFrame | None = None,
+                source: Source | None = None) -> Report:  # fmt: skip
     """Read the log at `url` (from `since`, of `source` only, when given) and build its report against the model's
     training rows (`training`, when the caller has them already); MonitorError when the database cannot be read."""
     try:
@@ -173,7 +170,7 @@ def drift_note(report: Report) -> str | None:
     """What stands in for the drift verdicts when there are too few predictions to judge them."""
     if report.drift_judged:
         return None
-    return f"{TOO_FEW}: {report.predictions:,}, at least {report.min_predictions:,} needed"
+    return f"too few predictions to judge drift: {report.predictions:,}, at least {report.min_predictions:,} needed"
 
 
 def format_report(report: Report) -> str:
@@ -186,8 +183,7 @@ def format_report(report: Report) -> str:
     lines = [
         f"{report.predictions:,} predictions in {report.requests:,} requests ({sources}), "
         f"{report.first:%Y-%m-%d %H:%M} to {report.last:%Y-%m-%d %H:%M} UTC",
-        f"extrapolated {report.extrapolated_share:.1%}, unknown input {report.unknown_input_share:.1%}, "
-        f"with warnings {report.warning_share:.1%}",
+        ", ".join(f"{label} {share:.1%}" for label, share in report.shares().items()),
         f"predicted MPG: median {mpg['p50']:.1f}, 5-95% {mpg['p05']:.1f}-{mpg['p95']:.1f} "
         f"(training MPG: median {train['p50']:.1f}, 5-95% {train['p05']:.1f}-{train['p95']:.1f})",
         "",
@@ -218,4 +214,4 @@ def run(args: argparse.Namespace) -> None:
     except MonitorError as exc:
         # parser.error is argparse's way to report a user error: one line and exit 2 (mpg.cli's parser too).
         args.monitor_parser.error(str(exc))
-    print(report.to_json() if args.json else format_report(report))
+    print(report.model_dump_json() if args.json else format_report(report))
