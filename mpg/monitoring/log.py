@@ -93,8 +93,8 @@ def off_the_event_loop(function: Callable[..., T], *args, **kwargs) -> T:
     return value
 
 
-# A write of 10,000 cars costs the writer 1-2 ms of CPU, which at nice 0 took the core the next request's prediction
-# ran its second half on (bench peers, log on against off); niced, it takes what is free.
+# A write of 10,000 cars costs the writer 1-2 ms of CPU, which at nice 0 may take the core the next request's
+# prediction runs its second half on; niced, it takes what the requests leave (bench peers: log on 1.15x off).
 WRITER_NICE = 10
 _POOLS: dict[int, object] = {}  # process ID -> the writer's gevent pool of one thread (none survives a fork)
 

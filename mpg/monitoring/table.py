@@ -122,9 +122,6 @@ def connect(url: str, *, timeout: float = 5.0) -> Engine:
             # WAL stays with the file; converting takes a lock SQLite does not wait for ("database is locked" when
             # opened as the retention process closed, under load: tests/monitoring), so only a new file converts.
             if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                # A new file's pages (none once written): a 10,000-car request's row, 800 kB, took 2.7 ms to write in
-                # pages of 4 kB and 1.3 in 64 kB; 100 one-car rows 0.4 and 0.7 ms (ad hoc).
-                connection.execute("PRAGMA page_size=65536")
                 connection.execute("PRAGMA journal_mode=WAL")
             # Debian's SQLite zeroes what a DELETE frees: 4.7 s of CPU for a 15.6M-car pass; 2.5 with FAST (ad hoc).
             connection.execute("PRAGMA secure_delete=FAST")

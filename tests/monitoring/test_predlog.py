@@ -505,12 +505,6 @@ def test_sqlite_frees_deleted_rows_without_zeroing_them(tmp_path):
         assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 2
 
 
-def test_a_new_sqlite_log_keeps_its_rows_in_pages_of_64_kb(tmp_path):
-    """A 10,000-car request's row is 800 kB: in 4 kB pages it took twice the writer's time (table.connect)."""
-    with connect(f"sqlite:///{tmp_path / 'log.sqlite3'}").connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA page_size").scalar() == 65536
-
-
 def test_the_writer_writes_at_a_lower_cpu_priority_than_the_requests(tmp_path, monkeypatch):
     from mpg.monitoring import log as writer
 
