@@ -13,7 +13,6 @@ The API records once per request, after building its response; gunicorn.conf.py'
 from __future__ import annotations
 
 import atexit
-import contextlib
 import logging
 import os
 import threading
@@ -71,17 +70,17 @@ def _stored_time(url: str | None) -> Callable | None:
 
 
 def off_the_event_loop(function: Callable[..., T], *args, **kwargs) -> T:
-    """Call `function` on a real thread of the writer's own, niced (WRITER_NICE): the writer's, or under gevent a
-    pool of the log's (gevent's own runs predictions' chunks). Under the gevent worker the writer is a greenlet on the
-    thread that serves every request, and sqlite3 waits in C (a locked database, up to its timeout)."""
-    if (pool := _writer_pool()) is None:
-        _yield_cpu()
+    """Call `function` in gevent's pool of real threads when gevent has made threads greenlets, else here.
+
+    Under the gevent worker the writer is a greenlet on the thread that serves every request, and sqlite3 waits in
+    C (a locked database, up to its timeout), which would stop them all."""
+    pool = gevent_threads()
+    if pool is None:
         return function(*args, **kwargs)
 
     def outcome() -> tuple[Exception | None, T | None]:
         # Returned, not raised: gevent's pool prints the traceback of a task that raises (to stderr, parameters
         # and all) before the caller sees the exception; the writer reports failures itself, once a minute.
-        _yield_cpu()
         try:
             return None, function(*args, **kwargs)
         except Exception as exc:
@@ -91,25 +90,6 @@ def off_the_event_loop(function: Callable[..., T], *args, **kwargs) -> T:
     if error is not None:
         raise error
     return value
-
-
-# A write of 10,000 cars costs the writer 1-2 ms of CPU, which at nice 0 may take the core the next request's
-# prediction runs its second half on; niced, it takes what the requests leave (bench peers: log on 1.15x off).
-WRITER_NICE = 10
-_POOLS: dict[int, object] = {}  # process ID -> the writer's gevent pool of one thread (none survives a fork)
-
-
-def _writer_pool():
-    if gevent_threads() is not None and os.getpid() not in _POOLS:
-        from gevent.threadpool import ThreadPool
-
-        _POOLS[os.getpid()] = ThreadPool(1)
-    return _POOLS.get(os.getpid())
-
-
-def _yield_cpu() -> None:  # the calling thread's priority, on Linux (elsewhere, as the system may)
-    with contextlib.suppress(OSError, AttributeError):
-        os.setpriority(os.PRIO_PROCESS, 0, max(WRITER_NICE, os.getpriority(os.PRIO_PROCESS, 0)))
 
 
 class _Pending:
