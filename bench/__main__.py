@@ -8,7 +8,7 @@ import sys
 from bench.report import write_report
 
 # accuracy last: the longest
-ALL = ("app", "rerun", "api", "peers", "log_write", "memory", "cli", "serving", "uncertainty", "accuracy")
+ALL = ("app", "rerun", "api", "peers", "tail", "log_write", "memory", "cli", "serving", "uncertainty", "accuracy")
 
 if __name__ == "__main__":
     names = sys.argv[1:] or list(ALL)

@@ -7,13 +7,25 @@ from pathlib import Path
 from bench.common import RESULTS_DIR, load
 from bench.report_api import api_section, cli_section
 from bench.report_app import app_section, memory_section
-from bench.report_peers import log_write_section, peers_section
+from bench.report_peers import log_write_section, peers_section, tail_section
 from bench.verdicts import Results, bullet, one_check
 from mpg import config
 from mpg.artifact.store import load_card
 
 REPORT = Path(__file__).resolve().parent / "RESULTS.md"
-BENCHMARKS = ("accuracy", "serving", "uncertainty", "api", "peers", "log_write", "memory", "cli", "app", "rerun")
+BENCHMARKS = (
+    "accuracy",
+    "serving",
+    "uncertainty",
+    "api",
+    "peers",
+    "tail",
+    "log_write",
+    "memory",
+    "cli",
+    "app",
+    "rerun",
+)
 PLOT = "memory.png"  # bench/memory.py draws it beside RESULTS.md
 
 
@@ -151,7 +163,7 @@ def write_report(path: Path = REPORT, results_dir: Path = RESULTS_DIR) -> Path:
         "",
     ]
     _selection(lines)
-    for section in (_accuracy, _serving, _uncertainty, api_section, peers_section, log_write_section):
+    for section in (_accuracy, _serving, _uncertainty, api_section, peers_section, tail_section, log_write_section):
         section(lines, results)
     memory_section(lines, results, path.parent / PLOT)
     for section in (cli_section, app_section):

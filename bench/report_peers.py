@@ -147,3 +147,28 @@ def log_write_section(lines: list[str], results: Results) -> None:
         f"One car made a row by `record` on the request's path (`Batch.small_rows`): {one['small_rows_us']:.1f} µs.",
         "",
     ]
+
+
+def tail_section(lines: list[str], results: Results) -> None:
+    result = results.get("tail")
+    if not result:
+        lines.append("_What makes the tail: not yet measured (`python -m bench tail`)_\n")
+        return
+    packing = result["sched_vcpu_pack"]
+    lines += [
+        "## What makes one car's tail",
+        "",
+        f"Measured {result['measured_at']} (`bench/tail.py`): our API with the prediction log off answers one car at 1 "
+        f"connection (wrk, {result['seconds']} s per figure) while a process at nice 19 works beside it, and the same "
+        f"API with the log on and nothing beside it; median of {result['rounds']} rounds that take the settings in "
+        "turn. The kernel's vCPU packing setting `kernel.sched_vcpu_pack` is "
+        f"{packing if packing is not None else 'absent'}.",
+        "",
+        "| beside the server | p50 (ms) | p99 (ms) | p99 / p50 |",
+        "| --- | --- | --- | --- |",
+        *(
+            f"| {name} | {entry['p50_ms']:.3f} | {entry['p99_ms']:.3f} | {entry['p99_over_p50']:.2f} |"
+            for name, entry in result["settings"].items()
+        ),
+        "",
+    ]

@@ -188,3 +188,18 @@ def test_memory_without_a_worker_that_lived_through_the_run_is_not_met(tmp_path)
     (line,) = [line for line in render(tmp_path, results) if "worker that lived through the run" in line]
     assert "none lived through it" in line
     assert line.endswith("**not met**.")
+
+
+def test_tail_section_renders_each_setting_and_the_packing_setting(tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    figure = {"p50_ms": 0.4, "p99_ms": 1.8, "p99_over_p50": 4.5}
+    saved_tail = {"rounds": 5, "seconds": 4, "sched_vcpu_pack": "15", "measured_at": "2026-12-07T16:00:00+00:00",
+                  "machine": {}, "settings": {"no neighbour": {**figure, "p99_ms": 0.8, "p99_over_p50": 2.0},
+                                              "2 ms busy every 40 ms": figure}}  # fmt: skip
+    (results / "tail.json").write_text(json.dumps(saved_tail))
+    section = render(tmp_path, results)
+    section = section[section.index("## What makes one car's tail") :]
+    assert "| no neighbour | 0.400 | 0.800 | 2.00 |" in section
+    assert "| 2 ms busy every 40 ms | 0.400 | 1.800 | 4.50 |" in section
+    assert any("`kernel.sched_vcpu_pack` is 15." in line for line in section)
