@@ -126,10 +126,13 @@ OURS = {
 }  # fmt: skip
 
 
+LOG_FILE = "predictions.sqlite3"  # our prediction log, in the run's folder: bench.peers.measure empties it each round
+
+
 def ours(name: str, workdir: Path, env: dict[str, str] | None = None) -> Server:
     """Our API as shipped (`bench.api.api_command`: gunicorn.conf.py, 2 gevent workers, metrics, access log and
     prediction log on), its log in `workdir`."""
-    environment = {"DATABASE_URL": f"sqlite:///{workdir / 'predictions.sqlite3'}", "WEB_CONCURRENCY": str(WORKERS),
+    environment = {"DATABASE_URL": f"sqlite:///{workdir / LOG_FILE}", "WEB_CONCURRENCY": str(WORKERS),
                    **(env or {})}  # fmt: skip
     return Server(name, f"gunicorn, {WORKERS} gevent workers (gunicorn.conf.py)", OURS, "/health",
                   lambda port: (api_command(port), environment), config.PROJ_ROOT,

@@ -29,7 +29,8 @@ def peers_section(lines: list[str], results: Results) -> None:
         f"settings below, and with {libraries} as requirements.txt pins them. Before a server is "
         f"measured, every route of it must give {agreement['cars']} real cars the MPG that ONNX Runtime gives them in "
         f"this process, within {agreement['within_mpg']} MPG. Rounds ({result['rounds']}) take every server in turn, "
-        "each a fresh process; each figure is the median over the rounds. Load from `wrk` on the same machine: "
+        "each a fresh process (ours with an empty prediction log); each figure is the median over the rounds. "
+        "Load from `wrk` on the same machine: "
         f"{result['seconds']} s per figure, {result['big_seconds']} s per route for {result['cars']:,} cars (one "
         "request at a time).",
         "",
