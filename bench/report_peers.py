@@ -161,11 +161,12 @@ def tail_section(lines: list[str], results: Results) -> None:
         "",
         f"Measured {result['measured_at']} (`bench/tail.py`): our API with the prediction log off answers one car at 1 "
         f"connection (wrk, {result['seconds']} s per figure) while a process at nice 19 works beside it, and the same "
-        f"API with the log on and nothing beside it; median of {result['rounds']} rounds that take the settings in "
+        "API with the log on and nothing beside it (each server idles while the other is measured); median of "
+        f"{result['rounds']} rounds that take the settings in "
         "turn. The kernel's vCPU packing setting `kernel.sched_vcpu_pack` is "
         f"{packing if packing is not None else 'absent'}.",
         "",
-        "| beside the server | p50 (ms) | p99 (ms) | p99 / p50 |",
+        "| beside the server | p50 (ms) | p99 (ms) | p99 / p50 (median of the rounds' ratios) |",
         "| --- | --- | --- | --- |",
         *(
             f"| {name} | {entry['p50_ms']:.3f} | {entry['p99_ms']:.3f} | {entry['p99_over_p50']:.2f} |"

@@ -3,7 +3,8 @@
 Our API as bench/peers.py runs it, with the prediction log off, answers one car at 1 connection from wrk while a
 neighbour process at nice 19 works beside it: none; 5% of a core in bursts of 2 ms (about what the log's writer
 spends on one write of 100 cars) or of 0.2 ms; a whole core. The same server with the log on, and no neighbour, is
-measured in the same rounds. Rounds take the settings in turn; each figure is the median over rounds. The machine's
+measured in the same rounds. Both servers run through the whole benchmark: the one not measured idles beside the
+other. Rounds take the settings in turn; each figure is the median over rounds. The machine's
 vCPU packing setting (`kernel.sched_vcpu_pack`, where the kernel has one) is recorded beside them.
 
 `python -m bench.tail burst BUSY PERIOD` is the neighbour: busy BUSY seconds, then asleep, every PERIOD seconds.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -38,8 +40,10 @@ PACKING = Path("/proc/sys/kernel/sched_vcpu_pack")
 
 
 def burst(busy: float, period: float) -> None:
-    os.nice(19)
-    while True:
+    """The neighbour's work (at nice 19 from its start: `_measured`), until its parent is gone."""
+    parent = os.getppid()
+    print("ready", flush=True)
+    while os.getppid() == parent:
         end = time.perf_counter() + busy
         while time.perf_counter() < end:
             pass
@@ -48,6 +52,8 @@ def burst(busy: float, period: float) -> None:
 
 
 def main(rounds: int = ROUNDS, seconds: int = SECONDS) -> dict:
+    if not shutil.which("wrk"):
+        sys.exit("bench/tail.py needs wrk: apt-get install -y wrk")
     car = payload(1)
     per_round: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="mpg-tail-") as tmp:
@@ -80,11 +86,12 @@ def main(rounds: int = ROUNDS, seconds: int = SECONDS) -> dict:
 
 def _measured(port: int, route, car: dict, workdir: Path, seconds: int, neighbour: tuple[float, float] | None) -> dict:
     process = None
-    if neighbour is not None:
-        command = [sys.executable, "-m", "bench.tail", "burst", *map(str, neighbour)]
-        process = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent)
-        time.sleep(0.5)  # started, imports done
     try:
+        if neighbour is not None:
+            command = [sys.executable, "-m", "bench.tail", "burst", *map(str, neighbour)]
+            process = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.PIPE,
+                                       text=True, preexec_fn=lambda: os.nice(19))  # fmt: skip
+            process.stdout.readline()  # imports done, working
         return _latency(_wrk(port, route, car, workdir, 1, seconds))
     finally:
         if process is not None:

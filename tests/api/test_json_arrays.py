@@ -157,3 +157,11 @@ def test_every_other_body_is_answered_as_the_usual_reading_answers_it(client, mo
     _usual(monkeypatch)
     assert now == answer()
     assert now[0] < 500, now  # irregularly nested v2 data was a 500: a list += an array is numpy's addition
+
+
+def test_simdjson_reads_a_body_from_array_bytes_on():
+    body = json.dumps(WELL).encode()
+    short = body + b" " * (api.schemas.ARRAY_BYTES - 1 - len(body))  # valid JSON, one byte under
+    with pytest.raises(ValueError, match="small"):
+        api.schemas.json_document(short)
+    assert api.schemas.json_document(short + b" ")["Cylinders"].as_list() == WELL["Cylinders"]
