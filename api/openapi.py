@@ -73,12 +73,8 @@ def openapi_document(model=None) -> dict:
         "/docs": get("This API described for people", "docs", {"200": text_content("HTML", "text/html")}),
         **dialect_paths(components, errors, model.version if model is not None else None),
     }  # fmt: skip
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "mpg prediction API", "version": __version__, "description": description},
-        "paths": paths,
-        "components": {"schemas": components},
-    }
+    info = {"title": "mpg prediction API", "version": __version__, "description": description}
+    return {"openapi": "3.1.0", "info": info, "paths": paths, "components": {"schemas": components}}
 
 
 def example_answer(model) -> dict:
@@ -99,17 +95,12 @@ def docs_page(document: dict) -> str:
     for name in config.FEATURES:
         low_high = config.BOUNDS.get(name)
         bounds = f"{low_high[0]:g} to {low_high[1]:g}" if low_high else "1, 2, 3 or USA, Europe, Japan"
-        rows.append(
-            f"<tr><td><code>{html.escape(name)}</code></td><td><code>{config.SNAKE[name]}</code></td>"
-            f"<td>{html.escape(config.UNITS[name])}</td><td>{bounds}</td></tr>"
-        )
+        rows.append(f"<tr><td><code>{html.escape(name)}</code></td><td><code>{config.SNAKE[name]}</code></td>"
+                    f"<td>{html.escape(config.UNITS[name])}</td><td>{bounds}</td></tr>")  # fmt: skip
     computed = document["paths"]["/predict"]["post"]["responses"]["200"]["content"]["application/json"].get("example")
     answer = f"<p>Answer: <code>{html.escape(json.dumps(computed))}</code>.</p>" if computed else ""
-    paths = "".join(
-        f"<li><code>{method.upper()} {html.escape(path)}</code>: {_prose(op['summary'])}</li>"
-        for path, ops in document["paths"].items()
-        for method, op in ops.items()
-    )
+    paths = "".join(f"<li><code>{method.upper()} {html.escape(path)}</code>: {_prose(op['summary'])}</li>"
+                    for path, ops in document["paths"].items() for method, op in ops.items())  # fmt: skip
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(document["info"]["title"])}</title>
 <style>{STYLE}</style>

@@ -89,8 +89,7 @@ def invocations_body() -> dict:
     }  # fmt: skip
     cars = request_schema()["anyOf"]
     listing = cars[1]  # a list of snake_case cars
-    forms = {"dataframe_split": split, "dataframe_records": listing, "instances": listing,
-             "inputs": {"anyOf": cars}}  # fmt: skip
+    forms = {"dataframe_split": split, "dataframe_records": listing, "instances": listing, "inputs": {"anyOf": cars}}
     return {
         "oneOf": [
             {"type": "object", "title": form, "required": [form], "additionalProperties": False,

@@ -22,9 +22,8 @@ MAX_BYTES = 8 * 1024 * 1024  # well above any 10,000-vehicle body, so row limits
 # Bodies shorter than this are read the usual way: below some 20 cars simdjson's reading costs more than it saves
 # (ad hoc, in process: one car on v2 infer 45 microseconds read by simdjson against 30; at 20 cars they are level).
 ARRAY_BYTES = 1024
-# Bodies up to this size are read by one parser that every request reuses: a parser made per request costs 10,000
-# cars as CSV 1 ms more (ad hoc: 1.5 ms against 0.5 to read and copy out 70,000 numbers). It keeps buffers for the
-# biggest body it has read, about 5 times its size: this bounds them.
+# Bodies up to this size are read by one parser every request reuses (a new one: 1.5 ms against 0.5 to read 70,000
+# numbers, ad hoc); it keeps buffers of some 5 times the biggest body it has read, which this bounds.
 REUSED_BYTES = 2 * 1024 * 1024
 _PARSER = simdjson.Parser(max_capacity=REUSED_BYTES)
 
@@ -107,7 +106,7 @@ def number_array(node: object) -> np.ndarray | None:
 def json_document(body: bytes) -> simdjson.Object | simdjson.Array:
     """simdjson's lazy reading of a JSON body; ValueError for what it cannot read, for a UTF-8 byte order mark, which
     it reads but orjson and pydantic refuse, and for a body under ARRAY_BYTES, which the usual reading does faster.
-    The document must be dropped before the request ends: while it lives, the shared parser is not reused."""
+    While the document lives, the shared parser is not reused: drop it before the request ends."""
     if len(body) < ARRAY_BYTES:
         raise ValueError("a small body: read the usual way")
     if body.startswith(codecs.BOM_UTF8):

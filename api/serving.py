@@ -52,12 +52,9 @@ def predict_cars(X: np.ndarray) -> Served:
     # One rounding for the three columns: per-call overhead is what a one-row request costs.
     mpg, lower, upper = np.round(np.stack([result.mpg, result.lower, result.upper]), 4)
     observe.predicted(len(X), result.warnings)
-    current_app.extensions["prediction_log"].record(
-        Batch(
-            X=X, predictions=result.mpg, lower=result.lower, upper=result.upper, model_version=model.version,
-            route=request.path, source="api", request_id=observe.request_id(), warnings=result.warnings,
-        )
-    )  # fmt: skip
+    current_app.extensions["prediction_log"].record(Batch(
+        X=X, predictions=result.mpg, lower=result.lower, upper=result.upper, model_version=model.version,
+        route=request.path, source="api", request_id=observe.request_id(), warnings=result.warnings))  # fmt: skip
     return Served(mpg, lower, upper, result.warnings, model.version)
 
 

@@ -87,10 +87,8 @@ def format_leaderboard(rows) -> str:
     lines = [f"{'model':<{width}} {head}"]
     for r in rows:
         tutorial = f"{r.tutorial_cv_rmse:.3f}" if r.tutorial_cv_rmse else ""
-        lines.append(
-            f"{r.name:<{width}} {r.cv_rmse_mean:>8.3f} {r.cv_rmse_std:>6.3f} {r.cv_mae:>6.3f} "
-            f"{r.cv_r2:>6.3f} {'yes' if r.equal else 'no':>5} {r.serving_ms_10k:>7.1f} {tutorial:>8}"
-        )
+        lines.append(f"{r.name:<{width}} {r.cv_rmse_mean:>8.3f} {r.cv_rmse_std:>6.3f} {r.cv_mae:>6.3f} {r.cv_r2:>6.3f} "
+                     f"{'yes' if r.equal else 'no':>5} {r.serving_ms_10k:>7.1f} {tutorial:>8}")  # fmt: skip
     return "\n".join(lines)
 
 

@@ -75,11 +75,8 @@ class InputError(ValueError):
         return problem_lines(self.problems, self.source if with_source else None, self.row_label)
 
 
-_HINTS = {
-    "float_type": "must be a number",
-    "finite_number": "must be a finite number",
-    "multiple_of": "must be a whole number",
-}
+_HINTS = {"float_type": "must be a number", "finite_number": "must be a finite number",
+          "multiple_of": "must be a whole number"}  # fmt: skip
 
 
 def from_pydantic(error: dict) -> Problem:

@@ -77,13 +77,12 @@ def equals_note(card: ModelCard) -> str:
 
 def similar_table(nearest: pd.DataFrame) -> pd.DataFrame:
     """mpg.insight.explain's nearest cars in four columns (name, year and origin together), so it fits a phone."""
-    columns = {
+    return pd.DataFrame({
         "Car": nearest["car"] + " (" + nearest["year"].astype(str) + ", " + nearest["origin"] + ")",
         "Real MPG": nearest["real MPG"].map("{:.1f}".format),
         "Predicted MPG": nearest["predicted MPG"].map("{:.1f}".format),
         "Distance": nearest["distance"].map("{:.2f}".format),
-    }
-    return pd.DataFrame(columns)
+    })  # fmt: skip
 
 
 def readable_variable(name: str) -> str:

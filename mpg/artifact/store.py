@@ -85,10 +85,8 @@ def _checked(path: Path, digest: str) -> bytes:
     data = path.read_bytes()
     actual = hashlib.sha256(data).hexdigest()
     if actual != digest:
-        raise ModelLoadError(
-            f"{path}: sha256 {actual[:12]}… does not match {config.METADATA_FILE} ({digest[:12]}…); "
-            f"refusing to load a file we did not write; {RETRAIN_HINT}"
-        )
+        raise ModelLoadError(f"{path}: sha256 {actual[:12]}… does not match {config.METADATA_FILE} ({digest[:12]}…); "
+                             f"refusing to load a file we did not write; {RETRAIN_HINT}")  # fmt: skip
     return data
 
 

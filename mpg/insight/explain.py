@@ -93,12 +93,11 @@ class SimilarCars:
         rows = self.cars.iloc[nearest]
         import pandas as pd
 
-        columns = {
+        return pd.DataFrame({
             "car": rows[config.NAME].to_numpy(),
             "year": (1900 + rows[config.MODEL_YEAR]).astype(int).to_numpy(),
             "origin": rows[config.ORIGIN].map(config.ORIGINS).to_numpy(),
             "real MPG": rows[config.TARGET].to_numpy(),
             "predicted MPG": self.predicted[nearest].round(1),
             "distance": distance[nearest].round(3),
-        }
-        return pd.DataFrame(columns)
+        })  # fmt: skip

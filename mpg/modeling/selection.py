@@ -128,11 +128,9 @@ def select_model(train: pd.DataFrame, candidates: Sequence[Candidate] | None = N
         row = _row(candidate, search)
         row["serving_ms_10k"], row["graph_size"] = measure(search.best_estimator_, train)
         rows.append(row)
-        log(
-            f"[{k}/{len(candidates)}] {candidate.name:<26} {row['configs']:>2} configs x {folds} folds  "
+        log(f"[{k}/{len(candidates)}] {candidate.name:<26} {row['configs']:>2} configs x {folds} folds  "
             f"CV RMSE {row['cv_rmse_mean']:.3f} ± {row['cv_rmse_std']:.3f}  10k cars {row['serving_ms_10k']:6.1f} ms  "
-            f"({time.perf_counter() - began:.1f} s, elapsed {time.perf_counter() - started:.1f} s)"
-        )
+            f"({time.perf_counter() - began:.1f} s, elapsed {time.perf_counter() - started:.1f} s)")  # fmt: skip
     leaderboard, rule = apply_rule(rows)
     chosen = rule["chosen"]
     log(f"equals of {rule['lowest_cv_rmse']}: {', '.join(rule['equals'])}; chosen: {chosen}")

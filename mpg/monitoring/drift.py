@@ -109,7 +109,5 @@ def compare(training: pd.Series, served: pd.Series, *, categorical: bool = False
 def input_drift(training: pd.DataFrame, served: pd.DataFrame) -> dict[str, Drift]:
     """Every input's drift, canonical names in `config.FEATURES` order."""
     labels = {config.ORIGIN: lambda code: config.ORIGINS.get(int(code), f"{code:g}")}
-    return {
-        name: compare(training[name], served[name], categorical=name in CATEGORICAL, label=labels.get(name))
-        for name in config.FEATURES
-    }
+    return {name: compare(training[name], served[name], categorical=name in CATEGORICAL, label=labels.get(name))
+            for name in config.FEATURES}  # fmt: skip

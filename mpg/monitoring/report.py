@@ -70,11 +70,8 @@ class Report(BaseModel):
 
     def shares(self) -> dict[str, float | None]:
         """The shares of cars extrapolated, with an unknown input and with a warning, by what people call them."""
-        return {
-            "extrapolated": self.extrapolated_share,
-            "unknown input": self.unknown_input_share,
-            "with warnings": self.warning_share,
-        }
+        return {"extrapolated": self.extrapolated_share, "unknown input": self.unknown_input_share,
+                "with warnings": self.warning_share}  # fmt: skip
 
 
 def _summary(values: pd.Series) -> dict[str, float | None]:
