@@ -159,13 +159,15 @@ def _json_rows(cells: str, width: int) -> np.ndarray | None:
     """The cells as an [n, width] array read by simdjson as one JSON array, each line end made a comma (10,000 cars:
     csv_columns 1.05 ms against numpy's 2.15, ad hoc). None unless every line has `width` cells, each a JSON number:
     a blank line, an empty or quoted cell, a lone \\r (a line end to the csv module), `+1` or `nan` go to numpy."""
-    raw = np.frombuffer(data := cells.rstrip("\r\n").encode("ascii", "replace"), np.uint8)  # not ASCII: "?"
+    data = cells.rstrip("\r\n").encode("ascii", "replace")  # not ASCII: "?", which no number has
+    raw = np.frombuffer(data, np.uint8)
     ends, returns = np.flatnonzero(raw == ord("\n")), np.flatnonzero(raw == ord("\r"))
-    commas = np.searchsorted(np.flatnonzero(raw == ord(",")), np.append(ends, len(raw)))  # before each line's end
-    plain = JSON_NUMBER_BYTES.take(raw).all() and (raw[returns + 1] == ord("\n")).all()  # no \r but before \n
+    commas_before_end = np.searchsorted(np.flatnonzero(raw == ord(",")), np.append(ends, len(raw)))
+    if not (JSON_NUMBER_BYTES.take(raw).all() and (raw[returns + 1] == ord("\n")).all()
+            and (np.diff(commas_before_end, prepend=0) == width - 1).all()):  # fmt: skip
+        return None
     with contextlib.suppress(ValueError, RuntimeError):  # not JSON (`1-2`), not a double (`1e999`), under ARRAY_BYTES
-        if plain and (np.diff(commas, prepend=0) == width - 1).all():
-            values = number_array(json_document(b"[" + data.replace(b"\n", b",") + b"]"))
-            if values is not None and len(values) == (len(ends) + 1) * width:
-                return values.reshape(-1, width)
+        values = number_array(json_document(b"[" + data.replace(b"\n", b",") + b"]"))
+        if values is not None and len(values) == (len(ends) + 1) * width:
+            return values.reshape(-1, width)
     return None

@@ -119,11 +119,18 @@ class _Pending:
 class PredictionLog:
     """Records served predictions into the database at `url` (None: a log that records nothing)."""
 
-    def __init__(self, url: str | None, *, max_days: int = 30, max_rows: int = 1_000_000,
-                 queue_rows: int = 20_000,  # about 15 MB of one-car batches: seconds of traffic, flushed every second
-                 # batch_rows: small writes, often, so a request waits less for the GIL (ad hoc; see bench peers)
-                 batch_rows: int = 100, flush_seconds: float = 1.0, retention_seconds: float = 600.0,
-                 timeout: float = 5.0):  # fmt: skip
+    def __init__(
+        self,
+        url: str | None,
+        *,
+        max_days: int = 30,
+        max_rows: int = 1_000_000,
+        queue_rows: int = 20_000,  # about 15 MB of one-car batches: seconds of traffic, flushed every second
+        batch_rows: int = 100,  # small writes, often, so a request waits less for the GIL (ad hoc; see bench peers)
+        flush_seconds: float = 1.0,
+        retention_seconds: float = 600.0,
+        timeout: float = 5.0,
+    ):
         self.url = url
         self.max_days, self.max_rows = max_days, max_rows
         self.queue_rows, self.batch_rows, self.flush_seconds = queue_rows, batch_rows, flush_seconds

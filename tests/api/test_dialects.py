@@ -240,6 +240,9 @@ ODD_CSV = [  # (a body, whether numpy reads it)
     (HEADER.replace("Weight", "Wei\rght") + "\n4,97,88,2130,14.5,71,3", False),  # a bare \r in the header (400)
     (HEADER.replace("Weight", "Weight" * 30_000) + "\n4,97,88,2130,14.5,71,3", False),  # over csv's field limit
     (f"{HEADER},Weight\n4,97,88,2130,14.5,71,3,2130", False),  # a name given twice (400)
+    (f"{HEADER}\n4,97,88,2130,14.5,71,3\r \n8,350,165,3693,11.5,70,1", False),  # a \r not before \n: a line end (400)
+    (f"{HEADER}\n4,97,88,2130,14.5,71\n8,350,165,3693,11.5,70,1,1", False),  # 6 cells, then 8: 14 in all (400)
+    (f"{HEADER}\n4,97,88,2130,14.5,71,3\n   ", False),  # a last line of spaces: a row of one cell (400)
 ]
 
 

@@ -62,6 +62,7 @@ def test_columns_read_straight_to_arrays_are_the_cars_the_usual_reading_gives(ca
 def test_small_bodies_are_read_the_usual_way(client, monkeypatch):
     """Under ARRAY_BYTES simdjson costs more than it saves: one car on each route never reaches it."""
     monkeypatch.setattr(api.schemas.simdjson, "Parser", lambda: pytest.fail("read by simdjson"))
+    monkeypatch.setattr(api.schemas, "_PARSER", mock.Mock(parse=lambda body: pytest.fail("read by simdjson")))
     row = dict(zip(config.FEATURES, (4, 97.0, 88.0, 2130.0, 14.5, 70, 3), strict=True))
     answers = [
         client.post("/predict", json={name: [value] for name, value in row.items()}),
@@ -120,12 +121,15 @@ def test_csv_cells_read_by_simdjson_are_the_bits_numpy_reads(cars, end, last, co
     """Lines of JSON numbers are read by simdjson to the bits np.loadtxt reads; any other cell leaves the body to
     numpy and the csv module; either way the columns are those the csv module and float() read."""
     rows = [[car[name] for name in config.FEATURES] for car in cars]
-    changed = [rows[row].__setitem__(column, cell) for row, column, cell in odd if row < len(rows)]
+    changed = False
+    for row, column, cell in odd:
+        if row < len(rows):
+            rows[row][column], changed = cell, True
     body = HEADER + end + end.join(comma.join(row) for row in rows) + last
     cells = body.partition("\n")[2]
     with mock.patch.object(api.schemas, "ARRAY_BYTES", 0):  # every size tried by simdjson
         read = api.invocations._json_rows(cells, len(config.FEATURES))
-        assert (read is None) == bool(changed)
+        assert (read is None) == changed
         if read is not None:
             numpy = np.loadtxt(io.StringIO(cells), delimiter=",", quotechar='"', comments=None, ndmin=2)
             assert read.tobytes() == numpy.tobytes()
@@ -166,6 +170,14 @@ def test_the_shared_parser_is_not_reused_while_a_document_of_it_lives(monkeypatc
     del first, second, third
     fourth = api.schemas.json_document(json.dumps(WELL).encode() + b" " * 1024)
     assert fourth["Cylinders"].as_list() == [4, 6, 8]
+
+
+def test_a_body_simdjson_refuses_is_not_read_again_by_a_new_parser(monkeypatch):
+    """pysimdjson raises RuntimeError both for a parser whose document is alive and for some bodies (an integer over
+    64 bits): only the first is worth a new parser."""
+    monkeypatch.setattr(api.schemas.simdjson, "Parser", lambda: pytest.fail("read again"))
+    with pytest.raises(RuntimeError, match="BIGINT"):
+        api.schemas.json_document(json.dumps({**WELL, "Weight": [2**70, 3150, 2600]}).encode() + b" " * 1024)
 
 
 def _usual(monkeypatch) -> None:
