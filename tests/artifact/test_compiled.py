@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -61,29 +63,53 @@ from gevent import monkey; monkey.patch_all()  # as gunicorn's gevent worker doe
 import numpy as np
 from mpg.artifact.store import load_model
 os_thread = monkey.get_original("_thread", "get_ident")  # patched get_ident names greenlets, not OS threads
-compiled, ran_on = load_model().compiled, []
+busy = monkey.get_original("time", "sleep")
+compiled, ran_on, event_loop = load_model().compiled, [], os_thread()
 run = compiled._run
-compiled._run = lambda X: ran_on.append(os_thread()) or run(X)
+def slowed(X):  # the event loop's thread is kept 20 ms a chunk by other work
+    ran_on.append(os_thread())
+    return busy(0.02 if os_thread() == event_loop else 0.002) or run(X)
+compiled._run = slowed
 rng = np.random.default_rng(0)  # distinct cars: a chunk out of place shows
 X = np.column_stack([rng.integers(3, 9, 10_000), rng.uniform(70, 450, 10_000), rng.uniform(45, 230, 10_000),
                      rng.uniform(1600, 5100, 10_000), rng.uniform(8, 25, 10_000), rng.integers(70, 83, 10_000),
                      rng.integers(1, 4, 10_000)]).astype(float)
 same = compiled.predict(X).tolist() == np.concatenate([run(X[i : i + 100]) for i in range(0, len(X), 100)]).tolist()
-print(same, len(ran_on), ran_on.count(os_thread()), len(set(ran_on)))
+print(same, len(ran_on), ran_on.count(event_loop), len(set(ran_on)))
 """
 
 
-def test_under_gevent_a_big_batch_runs_its_chunks_on_real_threads():
+def test_under_gevent_a_big_batch_runs_its_chunks_on_real_threads_each_taking_the_next():
     """gevent makes the executor's threads greenlets, which run one after another on the event loop's OS thread:
-    there half the chunks run on that thread and half on one of gevent's real threads, side by side (ONNX Runtime
-    releases the GIL), in order."""
+    there the event loop's thread and one of gevent's real threads run chunks side by side (ONNX Runtime releases
+    the GIL), each taking the next chunk when it is done, so the thread slowed by other work takes fewer."""
     import subprocess
     import sys
 
     result = subprocess.run([sys.executable, "-c", GEVENT], cwd=config.PROJ_ROOT, capture_output=True, text=True,
                             timeout=120, check=True)  # fmt: skip
     same, chunks, on_the_event_loop, threads = result.stdout.split()
-    assert (same, chunks, on_the_event_loop, threads) == ("True", "4", "2", "2")  # 10,000 cars: 4 chunks, 2 threads
+    assert (same, chunks, threads) == ("True", "10", "2")  # 10,000 cars: 10 chunks, on 2 threads
+    assert 1 <= int(on_the_event_loop) <= 3  # 20 ms a chunk against 2 ms: not its half (5) of them
+
+
+def test_a_thread_slowed_by_other_work_takes_fewer_chunks(model, monkeypatch):
+    compiled = CompiledModel((config.MODELS_DIR / config.ONNX_FILE).read_bytes())
+    rng = np.random.default_rng(1)
+    X = np.column_stack([rng.integers(3, 9, 10_000), rng.uniform(70, 450, (10_000, 4)), rng.integers(70, 83, 10_000),
+                         rng.integers(1, 4, 10_000)]).astype(float)  # fmt: skip
+    expected = np.concatenate([compiled.predict(X[i : i + 100]) for i in range(0, len(X), 100)])
+    run, caller, ran_on = compiled._run, threading.get_ident(), []
+
+    def slowed(chunk):
+        ran_on.append(threading.get_ident())
+        time.sleep(0.02 if threading.get_ident() == caller else 0.002)
+        return run(chunk)
+
+    monkeypatch.setattr(compiled, "_run", slowed)
+    np.testing.assert_array_equal(compiled.predict(X), expected)
+    assert len(ran_on) == 10 and len(set(ran_on)) == 2
+    assert 1 <= ran_on.count(caller) <= 3  # with a fixed half each, the slowed thread would run 5
 
 
 def _predict_in_child() -> np.ndarray:
