@@ -3,11 +3,11 @@
 `PredictionLog.from_env(os.environ)` reads `PREDICTION_LOG=off`, `DATABASE_URL` and the retention limits
 `PREDICTION_LOG_MAX_DAYS` (30) and `PREDICTION_LOG_MAX_ROWS` (1,000,000 cars in all; 0: no limit), which a pass in a
 child process applies every 10 minutes (mpg.monitoring.retention), never a request. `record` adds a request's arrays to
-a list bounded in cars and returns; a daemon thread, started by the first `record` in each process (gunicorn forks after
-building the app), writes them every second or every 100 cars. When the list is full or the database slow, down or
-unwritable, cars are dropped, counted in `mpg_prediction_log_dropped_total{reason}` and logged once a minute at most.
-The API records once per request, after building its response; gunicorn.conf.py's `worker_exit` calls `close`, as does
-`atexit`.
+a list bounded in memory (16 MB) and returns; a daemon thread, started by the first `record` in each process (gunicorn
+forks after building the app), writes them every second or every 100 cars. When the list is full or the database
+slow, down or unwritable, cars are dropped, counted in `mpg_prediction_log_dropped_total{reason}` and logged once a
+minute at most. The API records once per request, after building its response; gunicorn.conf.py's `worker_exit`
+calls `close`, as does `atexit`.
 """
 
 from __future__ import annotations
@@ -92,27 +92,41 @@ def off_the_event_loop(function: Callable[..., T], *args, **kwargs) -> T:
     return value
 
 
+# The memory a car made a `predictions` row holds: a tuple of 16 values, floats and all (tracemalloc, ad hoc).
+ROW_BYTES = 750
+
+
+def _nbytes(item: Batch | list[tuple]) -> int:
+    """What a queued item holds: a big batch, its arrays; made rows, ROW_BYTES each."""
+    if isinstance(item, Batch):
+        return sum(array.nbytes for array in (item.X, item.predictions, item.lower, item.upper))
+    return ROW_BYTES * len(item)
+
+
 class _Pending:
-    """The batches waiting for the writer, bounded in cars, not requests. A list under a lock, which the writer
-    takes whole: a queue's `get` per batch cost the serving thread 0.5 ms per 500 (ad hoc)."""
+    """The batches waiting for the writer, bounded in the memory they hold, not in requests or cars: a bound of
+    20,000 cars held two requests of 10,000, and a writer held up for a moment (a checkpoint's fsync) dropped the
+    third. A list under a lock, which the writer takes whole: a queue's `get` per batch cost the serving thread 0.5 ms
+    per 500 (ad hoc)."""
 
     def __init__(self, limit: int):
-        self.limit, self.rows = limit, 0
+        self.limit, self.rows, self.bytes = limit, 0, 0
         self._batches: list[Batch | list[tuple]] = []
         self._lock = threading.Lock()
 
     def put(self, batch: Batch | list[tuple]) -> bool:
         """Add a batch unless the bound is reached (then at most one request over it); False if not added."""
         with self._lock:
-            if self.rows >= self.limit:
+            if self.bytes >= self.limit:
                 return False
             self._batches.append(batch)
             self.rows += len(batch)
+            self.bytes += _nbytes(batch)
             return True
 
     def take(self) -> list[Batch | list[tuple]]:
         with self._lock:
-            batches, self._batches, self.rows = self._batches, [], 0
+            batches, self._batches, self.rows, self.bytes = self._batches, [], 0, 0
         return batches
 
 
@@ -125,7 +139,7 @@ class PredictionLog:
         *,
         max_days: int = 30,
         max_rows: int = 1_000_000,
-        queue_rows: int = 20_000,  # about 15 MB of one-car batches: seconds of traffic, flushed every second
+        queue_bytes: int = 16_000_000,  # 20,000 cars of small requests or 200,000 of big ones; flushed every second
         batch_rows: int = 100,  # small writes, often, so a request waits less for the GIL (ad hoc; see bench peers)
         flush_seconds: float = 1.0,
         retention_seconds: float = 600.0,
@@ -133,7 +147,7 @@ class PredictionLog:
     ):
         self.url = url
         self.max_days, self.max_rows = max_days, max_rows
-        self.queue_rows, self.batch_rows, self.flush_seconds = queue_rows, batch_rows, flush_seconds
+        self.queue_bytes, self.batch_rows, self.flush_seconds = queue_bytes, batch_rows, flush_seconds
         self.retention_seconds, self.timeout = retention_seconds, timeout
         self._stored_time = _stored_time(url)
         self._pid: int | None = None  # the process whose writer thread runs
@@ -190,7 +204,7 @@ class PredictionLog:
         with self._start_lock:
             if self._pid == os.getpid():
                 return True
-            self._pending = _Pending(self.queue_rows)
+            self._pending = _Pending(self.queue_bytes)
             self._stopping = threading.Event()
             self._wake = threading.Event()
             self._unreported = 0

@@ -19,7 +19,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy.engine import make_url
 
 from mpg import config
-from mpg.monitoring.log import Batch, PredictionLog
+from mpg.monitoring.log import ROW_BYTES, Batch, PredictionLog
 from mpg.monitoring.retention import apply_retention, run_pass
 from mpg.monitoring.table import connect, database_url, predictions, read_log
 from mpg.prediction import InputWarning
@@ -339,7 +339,7 @@ def test_postgres_down_drops_are_counted_and_recovered(postgres):
 def test_locked_sqlite_queue_stays_bounded_and_every_row_is_accounted(tmp_path, caplog):
     """A writer stuck on a locked database: records still return at once, the queue holds at most its bound."""
     url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
-    log = PredictionLog(url, queue_rows=500, timeout=1.0, flush_seconds=0.05)
+    log = PredictionLog(url, queue_bytes=500 * ROW_BYTES, timeout=1.0, flush_seconds=0.05)
     log.record(batch(1, request_id="first"))
     wait_for(lambda: count(url) == 1)
     counts = {r: dropped(r) for r in ("queue_full", "write_failed")}
@@ -351,7 +351,7 @@ def test_locked_sqlite_queue_stays_bounded_and_every_row_is_accounted(tmp_path, 
     while time.monotonic() - started < 3:
         log.record(batch(5))
         sent += 5
-        assert log._pending.rows <= 500 + 5  # at most one request over the bound
+        assert log._pending.bytes <= (500 + 5) * ROW_BYTES  # at most one request over the bound
     lock.rollback()
     lock.close()
     log.close()
@@ -363,6 +363,27 @@ def test_locked_sqlite_queue_stays_bounded_and_every_row_is_accounted(tmp_path, 
     assert 1 <= len(lines) <= 2  # one when it began, one at close: not a line per row or per flush
     # errors hide the rows' values (a weight of 2350, not the 2350 that ends a count like 312,350)
     assert "req-1" not in caplog.text and not re.search(r"\b2350\b", caplog.text)
+
+
+def test_big_requests_wait_while_the_writer_is_held_up_for_a_moment(tmp_path):
+    """Ten requests of 10,000 cars come while the database is locked for a moment (as a checkpoint's fsync holds the
+    writer up): all wait in memory, 8 MB, and are written; a bound of 20,000 cars dropped all but two."""
+    url = f"sqlite:///{tmp_path / 'log.sqlite3'}"
+    log = PredictionLog(url, timeout=5.0, flush_seconds=0.05)
+    log.record(batch(1, request_id="first"))
+    wait_for(lambda: count(url) == 1)
+    before = {r: dropped(r) for r in ("queue_full", "write_failed")}
+    lock = sqlite3.connect(tmp_path / "log.sqlite3")
+    lock.execute("BEGIN EXCLUSIVE")
+    for i in range(10):
+        log.record(batch(10_000, request_id=f"big-{i}"))
+    time.sleep(0.5)
+    lock.rollback()
+    lock.close()
+    log.close()
+    assert {r: dropped(r) - before[r] for r in before} == {"queue_full": 0, "write_failed": 0}
+    assert read_log(connect(url))["request_id"].value_counts().to_dict() == {
+        "first": 1, **{f"big-{i}": 10_000 for i in range(10)}}  # fmt: skip
 
 
 def test_unwritable_location_never_raises(caplog):
