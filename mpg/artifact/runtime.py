@@ -78,7 +78,8 @@ class CompiledModel:
             return self._run(X)
         # Chunks the threads take one at a time, each as it finishes the last: a thread slowed by other work (the
         # prediction log's writer, the other worker) takes fewer, rather than the others waiting for its fixed share.
-        size = -(-len(X) // -(-len(X) // CHUNK_ROWS))
+        count = -(-len(X) // CHUNK_ROWS)  # equal chunks, none over CHUNK_ROWS
+        size = -(-len(X) // count)
         chunks = [X[i : i + size] for i in range(0, len(X), size)]
         answers: list[np.ndarray | None] = [None] * len(chunks)
         taken = itertools.count()  # next() on it is atomic under the GIL: each chunk is taken once
@@ -91,10 +92,12 @@ class CompiledModel:
 
         executor, threads = self._own()[1], gevent_threads()  # the session made here, before a chunk's thread asks
         # Under gevent the executor's threads would be greenlets taking turns on this thread: gevent's real ones.
-        # (A ThreadPool with no thread yet is falsy: `is None`, not truth.)
+        # (`is None`, not truth: a ThreadPool's len is its unfinished tasks.)
         others = [executor.submit(take_chunks) if threads is None else threads.spawn(take_chunks)
                   for _ in range(THREADS - 1)]  # fmt: skip
-        take_chunks()
-        for other in others:
-            other.result() if threads is None else other.get()
+        try:
+            take_chunks()
+        finally:  # a failed chunk here: the others still finish before the next batch shares their threads
+            for other in others:
+                other.result() if threads is None else other.get()
         return np.concatenate(answers)

@@ -92,16 +92,17 @@ def off_the_event_loop(function: Callable[..., T], *args, **kwargs) -> T:
     return value
 
 
-# The memory a car made a `predictions` row holds, a tuple of 16 values: 580 bytes without warnings (tracemalloc, ad
-# hoc), so 750 leaves room for them.
-ROW_BYTES = 750
+# The memory a queued car holds beyond its arrays or its warnings' JSON: a made `predictions` row, a tuple of 16
+# values (580 bytes, tracemalloc); a big batch's warning, an InputWarning and its text. test_predlog checks both.
+ROW_BYTES, WARNING_BYTES = 750, 300
 
 
 def _nbytes(item: Batch | list[tuple]) -> int:
-    """What a queued item holds: a big batch, its arrays; made rows, ROW_BYTES each."""
+    """What a queued item holds: a big batch, its arrays and warnings; made rows, each and its warnings' JSON."""
     if isinstance(item, Batch):
-        return sum(array.nbytes for array in (item.X, item.predictions, item.lower, item.upper))
-    return ROW_BYTES * len(item)
+        arrays = sum(array.nbytes for array in (item.X, item.predictions, item.lower, item.upper))
+        return arrays + WARNING_BYTES * len(item.warnings)
+    return sum(ROW_BYTES + len(row[-1] or "") for row in item)  # a row ends with its warnings' JSON, or None
 
 
 class _Pending:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -63,13 +62,21 @@ from gevent import monkey; monkey.patch_all()  # as gunicorn's gevent worker doe
 import numpy as np
 from mpg.artifact.store import load_model
 os_thread = monkey.get_original("_thread", "get_ident")  # patched get_ident names greenlets, not OS threads
-busy = monkey.get_original("time", "sleep")
-compiled, ran_on, event_loop = load_model().compiled, [], os_thread()
-run = compiled._run
-def slowed(X):  # the event loop's thread is kept 20 ms a chunk by other work
+lock = monkey.get_original("_thread", "allocate_lock")  # a real lock: released by the other thread, it holds this one
+compiled, ran_on, others_ran, event_loop = load_model().compiled, [], [], os_thread()
+run, started, rest_done = compiled._run, lock(), lock()
+started.acquire(), rest_done.acquire()
+def held(X):  # other work holds the event loop's thread in its first chunk until the other thread has run the rest
     ran_on.append(os_thread())
-    return busy(0.02 if os_thread() == event_loop else 0.002) or run(X)
-compiled._run = slowed
+    if os_thread() == event_loop:
+        started.release()
+        rest_done.acquire(timeout=10)
+        return run(X)
+    started.acquire(timeout=10) if not others_ran else None
+    others_ran.append(run(X))
+    rest_done.release() if len(others_ran) == 9 else None
+    return others_ran[-1]
+compiled._run = held
 rng = np.random.default_rng(0)  # distinct cars: a chunk out of place shows
 X = np.column_stack([rng.integers(3, 9, 10_000), rng.uniform(70, 450, 10_000), rng.uniform(45, 230, 10_000),
                      rng.uniform(1600, 5100, 10_000), rng.uniform(8, 25, 10_000), rng.integers(70, 83, 10_000),
@@ -82,34 +89,43 @@ print(same, len(ran_on), ran_on.count(event_loop), len(set(ran_on)))
 def test_under_gevent_a_big_batch_runs_its_chunks_on_real_threads_each_taking_the_next():
     """gevent makes the executor's threads greenlets, which run one after another on the event loop's OS thread:
     there the event loop's thread and one of gevent's real threads run chunks side by side (ONNX Runtime releases
-    the GIL), each taking the next chunk when it is done, so the thread slowed by other work takes fewer."""
+    the GIL), each taking the next chunk when it is done: the event loop's thread, held in its first chunk until
+    the other has run the rest, runs that one alone (with a fixed half each, it ran 5, waiting 10 s for the rest)."""
     import subprocess
     import sys
 
     result = subprocess.run([sys.executable, "-c", GEVENT], cwd=config.PROJ_ROOT, capture_output=True, text=True,
                             timeout=120, check=True)  # fmt: skip
-    same, chunks, on_the_event_loop, threads = result.stdout.split()
-    assert (same, chunks, threads) == ("True", "10", "2")  # 10,000 cars: 10 chunks, on 2 threads
-    assert 1 <= int(on_the_event_loop) <= 3  # 20 ms a chunk against 2 ms: not its half (5) of them
+    assert result.stdout.split() == ["True", "10", "1", "2"]  # 10,000 cars: 10 chunks, 1 on the event loop, 2 threads
 
 
-def test_a_thread_slowed_by_other_work_takes_fewer_chunks(model, monkeypatch):
+def test_a_thread_held_by_other_work_leaves_the_chunks_to_the_other(monkeypatch):
+    """Without gevent: the calling thread, held in its first chunk until the executor's thread has run the other
+    nine, runs only that one; and the answers are each row's own."""
     compiled = CompiledModel((config.MODELS_DIR / config.ONNX_FILE).read_bytes())
     rng = np.random.default_rng(1)
-    X = np.column_stack([rng.integers(3, 9, 10_000), rng.uniform(70, 450, (10_000, 4)), rng.integers(70, 83, 10_000),
+    X = np.column_stack([rng.integers(3, 9, 10_000), rng.uniform(70, 450, 10_000), rng.uniform(45, 230, 10_000),
+                         rng.uniform(1600, 5100, 10_000), rng.uniform(8, 25, 10_000), rng.integers(70, 83, 10_000),
                          rng.integers(1, 4, 10_000)]).astype(float)  # fmt: skip
     expected = np.concatenate([compiled.predict(X[i : i + 100]) for i in range(0, len(X), 100)])
-    run, caller, ran_on = compiled._run, threading.get_ident(), []
+    run, caller, ran_on, others_ran = compiled._run, threading.get_ident(), [], []
+    started, rest_done = threading.Event(), threading.Event()
 
-    def slowed(chunk):
+    def held(chunk):
         ran_on.append(threading.get_ident())
-        time.sleep(0.02 if threading.get_ident() == caller else 0.002)
-        return run(chunk)
+        if threading.get_ident() == caller:
+            started.set()
+            rest_done.wait(10)
+            return run(chunk)
+        started.wait(10)
+        others_ran.append(run(chunk))
+        if len(others_ran) == 9:
+            rest_done.set()
+        return others_ran[-1]
 
-    monkeypatch.setattr(compiled, "_run", slowed)
+    monkeypatch.setattr(compiled, "_run", held)
     np.testing.assert_array_equal(compiled.predict(X), expected)
-    assert len(ran_on) == 10 and len(set(ran_on)) == 2
-    assert 1 <= ran_on.count(caller) <= 3  # with a fixed half each, the slowed thread would run 5
+    assert (len(ran_on), ran_on.count(caller), len(set(ran_on))) == (10, 1, 2)
 
 
 def _predict_in_child() -> np.ndarray:

@@ -9,6 +9,7 @@ import re
 import sqlite3
 import threading
 import time
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,10 +20,10 @@ from prometheus_client import REGISTRY
 from sqlalchemy.engine import make_url
 
 from mpg import config
-from mpg.monitoring.log import ROW_BYTES, Batch, PredictionLog
+from mpg.monitoring.log import ROW_BYTES, Batch, PredictionLog, _nbytes
 from mpg.monitoring.retention import apply_retention, run_pass
-from mpg.monitoring.table import connect, database_url, predictions, read_log
-from mpg.prediction import InputWarning
+from mpg.monitoring.table import connect, database_url, predictions, read_log, stored_time
+from mpg.prediction import InputWarning, input_warnings
 from mpg.problems import Problem
 
 CAR = [4.0, 108.0, 75.0, 2350.0, 16.8, 81.0, 3.0]
@@ -384,6 +385,34 @@ def test_big_requests_wait_while_the_writer_is_held_up_for_a_moment(tmp_path):
     assert {r: dropped(r) - before[r] for r in before} == {"queue_full": 0, "write_failed": 0}
     assert read_log(connect(url))["request_id"].value_counts().to_dict() == {
         "first": 1, **{f"big-{i}": 10_000 for i in range(10)}}  # fmt: skip
+
+
+def _held(make) -> tuple[object, int]:
+    """What `make()` returns, and the bytes tracemalloc sees it hold."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        made = make()
+        return made, tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+
+
+def test_the_queue_counts_no_less_memory_than_its_items_hold(model):
+    """The queue's bound in bytes against what tracemalloc sees: made rows with no warning and with seven, and a big
+    batch whose every car has seven (each input unknown), and no more than twice it (the README's car counts)."""
+    unknown = np.full((2_000, len(config.FEATURES)), np.nan)
+    warnings, warnings_bytes = _held(lambda: input_warnings(model, unknown))
+    assert len(warnings) == 7 * 2_000
+    big = batch(2_000, warnings=warnings)
+    arrays = sum(array.nbytes for array in (big.X, big.predictions, big.lower, big.upper))
+    assert arrays + warnings_bytes <= _nbytes(big) <= 2 * (arrays + warnings_bytes)
+    convert = stored_time(connect("sqlite://").dialect)
+    for car_warnings in ([], [w for w in warnings if w.row == 0]):
+        one = batch(1, warnings=car_warnings)
+        rows, held = _held(lambda one=one: [one.small_rows(convert) for _ in range(1_000)])
+        accounted = sum(_nbytes(made) for made in rows)
+        assert held <= accounted <= 2 * held, (len(car_warnings), held / 1_000, accounted / 1_000)
 
 
 def test_unwritable_location_never_raises(caplog):
