@@ -12,11 +12,8 @@ import onnxruntime
 
 from mpg import config
 
-# Rows per ONNX Runtime call in a big batch. It bounds the SVR kernel's [rows, support vectors] matrix; 10,000 cars
-# took 13.9 ms in chunks of 1,024, against 15.8 in four of 2,500 (ad hoc, median of 40).
-CHUNK_ROWS = 1024
+CHUNK_ROWS = 1024  # rows a call: 10,000 cars took 13.9 ms so, 15.8 in four chunks (ad hoc); bounds the SVR's matrix
 PARALLEL_ROWS = 2048
-THREADS = 2
 
 
 def one_thread_session(onnx_bytes: bytes):
@@ -44,8 +41,9 @@ class CompiledModel:
     """ONNX Runtime over the exported Pipeline; `predict` takes a float64 [n, 7] array.
 
     One thread per session: servers scale by processes, and threads only add latency to small requests. A batch of
-    PARALLEL_ROWS or more runs in chunks side by side on THREADS threads (ONNX Runtime releases the GIL; under gevent,
-    `gevent_threads`), each by the same kernels, so a row gets the same bits alone as in any batch. Session and
+    PARALLEL_ROWS or more runs in chunks on two threads side by side (ONNX Runtime releases the GIL; under gevent,
+    `gevent_threads`), each taking the next chunk as it finishes one, so a thread slowed by other work (the log's
+    writer) runs fewer; each by the same kernels, so a row gets the same bits alone as in any batch. Session and
     threads are made in the process that predicts: neither survives a fork (inherited, a session aborted at exit)."""
 
     def __init__(self, onnx_bytes: bytes):
@@ -54,7 +52,7 @@ class CompiledModel:
 
     def _own(self) -> tuple[object, ThreadPoolExecutor]:
         if self._process is None or self._process[0] != os.getpid():
-            threads = ThreadPoolExecutor(THREADS - 1, thread_name_prefix="mpg-onnx")  # and the calling thread
+            threads = ThreadPoolExecutor(1, thread_name_prefix="mpg-onnx")  # and the calling thread: two
             self._process = (os.getpid(), one_thread_session(self._bytes), threads)
         return self._process[1], self._process[2]
 
@@ -76,28 +74,18 @@ class CompiledModel:
         X = np.ascontiguousarray(X, dtype=np.float64)
         if len(X) < PARALLEL_ROWS:
             return self._run(X)
-        # Chunks the threads take one at a time, each as it finishes the last: a thread slowed by other work (the
-        # prediction log's writer, the other worker) takes fewer, rather than the others waiting for its fixed share.
-        count = -(-len(X) // CHUNK_ROWS)  # equal chunks, none over CHUNK_ROWS
-        size = -(-len(X) // count)
-        chunks = [X[i : i + size] for i in range(0, len(X), size)]
-        answers: list[np.ndarray | None] = [None] * len(chunks)
-        taken = itertools.count()  # next() on it is atomic under the GIL: each chunk is taken once
+        chunks = np.array_split(X, -(-len(X) // CHUNK_ROWS))  # equal, none over CHUNK_ROWS
+        answers, taken = [None] * len(chunks), itertools.count()  # next(taken) is atomic under the GIL: chunks go once
 
         def take_chunks() -> None:
-            for i in taken:
-                if i >= len(chunks):
-                    return
+            while (i := next(taken)) < len(chunks):
                 answers[i] = self._run(chunks[i])
 
         executor, threads = self._own()[1], gevent_threads()  # the session made here, before a chunk's thread asks
-        # Under gevent the executor's threads would be greenlets taking turns on this thread: gevent's real ones.
-        # (`is None`, not truth: a ThreadPool's len is its unfinished tasks.)
-        others = [executor.submit(take_chunks) if threads is None else threads.spawn(take_chunks)
-                  for _ in range(THREADS - 1)]  # fmt: skip
+        # Under gevent, its real threads: the executor's are greenlets (`is None`: a ThreadPool's len is its tasks).
+        other = executor.submit(take_chunks) if threads is None else threads.spawn(take_chunks)
         try:
             take_chunks()
-        finally:  # a failed chunk here: the others still finish before the next batch shares their threads
-            for other in others:
-                other.result() if threads is None else other.get()
+        finally:  # a chunk failed here: the other thread still finishes before the next batch shares it
+            other.result() if threads is None else other.get()
         return np.concatenate(answers)

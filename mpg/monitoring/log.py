@@ -92,13 +92,11 @@ def off_the_event_loop(function: Callable[..., T], *args, **kwargs) -> T:
     return value
 
 
-# The memory a queued car holds beyond its arrays or its warnings' JSON: a made `predictions` row, a tuple of 16
-# values (580 bytes, tracemalloc); a big batch's warning, an InputWarning and its text. test_predlog checks both.
-ROW_BYTES, WARNING_BYTES = 750, 300
+ROW_BYTES, WARNING_BYTES = 750, 300  # a made row's tuple of 16 values (580 bytes); an InputWarning and its text (229)
 
 
 def _nbytes(item: Batch | list[tuple]) -> int:
-    """What a queued item holds: a big batch, its arrays and warnings; made rows, each and its warnings' JSON."""
+    """The memory a queued item holds: its arrays and warnings, or its rows and their JSON (checked by tracemalloc)."""
     if isinstance(item, Batch):
         arrays = sum(array.nbytes for array in (item.X, item.predictions, item.lower, item.upper))
         return arrays + WARNING_BYTES * len(item.warnings)
@@ -106,10 +104,9 @@ def _nbytes(item: Batch | list[tuple]) -> int:
 
 
 class _Pending:
-    """The batches waiting for the writer, bounded in the memory they hold, not in requests or cars: a bound of
-    20,000 cars held two requests of 10,000, and a writer held up for a moment (a checkpoint's fsync) dropped the
-    third. A list under a lock, which the writer takes whole: a queue's `get` per batch cost the serving thread 0.5 ms
-    per 500 (ad hoc)."""
+    """The batches waiting for the writer, bounded in memory, not cars: 20,000 cars held two requests of 10,000, and a
+    writer held up a moment dropped the third. A list under a lock, which the writer takes whole: a queue's `get` per
+    batch cost the serving thread 0.5 ms per 500 (ad hoc)."""
 
     def __init__(self, limit: int):
         self.limit, self.rows, self.bytes = limit, 0, 0
