@@ -99,7 +99,7 @@ def _nbytes(item: Batch | list[tuple]) -> int:
     """The memory a queued item holds: its arrays and warnings, or its rows and their JSON (checked by tracemalloc)."""
     if isinstance(item, Batch):
         arrays = sum(array.nbytes for array in (item.X, item.predictions, item.lower, item.upper))
-        return arrays + WARNING_BYTES * len(item.warnings)
+        return 1000 + arrays + WARNING_BYTES * len(item.warnings)  # the Batch, its arrays' headers: 800 (tracemalloc)
     return sum(ROW_BYTES + len(row[-1] or "") for row in item)  # a row ends with its warnings' JSON, or None
 
 

@@ -407,6 +407,8 @@ def test_the_queue_counts_no_less_memory_than_its_items_hold(model):
     big = batch(2_000, warnings=warnings)
     arrays = sum(array.nbytes for array in (big.X, big.predictions, big.lower, big.upper))
     assert arrays + warnings_bytes <= _nbytes(big) <= 2 * (arrays + warnings_bytes)
+    small, held = _held(lambda: batch(11))  # the smallest big batch: the object and headers weigh
+    assert held <= _nbytes(small) <= 2 * held
     convert = stored_time(connect("sqlite://").dialect)
     for car_warnings in ([], [w for w in warnings if w.row == 0]):
         one = batch(1, warnings=car_warnings)
