@@ -92,14 +92,14 @@ def off_the_event_loop(function: Callable[..., T], *args, **kwargs) -> T:
     return value
 
 
-ROW_BYTES, WARNING_BYTES = 750, 300  # a made row's tuple of 16 values (580 bytes); an InputWarning and its text (229)
+ROW_BYTES, WARNING_BYTES, BATCH_BYTES = 750, 300, 1000  # tracemalloc: a made row 580, a warning 229, a Batch 800
 
 
 def _nbytes(item: Batch | list[tuple]) -> int:
     """The memory a queued item holds: its arrays and warnings, or its rows and their JSON (checked by tracemalloc)."""
     if isinstance(item, Batch):
         arrays = sum(array.nbytes for array in (item.X, item.predictions, item.lower, item.upper))
-        return 1000 + arrays + WARNING_BYTES * len(item.warnings)  # the Batch, its arrays' headers: 800 (tracemalloc)
+        return BATCH_BYTES + arrays + WARNING_BYTES * len(item.warnings)  # BATCH_BYTES: the object, its arrays' headers
     return sum(ROW_BYTES + len(row[-1] or "") for row in item)  # a row ends with its warnings' JSON, or None
 
 
