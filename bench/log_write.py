@@ -51,7 +51,7 @@ def _ours(engine: Engine, rows: list[tuple], _batch: Batch) -> None:
 
 def _one_row(engine: Engine, _rows: list[tuple], batch: Batch) -> None:
     with engine.begin() as connection:
-        connection.execute(batches.insert(), [batch.batch_row()])
+        insert_rows(connection, [batch.batch_row(stored_time(engine.dialect))], batches)
 
 
 def _writes(url: str, batch: Batch) -> dict:

@@ -51,13 +51,12 @@ SMALL_BATCH = 10
 def _write(engine: Engine, items: Sequence[Batch | list[tuple]]) -> int:
     """Write what was recorded, in one transaction: small batches made rows, and big batches; returns the cars."""
     rows = [row for item in items if isinstance(item, list) for row in item]
-    requests = [item.batch_row() for item in items if isinstance(item, Batch)]
+    requests = [item.batch_row(table.stored_time(engine.dialect)) for item in items if isinstance(item, Batch)]
     with engine.begin() as connection:
-        if rows:
-            table.insert_rows(connection, rows)
-        if requests:
-            connection.execute(table.batches.insert(), requests)
-    return len(rows) + sum(request["cars"] for request in requests)
+        for into, values in ((table.predictions, rows), (table.batches, requests)):
+            if values:
+                table.insert_rows(connection, values, into)
+    return sum(map(len, items))  # a list's rows, a batch's cars
 
 
 def _stored_time(url: str | None) -> Callable | None:

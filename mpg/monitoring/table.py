@@ -96,7 +96,8 @@ OUTPUTS = ("prediction", "lower", "upper")  # the columns of a batch's `outputs`
 
 
 # A row's values in this order (every column but the generated id), as the writer hands them to the driver.
-COLUMNS = tuple(column.name for column in predictions.columns if column.name != "id")
+ORDER = {table: tuple(c.name for c in table.columns if c.name != "id") for table in (predictions, batches)}
+COLUMNS = ORDER[predictions]
 
 
 def database_url(environ: Mapping[str, str], default: Path = DEFAULT_PATH) -> str:
@@ -122,7 +123,10 @@ def connect(url: str, *, timeout: float = 5.0) -> Engine:
             # WAL stays with the file; converting takes a lock SQLite does not wait for ("database is locked" when
             # opened as the retention process closed, under load: tests/monitoring), so only a new file converts.
             if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                connection.execute("PRAGMA page_size=65536")  # taken by a new file only: a big batch, fewer pages
                 connection.execute("PRAGMA journal_mode=WAL")
+            # SQLite's advice with WAL: checkpoints synced, not commits; a crash may lose the last ones, never the file
+            connection.execute("PRAGMA synchronous=NORMAL")
             # Debian's SQLite zeroes what a DELETE frees: 4.7 s of CPU for a 15.6M-car pass; 2.5 with FAST (ad hoc).
             connection.execute("PRAGMA secure_delete=FAST")
 
@@ -152,34 +156,33 @@ def stored_time(dialect: Dialect) -> Callable[[datetime], object]:
     return convert or (lambda value: value)
 
 
-def insert_rows(connection: Connection, rows: Sequence[tuple]) -> None:
-    """Write `predictions` rows (values in `COLUMNS` order, `time` from `stored_time`) in bulk: PostgreSQL's COPY;
-    SQLite's multi-row INSERTs; elsewhere the driver's executemany.
+def insert_rows(connection: Connection, rows: Sequence[tuple], into: Table = predictions) -> None:
+    """Write rows of `into` (values in `ORDER[into]`; `time` from `stored_time`) in bulk:
+    PostgreSQL's COPY (`predictions` only); SQLite's multi-row INSERTs; elsewhere the driver's executemany.
 
     Straight to the driver: `connection.execute(predictions.insert(), rows)` turns every row into a dict and
     processes it value by value. A multi-row INSERT is one step of SQLite's, which runs without the GIL;
     executemany takes and drops the GIL for every row, and the serving thread waits each time
     (bench/results/log_write.json measures both ways against executemany).
     """
-    dialect = connection.dialect
-    if _copies(dialect):
+    dialect, columns = connection.dialect, ORDER[into]
+    if into is predictions and _copies(dialect):
         with connection.connection.dbapi_connection.cursor() as cursor, cursor.copy(_COPY) as copy:
             for row in rows:
                 copy.write_row(row)
-        return
-    if dialect.name == "sqlite":
+    elif dialect.name == "sqlite":
         limit = connection.connection.dbapi_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
         start = 0
         for size in _STATEMENT_ROWS:
             # Statements of a few sizes only: sqlite3 keeps the last 128 statements it prepared, and a prepared
             # multi-row INSERT grows with its rows (with one of every length, a worker grew 148 MB in bench memory).
-            while size * len(COLUMNS) <= limit and len(rows) - start >= size:
+            while size * len(columns) <= limit and len(rows) - start >= size:
                 values = tuple(itertools.chain.from_iterable(rows[start : start + size]))
-                connection.exec_driver_sql(_statement(dialect, size), values)
+                connection.exec_driver_sql(_statement(dialect, size, into), values)
                 start += size
-        return
-    params = rows if dialect.positional else [dict(zip(COLUMNS, row, strict=True)) for row in rows]
-    connection.exec_driver_sql(_statement(dialect, 1), list(params))
+    else:
+        params = rows if dialect.positional else [dict(zip(columns, row, strict=True)) for row in rows]
+        connection.exec_driver_sql(_statement(dialect, 1, into), list(params))
 
 
 _STATEMENT_ROWS = (1024, 256, 64, 16, 4, 1)  # rows per multi-row INSERT, largest first
@@ -191,10 +194,10 @@ def _copies(dialect: Dialect) -> bool:
 
 
 @functools.cache
-def _statement(dialect: Dialect, rows: int) -> str:
-    """SQLAlchemy's one-row INSERT for this dialect, its VALUES group repeated for `rows` rows."""
-    compiled = predictions.insert().compile(dialect=dialect, column_keys=list(COLUMNS))
-    if dialect.positional and tuple(compiled.positiontup) != COLUMNS:
+def _statement(dialect: Dialect, rows: int, into: Table = predictions) -> str:
+    """SQLAlchemy's one-row INSERT into `into` for this dialect, its VALUES group repeated for `rows` rows."""
+    compiled = into.insert().compile(dialect=dialect, column_keys=list(ORDER[into]))
+    if dialect.positional and tuple(compiled.positiontup) != ORDER[into]:
         raise RuntimeError(f"the INSERT's parameters come in another order: {compiled.positiontup}")
     head, values = str(compiled).split(" VALUES ")
     return f"{head} VALUES {', '.join([values] * rows)}"

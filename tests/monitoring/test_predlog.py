@@ -555,3 +555,22 @@ def test_sqlite_frees_deleted_rows_without_zeroing_them(tmp_path):
     """FAST (2): retention's DELETEs zero only pages they write anyway; Debian's default (1) halved a pass's speed."""
     with connect(f"sqlite:///{tmp_path / 'log.sqlite3'}").connect() as connection:
         assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 2
+
+
+def test_a_new_sqlite_log_has_64_kb_pages_and_syncs_at_checkpoints_only(tmp_path):
+    """A 10,000-car request is one 800 kB row: 200 pages of 4 kB and a sync per commit made the writer's work cost it
+    more (bench peers). An older file keeps its pages, is made WAL as before, and is still written."""
+    old = tmp_path / "old.sqlite3"
+    with sqlite3.connect(old) as made:
+        made.execute("CREATE TABLE kept (a)")
+    for path, page_size in ((tmp_path / "new.sqlite3", 65536), (old, 4096)):
+        url = f"sqlite:///{path}"
+        log = PredictionLog(url)
+        log.record(batch(12))
+        log.record(batch(1, request_id="one car"))
+        log.close()
+        assert count(url) == 13
+        with connect(url).connect() as connection:
+            pragma = {name: connection.exec_driver_sql(f"PRAGMA {name}").scalar() for name in
+                      ("page_size", "journal_mode", "synchronous")}  # fmt: skip
+        assert pragma == {"page_size": page_size, "journal_mode": "wal", "synchronous": 1}  # 1: NORMAL
