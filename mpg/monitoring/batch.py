@@ -69,7 +69,7 @@ class Batch:
         return rows
 
     def batch_row(self, stored_time: Callable[[datetime], object]) -> tuple:
-        """The batch as a `prediction_batches` row in `table.ORDER`: its arrays as float64 bytes (views, not copies)."""
+        """The batch as a `prediction_batches` row in `table.ORDER`: its arrays as float64 bytes, in views."""
         self.check()
         outputs = np.column_stack([self.predictions, self.lower, self.upper])
         inputs, outputs = (memoryview(np.ascontiguousarray(a, "<f8")).cast("B") for a in (self.X, outputs))

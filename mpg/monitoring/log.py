@@ -173,9 +173,8 @@ class PredictionLog:
             return
         item: Batch | list[tuple] = batch
         if len(batch) <= SMALL_BATCH and self._stored_time is not None:
-            # Made rows here, a few microseconds: in the writer thread, hundreds of one-car batches a second
-            # held the GIL for 2 ms at a time, and a request waiting for it made p99 several times p50. (Without
-            # a stored_time the URL is unusable: the batch goes on to a write that fails and counts its drops.)
+            # Made rows here, a few microseconds: in the writer thread, hundreds of one-car batches a second held the
+            # GIL 2 ms at a time, p99 several times p50. (No stored_time: an unusable URL, whose write counts drops.)
             try:
                 item = batch.small_rows(self._stored_time)
             except ValueError:  # its arrays disagree: as a write of it would fail

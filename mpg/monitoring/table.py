@@ -125,8 +125,8 @@ def connect(url: str, *, timeout: float = 5.0) -> Engine:
             if connection.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 connection.execute("PRAGMA page_size=65536")  # taken by a new file only: a big batch, fewer pages
                 connection.execute("PRAGMA journal_mode=WAL")
-            # SQLite's advice with WAL: checkpoints synced, not commits; a crash may lose the last ones, never the file
-            connection.execute("PRAGMA synchronous=NORMAL")
+            if connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal":  # unsynced commits, as SQLite advises
+                connection.execute("PRAGMA synchronous=NORMAL")  # a power cut may lose the last commits, not the file
             # Debian's SQLite zeroes what a DELETE frees: 4.7 s of CPU for a 15.6M-car pass; 2.5 with FAST (ad hoc).
             connection.execute("PRAGMA secure_delete=FAST")
 
@@ -150,7 +150,7 @@ def create_schema(engine: Engine) -> None:
 
 
 def stored_time(dialect: Dialect) -> Callable[[datetime], object]:
-    """A `time` as `insert_rows` hands it to the driver: COPY takes the datetime; elsewhere the column's own
+    """A `time` as `insert_rows` hands it to the driver: psycopg takes the datetime; elsewhere the column's own
     conversion (SQLite stores SQLAlchemy's text form, which `read_log` parses back). Done once per request."""
     convert = None if _copies(dialect) else predictions.c.time.type.dialect_impl(dialect).bind_processor(dialect)
     return convert or (lambda value: value)
@@ -180,7 +180,8 @@ def insert_rows(connection: Connection, rows: Sequence[tuple], into: Table = pre
                 values = tuple(itertools.chain.from_iterable(rows[start : start + size]))
                 connection.exec_driver_sql(_statement(dialect, size, into), values)
                 start += size
-    else:
+    else:  # bytes, not views: a driver may know no memoryview (pymysql)
+        rows = [tuple(bytes(v) if isinstance(v, memoryview) else v for v in row) for row in rows]
         params = rows if dialect.positional else [dict(zip(columns, row, strict=True)) for row in rows]
         connection.exec_driver_sql(_statement(dialect, 1, into), list(params))
 

@@ -574,3 +574,7 @@ def test_a_new_sqlite_log_has_64_kb_pages_and_syncs_at_checkpoints_only(tmp_path
             pragma = {name: connection.exec_driver_sql(f"PRAGMA {name}").scalar() for name in
                       ("page_size", "journal_mode", "synchronous")}  # fmt: skip
         assert pragma == {"page_size": page_size, "journal_mode": "wal", "synchronous": 1}  # 1: NORMAL
+    # Without WAL (here: in memory), unsynced commits could corrupt the file at a power cut: SQLite's default stays.
+    with connect("sqlite://").connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "memory"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
