@@ -126,7 +126,7 @@ OURS = {
 }  # fmt: skip
 
 
-LOG_FILE = "predictions.sqlite3"  # our prediction log, in the run's folder: bench.peers.measure empties it each round
+LOG_FILE = "predictions.sqlite3"  # our prediction log, in the run's folder: bench.peers empties it each round
 
 
 def ours(name: str, workdir: Path, env: dict[str, str] | None = None) -> Server:

@@ -1,9 +1,10 @@
 """Our API against the serving tools people would pick instead (issue #20): MLflow, MLServer and BentoML, each
 serving the same committed Pipeline (bench/peer_servers.py), measured in the same run by the same client.
 
-Rounds take every server in turn, each a fresh process (ours with an empty prediction log, and with the log off
-too, for its cost);
-each figure is the median over the rounds, and each round's figures are kept. Before a server is measured, 20
+Rounds take every server in turn, each a fresh process (ours with an empty prediction log);
+each figure is the median over the rounds, and each round's figures are kept. The log's cost: in each round ours with
+the log on and with it off, both fresh and up at once, take turns on 10,000 cars (`log_cost`), so that the
+machine's drift between the two is seconds, not the minutes the peers take. Before a server is measured, 20
 real cars must get the same MPG from every one of its routes as from ONNX Runtime in this process, within
 0.01 MPG (our routes round to 4 decimals), or the run stops. Load comes from wrk on the same 2-core machine:
 - one car at 1 connection (p50, p99) and at 8 (requests/s, p99), 100 cars at 1 connection, on each server's
@@ -17,6 +18,7 @@ quick/ with a report rendered from them there, never to bench/results/.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import shutil
@@ -53,7 +55,8 @@ FULL = {"rounds": 5, "seconds": 4, "big_seconds": 8}
 QUICK = {"rounds": 1, "seconds": 1, "big_seconds": 2}
 AGREE_MPG, AGREE_CARS = 0.01, 20  # every server must answer these cars as ONNX Runtime does
 BIG = 10_000
-LOG_OFF = "mpg, prediction log off"
+LOG_OFF, LOG_ON = "mpg, prediction log off", "mpg, prediction log on, beside it"
+TURNS = 4  # each of the two takes turns at 10,000 cars, big_seconds / 2 each, in a round
 
 
 class ServingError(RuntimeError):
@@ -118,8 +121,7 @@ def _latency(result: dict) -> dict:
             "requests": result["requests"]}  # fmt: skip
 
 
-def measure(server: Server, workdir: Path, cars: dict[int, Columns], reference: list[float], plan: dict,
-            big_only: tuple[str, ...] | None = None) -> dict:  # fmt: skip
+def measure(server: Server, workdir: Path, cars: dict[int, Columns], reference: list[float], plan: dict) -> dict:
     """One round of one server: a fresh process, checked, warmed, measured, stopped."""
     port = free_port()
     command, env = server.launch(port)
@@ -131,15 +133,12 @@ def measure(server: Server, workdir: Path, cars: dict[int, Columns], reference: 
         for route in server.routes.values():
             _post(port, route, cars[BIG])
         seconds = plan["seconds"]
-        if big_only is None:
-            result["one_car"] = _latency(_wrk(port, first, cars[1], workdir, 1, seconds))
-            eight = _wrk(port, first, cars[1], workdir, 8, seconds)
-            result["one_car_8"] = {"rps": eight["rps"], "p50_ms": eight["p50_ms"], "p99_ms": eight["p99_ms"]}
-            result["cars_100"] = _latency(_wrk(port, first, cars[100], workdir, 1, seconds))
+        result["one_car"] = _latency(_wrk(port, first, cars[1], workdir, 1, seconds))
+        eight = _wrk(port, first, cars[1], workdir, 8, seconds)
+        result["one_car_8"] = {"rps": eight["rps"], "p50_ms": eight["p50_ms"], "p99_ms": eight["p99_ms"]}
+        result["cars_100"] = _latency(_wrk(port, first, cars[100], workdir, 1, seconds))
         result["big"] = {}
         for name, route in server.routes.items():
-            if big_only is not None and name not in big_only:
-                continue
             entry = _latency(_wrk(port, route, cars[BIG], workdir, 1, plan["big_seconds"]))
             if name in server.server_timing:
                 # On new connections, so both workers likely answer some; 15: a worker's first big batches are slower
@@ -153,6 +152,58 @@ def measure(server: Server, workdir: Path, cars: dict[int, Columns], reference: 
         path.unlink()
     print(server.name, json.dumps(result), flush=True)
     return result
+
+
+def log_cost(servers: list[Server], workdir: Path, cars: dict[int, Columns], reference: list[float],
+             plan: dict) -> dict[str, dict]:  # fmt: skip
+    """Ours with the prediction log on and off, both up at once, fresh, on columnar `/predict`: the same checks and
+    warm-up as `measure`, then TURNS runs each at 10,000 cars, in turn (ABBA...). Each figure is the median of its
+    runs; the log's cars are counted after, against the cars its server answered."""
+    routes = servers[0].routes
+    route_name = next(iter(routes))
+    route, seconds = routes[route_name], max(1, plan["big_seconds"] // 2)
+    with contextlib.ExitStack() as stack:
+        ports, result, warm = {}, {}, {}
+        for server in servers:
+            ports[server.name] = port = free_port()
+            command, env = server.launch(port)
+            stack.enter_context(running(command, f"http://127.0.0.1:{port}{server.ready}",
+                                        workdir / f"{server.name}.log", env=env, cwd=server.cwd))  # fmt: skip
+            result[server.name] = {"agreement_mpg": check_agreement(server, port, cars[AGREE_CARS], reference)}
+            # Both workers, one car each: each worker trims its log at its first write.
+            warm[server.name] = _wrk(port, route, cars[1], workdir, 2, 1)["requests"]
+            _post(port, route, cars[BIG])
+        runs: dict[str, list[dict]] = {name: [] for name in ports}
+        for turn in range(TURNS):
+            for name in list(ports)[:: 1 if turn % 2 == 0 else -1]:
+                runs[name].append(_wrk(ports[name], route, cars[BIG], workdir, 1, seconds))
+        for name, port in ports.items():
+            entry = {key: statistics.median(run[key] for run in runs[name]) for key in ("p50_ms", "p99_ms")}
+            entry["p99_over_p50"] = entry["p99_ms"] / entry["p50_ms"]
+            entry["requests"] = sum(run["requests"] for run in runs[name])
+            entry["server_ms"] = statistics.median(_post(port, route, cars[BIG])[1] for _ in range(SERVER_TIMES))
+            result[name]["big"] = {route_name: entry}
+    # Stopped, so every queued car is written (worker_exit). wrk leaves out a request cut off at its end.
+    on = result[LOG_ON]
+    answered = BIG * (on["big"][route_name]["requests"] + 1 + SERVER_TIMES) + AGREE_CARS * len(routes)
+    answered += warm[LOG_ON]
+    on["cars"] = {"answered_at_least": answered, "logged": _logged(servers[0].launch(0)[1]["DATABASE_URL"])}
+    return result
+
+
+def _logged(url: str) -> int:
+    """The cars in our prediction log at `url`, counted by the database (read_log would load millions of them)."""
+    from sqlalchemy import func, select
+
+    from mpg.monitoring.table import batches, connect, predictions
+
+    engine = connect(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(select(func.count()).select_from(predictions)).scalar_one()
+            return rows + (connection.execute(select(func.sum(batches.c.cars))).scalar_one() or 0)
+    finally:
+        engine.dispose()
 
 
 def onnx_ms(X: np.ndarray, runs: int = 20) -> float:
@@ -207,20 +258,24 @@ def main(quick: bool = False) -> dict:
         workdir = Path(tmp)
         started = time.monotonic()
         servers = [ours("mpg", workdir), mlflow(workdir, cars[AGREE_CARS]), mlserver(workdir), bentoml(workdir)]
-        log_off = ours(LOG_OFF, workdir, {"PREDICTION_LOG": "off"})
-        rounds: dict[str, list[dict]] = {server.name: [] for server in [*servers, log_off]}
+        (workdir / "log").mkdir()
+        pair = [ours(LOG_ON, workdir / "log"), ours(LOG_OFF, workdir, {"PREDICTION_LOG": "off"})]
+        rounds: dict[str, list[dict]] = {server.name: [] for server in [*servers, *pair]}
         rounds["onnx"] = []
         for number in range(plan["rounds"]):
             print(f"-- round {number + 1} of {plan['rounds']}", flush=True)
             for server in servers:
                 rounds[server.name].append(measure(server, workdir, cars, reference, plan))
-            rounds[LOG_OFF].append(measure(log_off, workdir, cars, reference, plan, ("POST /predict (columns)",)))
+            for name, figures in log_cost(pair, workdir, cars, reference, plan).items():
+                rounds[name].append(figures)
+            for path in (workdir / "log").glob(f"{LOG_FILE}*"):  # the next round's starts empty too
+                path.unlink()
             rounds["onnx"].append({"ms": onnx_ms(X[BIG])})
     summary = {name: medians(per_round) for name, per_round in rounds.items()}
     peers = [server.name for server in servers[1:]]
     result = {
         "rounds": plan["rounds"], "seconds": plan["seconds"], "big_seconds": plan["big_seconds"], "cars": BIG,
-        "server_times": SERVER_TIMES,
+        "server_times": SERVER_TIMES, "turns": TURNS,
         "minutes": (time.monotonic() - started) / 60, "agreement": {"cars": AGREE_CARS, "within_mpg": AGREE_MPG},
         "versions": {server.name: list(PINS[server.name]) for server in servers[1:]},
         "model_libraries": model_pins(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bench.targets import TARGETS
 from bench.verdicts import Results, against, bullet, one_check
 
-OURS, LOG_OFF = "mpg", "mpg, prediction log off"
+OURS, LOG_OFF, LOG_ON = "mpg", "mpg, prediction log off", "mpg, prediction log on, beside it"
 
 
 def _pair(entry: dict, spec: str = ".2f") -> str:
@@ -55,6 +55,7 @@ def peers_section(lines: list[str], results: Results) -> None:
         )
     _big(lines, result)
     _tail(lines, result["per_round"][OURS])
+    _log(lines, result)
     _verdicts(lines, results, fastest)
 
 
@@ -92,6 +93,27 @@ def _tail(lines: list[str], rounds: list[dict]) -> None:
         *(
             f"| {number} | {r['one_car']['p99_over_p50']:.2f} | {r['cars_100']['p99_over_p50']:.2f} |"
             for number, r in enumerate(rounds, start=1)
+        ),
+        "",
+    ]
+
+
+def _log(lines: list[str], result: dict) -> None:
+    on, off = result["per_round"][LOG_ON], result["per_round"][LOG_OFF]
+    route = next(iter(on[0]["big"]))
+    lines += [
+        f"The prediction log's cost, round by round: ours with the log on and with it off, both up at once and fresh, "
+        f"take turns at {result['cars']:,} cars on `{route}` ({result.get('turns', 4)} runs each, medians), so "
+        "that the machine's drift between the two is seconds. The cars logged are counted after the servers stop, "
+        "against the cars the log-on server answered (at least: `wrk` leaves out a request cut off at its end).",
+        "",
+        "| round | log on: p50 (ms) | log off: p50 (ms) | on / off | cars logged / answered |",
+        "| --- | --- | --- | --- | --- |",
+        *(
+            f"| {number} | {a['big'][route]['p50_ms']:.2f} | {b['big'][route]['p50_ms']:.2f} "
+            f"| {a['big'][route]['p50_ms'] / b['big'][route]['p50_ms']:.3f} "
+            f"| {a['cars']['logged']:,} / {a['cars']['answered_at_least']:,} |"
+            for number, (a, b) in enumerate(zip(on, off, strict=True), start=1)
         ),
         "",
     ]

@@ -248,9 +248,9 @@ TARGETS = {
         for worst, when, limit in (("", "(median over rounds)", 3), ("worst_", "in the worst round", 5))
     },
     "peers_log_cost": Target(
-        "10,000 cars, POST /predict (columns), prediction log on: our wall time",
+        "10,000 cars, POST /predict (columns), prediction log on, beside it off (taking turns): our wall time",
         "peers",
-        "servers.mpg.big.POST /predict (columns).p50_ms",
+        "servers.mpg, prediction log on, beside it.big.POST /predict (columns).p50_ms",
         "<=",
         NO_SLOWER,
         reference="servers.mpg, prediction log off.big.POST /predict (columns).p50_ms",

@@ -11,7 +11,7 @@ import pytest
 
 from bench.common import RESULTS_DIR
 from bench.peer_servers import OURS
-from bench.peers import LOG_OFF, fastest, medians
+from bench.peers import LOG_OFF, LOG_ON, fastest, medians
 from bench.report import BENCHMARKS, write_report
 from bench.targets import TARGETS, Check, all_checks
 
@@ -85,6 +85,9 @@ def fake_peers(rounds: int = 2) -> dict:
     per_round = {name: [entry] * rounds for name, entry in servers.items()}
     log_off = {"POST /predict (columns)": latency(24.0, 29.0) | {"server_ms": 19.0}}
     per_round[LOG_OFF] = [{"agreement_mpg": 1e-5, "big": log_off}] * rounds
+    log_on = {"POST /predict (columns)": latency(25.0, 31.0) | {"server_ms": 20.0}}
+    cars = {"answered_at_least": 1_000_000, "logged": 1_010_000}
+    per_round[LOG_ON] = [{"agreement_mpg": 1e-5, "big": log_on, "cars": cars}] * rounds
     per_round["onnx"] = [{"ms": 12.0}] * rounds
     summary = {name: medians(entries) for name, entries in per_round.items()}
     peers = ["MLflow", "MLServer", "BentoML"]
