@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import func, select
 
 from bench.api import parse_wrk, payload
 from bench.common import RESULTS_DIR, machine, save
@@ -49,6 +50,7 @@ from bench.peer_servers import (
 )
 from mpg import config
 from mpg.artifact.runtime import CompiledModel
+from mpg.monitoring.table import batches, connect, predictions
 from tests.servers import free_port, running
 
 FULL = {"rounds": 5, "seconds": 4, "big_seconds": 8}
@@ -193,10 +195,6 @@ def log_cost(servers: list[Server], workdir: Path, cars: dict[int, Columns], ref
 
 def _logged(url: str) -> int:
     """The cars in our prediction log at `url`, counted by the database (read_log would load millions of them)."""
-    from sqlalchemy import func, select
-
-    from mpg.monitoring.table import batches, connect, predictions
-
     engine = connect(url)
     try:
         with engine.connect() as connection:

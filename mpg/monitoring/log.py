@@ -48,10 +48,10 @@ def _ready_engine(url: str, timeout: float) -> Engine:
 SMALL_BATCH = 10
 
 
-def _write(engine: Engine, items: Sequence[Batch | list[tuple]]) -> int:
+def _write(engine: Engine, items: Sequence[Batch | list[tuple]], stored_time: Callable) -> int:
     """Write what was recorded, in one transaction: small batches made rows, and big batches; returns the cars."""
     rows = [row for item in items if isinstance(item, list) for row in item]
-    requests = [item.batch_row(table.stored_time(engine.dialect)) for item in items if isinstance(item, Batch)]
+    requests = [item.batch_row(stored_time) for item in items if isinstance(item, Batch)]
     with engine.begin() as connection:
         for into, values in ((table.predictions, rows), (table.batches, requests)):
             if values:
@@ -231,7 +231,7 @@ class PredictionLog:
                     if engine is None:
                         engine = off_the_event_loop(_ready_engine, self.url, self.timeout)
                         retained_at = 0.0  # trim once at start
-                    WRITTEN.inc(off_the_event_loop(_write, engine, batches))
+                    WRITTEN.inc(off_the_event_loop(_write, engine, batches, self._stored_time))
                 except Exception as exc:
                     lost = sum(len(batch) for batch in batches)
                     DROPPED.labels(reason="write_failed").inc(lost)
